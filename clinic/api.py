@@ -1,0 +1,150 @@
+"""The API foundation: one error shape, the token endpoint, unknown URLs.
+
+Every error response has the same shape:
+
+    {"error": {"status": 400, "code": "invalid", "message": "...", "fields": {"name": ["..."]}}}
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404, JsonResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView, set_rollback
+
+from .errors import ServiceError
+
+_CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
+
+
+def error_body(status_code: int, message: str, fields: dict | None = None, code: str = "") -> dict:
+    return {
+        "error": {
+            "status": status_code,
+            "code": code or _CODES.get(status_code, "error"),
+            "message": message,
+            "fields": fields or {},
+        }
+    }
+
+
+def _flatten(detail) -> dict[str, list[str]]:
+    """DRF's nested error detail → {"field": ["message", ...]}, nested keys joined by dots."""
+    out: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+        elif isinstance(value, list):
+            if all(not isinstance(v, dict | list) for v in value):
+                out.setdefault(prefix or "non_field_errors", []).extend(str(v) for v in value)
+            else:
+                for i, sub in enumerate(value):
+                    walk(f"{prefix}.{i}" if prefix else str(i), sub)
+        else:
+            out.setdefault(prefix or "non_field_errors", []).append(str(value))
+
+    walk("", detail)
+    return out
+
+
+def exception_handler(exc, context):
+    """Map every error to the one shape; the transaction is rolled back (never half a change)."""
+    if isinstance(exc, ServiceError):
+        set_rollback()
+        return Response(error_body(exc.status, exc.message, exc.fields, exc.code), exc.status)
+    if isinstance(exc, IntegrityError):
+        # A database constraint caught a race that the service's check could not see.
+        set_rollback()
+        return Response(
+            error_body(409, "This change conflicts with another one. Please reload and retry."),
+            status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a real bug: let Django log it and answer 500
+
+    set_rollback()
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    code = exc.status_code
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        body = error_body(code, "Some fields need attention.", fields)
+    else:
+        detail = exc.detail if isinstance(exc.detail, str) else _flatten(exc.detail)
+        body = error_body(code, str(detail))
+    return Response(body, status=code, headers=headers)
+
+
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "error": inline_serializer(
+            name="ErrorDetail",
+            fields={
+                "status": serializers.IntegerField(),
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "fields": serializers.DictField(child=serializers.ListField()),
+            },
+        )
+    },
+)
+
+
+class TokenView(APIView):
+    """`POST /api/auth/token/` with username and password → `{"token": "..."}`."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    serializer_class = AuthTokenSerializer
+
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses={
+            200: inline_serializer("Token", {"token": serializers.CharField()}),
+            400: OpenApiResponse(ErrorSerializer),
+        },
+        auth=[],
+    )
+    def post(self, request):
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+def api_not_found(request, *args, **kwargs):
+    """Unknown URLs under /api/ answer 404 in the error shape, never an HTML page."""
+    return JsonResponse(error_body(404, "No such endpoint."), status=404)

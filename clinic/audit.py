@@ -1,0 +1,87 @@
+"""The audit helper every service and API view calls for patient data.
+
+Record what happened and to which record; never copy the patient data itself into the
+trail (names, answers, phone numbers stay out of `detail`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+
+from .models import AuditEvent, User
+
+Action = AuditEvent.Action
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The address the request came from (REMOTE_ADDR; a proxy must set it correctly)."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    *,
+    actor: User | None,
+    action: str,
+    obj: Any = None,
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    patient_id: UUID | str | None = None,
+    request: HttpRequest | None = None,
+    ip: str | None = None,
+    detail: dict | None = None,
+) -> AuditEvent:
+    """Append one audit row. `obj` may be any model instance; its type and pk are taken."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id if object_id is not None else obj.pk
+        if patient_id is None:
+            patient_id = _patient_id_of(obj)
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        object_type=object_type or "",
+        object_id="" if object_id is None else str(object_id),
+        patient_id=patient_id,
+        ip_address=ip or client_ip(request),
+        detail=detail or {},
+    )
+
+
+def record_many(
+    *,
+    actor: User | None,
+    action: str,
+    objects: Iterable[Any],
+    request: HttpRequest | None = None,
+    detail: dict | None = None,
+) -> list[AuditEvent]:
+    """Append one row per object in a single INSERT (used for list reads)."""
+    ip = client_ip(request)
+    rows = [
+        AuditEvent(
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            action=action,
+            object_type=o._meta.label_lower,
+            object_id=str(o.pk),
+            patient_id=_patient_id_of(o),
+            ip_address=ip,
+            detail=detail or {},
+        )
+        for o in objects
+    ]
+    return AuditEvent.objects.bulk_create(rows)
+
+
+def _patient_id_of(obj: Any) -> UUID | None:
+    """The patient's public id for a patient or for anything that belongs to one."""
+    public_id = getattr(obj, "public_id", None)
+    if public_id is not None and obj._meta.model_name == "patient":
+        return public_id
+    patient = getattr(obj, "patient", None)
+    return getattr(patient, "public_id", None)

@@ -1,0 +1,29 @@
+"""Errors that services raise; the API turns them into 400/404/409 in one shape."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class Invalid(ServiceError):
+    """The input breaks a rule: a 400 with field messages."""
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    """The request is valid but clashes with the current state: a 409 with the reason."""
+
+    status = 409
+    code = "conflict"

@@ -1,0 +1,113 @@
+"""Accounts and the audit log."""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+class Role(models.TextChoices):
+    """Staff roles; each is a Django group created by a data migration."""
+
+    FRONT_DESK = "front_desk", "Front desk"
+    PRACTITIONER = "practitioner", "Practitioner"
+    MANAGER = "manager", "Manager"
+
+
+STAFF_ROLES = frozenset(Role.values)
+
+
+class User(AbstractUser):
+    """Every account: staff (in one or more role groups) or a patient's portal account.
+
+    A patient account has no staff rights at all: it is never in a role group, never
+    `is_staff`, and staff pages and endpoints refuse it.
+    """
+
+    is_patient = models.BooleanField(
+        default=False, help_text="A patient's portal account; never has staff rights."
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(is_patient=True, is_staff=True)
+                & ~models.Q(is_patient=True, is_superuser=True),
+                name="patient_account_has_no_staff_rights",
+            )
+        ]
+
+    def roles(self) -> frozenset[str]:
+        """The role groups this account belongs to (cached per instance)."""
+        if not hasattr(self, "_roles"):
+            if self.is_patient:
+                self._roles = frozenset()
+            else:
+                names = {g.name for g in self.groups.all()}
+                self._roles = frozenset(names & STAFF_ROLES)
+        return self._roles
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles() & set(roles))
+
+    @property
+    def is_clinic_staff(self) -> bool:
+        return bool(self.roles())
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # noqa: ARG002
+        raise ValidationError("The audit log is append-only.")
+
+    def delete(self):
+        raise ValidationError("The audit log is append-only.")
+
+
+class AuditEvent(models.Model):
+    """One staff read or write of patient data: who, what, which record, when, from where.
+
+    Append-only: rows are never updated or deleted (the model and its queryset refuse it).
+    It names the patient by public id rather than a foreign key, so `clinic` does not depend
+    on `patients` and the trail survives anything that happens to the record.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        LIST = "list", "Listed"
+        CREATE = "create", "Created"
+        UPDATE = "update", "Updated"
+        ARCHIVE = "archive", "Archived"
+        SIGN_OFF = "sign_off", "Signed off"
+        TRANSITION = "transition", "Changed status"
+        EXPORT = "export", "Exported"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        "clinic.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    object_type = models.CharField(max_length=50)
+    object_id = models.CharField(max_length=64, blank=True)
+    patient_id = models.UUIDField(null=True, blank=True, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.object_type}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("The audit log is append-only.")

@@ -1,0 +1,79 @@
+"""Who may do what: role checks for HTML views and API endpoints.
+
+Every page and endpoint requires a login; staff pages also require one of the staff roles,
+and a patient's portal account is refused everywhere staff work happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from rest_framework.permissions import BasePermission
+
+from .models import Role
+
+
+def role_required(*roles: str) -> Callable:
+    """Decorate a view: log in first, then require one of `roles` (any staff role if none)."""
+
+    def decorator(view: Callable) -> Callable:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            user = request.user
+            allowed = user.has_role(*roles) if roles else user.is_clinic_staff
+            if not allowed:
+                raise PermissionDenied("Your account does not have access to this page.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+staff_required = role_required()
+
+
+class IsStaff(BasePermission):
+    """The API default: an authenticated account in any staff role."""
+
+    message = "This endpoint is for clinic staff."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_clinic_staff)
+
+
+def HasRole(*roles: str) -> type[BasePermission]:  # noqa: N802 - reads like a class in views
+    """A permission class that admits only the given roles: `permission_classes = [HasRole(...)]`."""
+
+    class _HasRole(BasePermission):
+        message = "This action needs the role: " + " or ".join(roles) + "."
+
+        def has_permission(self, request, view) -> bool:
+            user = request.user
+            return bool(user and user.is_authenticated and user.has_role(*roles))
+
+    _HasRole.__name__ = "HasRole_" + "_".join(roles)
+    return _HasRole
+
+
+def context_processor(request: HttpRequest) -> dict:
+    """Expose the current user's roles to templates (for the role-dependent navigation)."""
+    base = {"CLINIC_NAME": settings.CLINIC_NAME, "CLINIC_PHONE": settings.CLINIC_PHONE}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {**base, "roles": frozenset()}
+    roles = user.roles()
+    return {
+        **base,
+        "roles": roles,
+        "is_front_desk": Role.FRONT_DESK in roles,
+        "is_practitioner": Role.PRACTITIONER in roles,
+        "is_manager": Role.MANAGER in roles,
+    }

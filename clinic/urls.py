@@ -1,0 +1,32 @@
+"""Top-level URLs: pages, the API under /api/, the schema and docs, and /healthz."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import api, health, views
+
+api_urlpatterns = [
+    path("auth/token/", api.TokenView.as_view(), name="api-token"),
+    path("", include("patients.api_urls")),
+    path("", include("treatments.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^.*$", api.api_not_found),
+]
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", health.healthz, name="healthz"),
+    path("api/", include(api_urlpatterns)),
+    path("patients/", include("patients.urls")),
+    path("", include("treatments.urls")),
+    path("admin/", admin.site.urls),
+]

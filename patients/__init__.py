@@ -1,0 +1,1 @@
+"""Who the patient is and whether they may be treated."""

@@ -1,0 +1,1 @@
+"""What is planned, done and sent: protocols, courses, sessions, aftercare, messages."""
