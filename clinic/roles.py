@@ -49,8 +49,8 @@ class IsStaff(BasePermission):
         return bool(user and user.is_authenticated and user.is_clinic_staff)
 
 
-def HasRole(*roles: str) -> type[BasePermission]:  # noqa: N802 - reads like a class in views
-    """A permission class that admits only the given roles: `permission_classes = [HasRole(...)]`."""
+def HasRole(*roles: str) -> type[BasePermission]:
+    """A permission class admitting only `roles`: `permission_classes = [HasRole(...)]`."""
 
     class _HasRole(BasePermission):
         message = "This action needs the role: " + " or ".join(roles) + "."

@@ -1,11 +1,17 @@
 """Cross-cutting pages: the role-dependent dashboard."""
 
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from .roles import staff_required
 
-
-@staff_required
+@login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """Staff see their role's dashboard; a patient's account sees the portal's start page."""
+    user = request.user
+    if user.is_patient:
+        return render(request, "portal/home.html", {})
+    if not user.is_clinic_staff:
+        raise PermissionDenied("Your account does not have a role yet; ask the clinic manager.")
     return render(request, "clinic/dashboard.html", {})

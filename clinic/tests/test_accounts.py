@@ -1,4 +1,5 @@
 import datetime as dt
+import importlib
 
 import pytest
 import time_machine
@@ -11,8 +12,13 @@ from clinic.tests.factories import PASSWORD, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_the_role_groups_exist_after_migrating():
-    assert set(Group.objects.values_list("name", flat=True)) >= {
+def test_the_data_migration_creates_the_role_groups():
+    from django.apps import apps
+
+    migration = importlib.import_module("clinic.migrations.0002_role_groups")
+    Group.objects.all().delete()
+    migration.create_groups(apps, None)
+    assert set(Group.objects.values_list("name", flat=True)) == {
         "front_desk",
         "practitioner",
         "manager",
@@ -52,8 +58,16 @@ def test_navigation_depends_on_the_role(front_desk_client, manager_client):
     assert reverse("admin:index") in manager
 
 
-def test_a_patient_account_cannot_reach_staff_pages(patient_client):
-    assert patient_client.get(reverse("dashboard")).status_code == 403
+def test_a_patient_account_sees_the_portal_start_page_not_the_staff_dashboard(patient_client):
+    response = patient_client.get(reverse("dashboard"))
+    assert response.status_code == 200
+    assert b"patient portal" in response.content
+    assert b"Front desk" not in response.content
+
+
+def test_a_patient_account_cannot_reach_staff_pages_or_endpoints(patient_client):
+    assert patient_client.get(reverse("admin:index")).status_code == 302  # admin's own login
+    assert patient_client.get("/api/schema/?format=json").status_code == 403
 
 
 def test_a_patient_account_can_never_hold_staff_rights(patient_user):

@@ -4,6 +4,7 @@ import factory
 
 from clinic.models import Role
 from clinic.tests.factories import UserFactory
+from treatments.protocols import seed_protocols
 from treatments.models import Device, Practitioner, Protocol, Room, WorkingHours
 
 
@@ -44,5 +45,6 @@ class DeviceFactory(factory.django.DjangoModelFactory):
 
 
 def protocol(indication: str = "acne_scars") -> Protocol:
-    """The seeded protocol for an indication (the data migration creates them)."""
+    """The seeded protocol for an indication (re-seeded: transactional tests flush tables)."""
+    seed_protocols(Protocol)
     return Protocol.objects.get(indication=indication)

@@ -1,0 +1,487 @@
+"""HTTP benchmark: gunicorn on PostgreSQL with demo data, driven by wrk.
+
+Run it with ``make bench`` or directly::
+
+    .venv/bin/python bench/run.py                      # every target, 10 s each
+    .venv/bin/python bench/run.py --duration 5 --only api_schema
+    .venv/bin/python bench/run.py --patients 50000 --connections 16
+
+It needs PostgreSQL (user ``postgres``, trust auth) and Redis on their default local ports
+(``make services`` checks both) and Debian's ``wrk`` (``apt-get install wrk``). It then:
+
+1. creates the database ``clinic_bench`` when missing, runs ``migrate``, ``seed_demo
+   --patients N`` (idempotent) and ``collectstatic`` with production-like settings
+   (DEBUG unset, no SSL redirect; runtime files under bench/results/var);
+2. starts ``gunicorn clinic.wsgi -w 2`` on a free port of 127.0.0.1 and waits for /healthz;
+3. logs in as the demo front-desk user via ``POST /api/auth/token/``;
+4. runs ``wrk -t2 -c8 -d<duration>s --latency`` once per target, with a generated Lua
+   script that sets the method, the JSON body and the headers (the API token when
+   ``auth=True``);
+5. prints req/s, p50 and p99 in ms, non-2xx/3xx responses and the ratio to the /healthz
+   baseline, and writes the same to bench/results/latest.json (wrk's raw output and the
+   gunicorn log are kept beside it).
+
+Gunicorn is always stopped at the end, also on errors and Ctrl-C.
+
+Adding a target is one line in ``TARGETS`` below, for example::
+
+    Target("patient_search", "/api/patients/?search=Adams", auth=True),
+    Target("token", "/api/auth/token/", method="POST",
+           body={"username": "frontdesk", "password": "frontdesk-demo-2026"}),
+
+A body is sent as JSON (``Content-Type: application/json``) on every request unchanged, so
+an endpoint that creates rows must accept the same body repeatedly. The demo data has 10 000
+patients (``--patients``) named e.g. "Amy Adams0"; the front-desk user has role front desk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+from psycopg2 import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = ROOT / ".venv" / "bin" / "python"
+RESULTS_DIR = ROOT / "bench" / "results"
+
+HOST = "127.0.0.1"
+PG_PORT = 5432
+PG_USER = "postgres"
+BENCH_DB = "clinic_bench"
+DATABASE_URL = f"postgres://{PG_USER}@{HOST}:{PG_PORT}/{BENCH_DB}"
+BROKER_URL = f"redis://{HOST}:6379/14"
+
+FRONT_DESK = {"username": "frontdesk", "password": "frontdesk-demo-2026"}
+GUNICORN_WORKERS = 2
+WRK_THREADS = 2
+WRK_TIMEOUT_S = 10  # wrk's default (2 s) would count slow-but-correct answers as errors
+STARTUP_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """One URL to benchmark. ``body`` (any JSON value) is sent on every request."""
+
+    name: str
+    path: str
+    auth: bool = False
+    method: str = "GET"
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+BASELINE = "healthz"
+TARGETS: list[Target] = [
+    Target(BASELINE, "/healthz"),  # database + broker round trip, no auth: the baseline
+    Target("api_schema", "/api/schema/?format=json", auth=True),
+]
+
+
+@dataclass
+class Result:
+    name: str
+    method: str
+    path: str
+    auth: bool
+    probe_status: int  # status of one request sent before wrk runs
+    requests_per_sec: float | None
+    p50_ms: float | None
+    p99_ms: float | None
+    requests: int | None
+    non_2xx_3xx: int
+    socket_errors: dict[str, int]
+    ratio_to_baseline: float | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.non_2xx_3xx > 0 or not 200 <= self.probe_status < 400
+
+    @property
+    def errors(self) -> int:
+        return self.non_2xx_3xx + sum(self.socket_errors.values())
+
+
+class BenchError(Exception):
+    """A setup step failed; the message says which and what to do."""
+
+
+# --- Setup ---------------------------------------------------------------------------------
+
+
+def bench_env() -> dict[str, str]:
+    """The environment of every manage.py and gunicorn process: production-like, local."""
+    env = dict(os.environ)
+    env.pop("DEBUG", None)
+    env.update(
+        DATABASE_URL=DATABASE_URL,
+        CELERY_BROKER_URL=BROKER_URL,
+        SECURE_SSL_REDIRECT="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS=f"{HOST},localhost",
+        CLINIC_VAR_DIR=str(RESULTS_DIR / "var"),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def ensure_database() -> None:
+    try:
+        conn = psycopg2.connect(host=HOST, port=PG_PORT, user=PG_USER, dbname="postgres")
+    except psycopg2.OperationalError as exc:
+        raise BenchError(
+            f"PostgreSQL does not answer on {HOST}:{PG_PORT} ({exc}); run `make services`."
+        ) from exc
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB])
+            if cursor.fetchone() is None:
+                print(f"Creating database {BENCH_DB}.")
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
+    finally:
+        conn.close()
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    print(f"$ manage.py {' '.join(args)}", flush=True)
+    done = subprocess.run([str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, check=False)
+    if done.returncode != 0:
+        raise BenchError(f"`manage.py {' '.join(args)}` failed (exit {done.returncode}).")
+
+
+def prepare(env: dict[str, str], patients: int) -> None:
+    ensure_database()
+    manage(env, "migrate", "--no-input", "-v", "0")
+    manage(env, "seed_demo", "--patients", str(patients))
+    manage(env, "collectstatic", "--no-input", "-v", "0")
+
+
+# --- Gunicorn ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def request(
+    port: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=10)
+    try:
+        payload = None if body is None else json.dumps(body).encode()
+        all_headers = {"Accept": "application/json", **(headers or {})}
+        if payload is not None:
+            all_headers["Content-Type"] = "application/json"
+        conn.request(method, path, body=payload, headers=all_headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def tail(path: Path, lines: int = 20) -> str:
+    if not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the gunicorn master (graceful), then SIGKILL its process group if it lingers."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # its own session: master and workers only
+        process.wait(timeout=5)
+
+
+@contextmanager
+def gunicorn(env: dict[str, str]) -> Iterator[int]:
+    """Run gunicorn on a free local port until the block ends; yield the port."""
+    port = free_port()
+    log_path = RESULTS_DIR / "gunicorn.log"
+    command = [
+        str(PYTHON), "-m", "gunicorn", "clinic.wsgi",
+        "-w", str(GUNICORN_WORKERS), "-b", f"{HOST}:{port}",
+        "--no-control-socket",  # gunicorn 27 would otherwise share ~/.gunicorn/gunicorn.ctl
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        # A session of its own: Ctrl-C reaches only this script, which then stops gunicorn.
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            wait_healthy(process, port, log_path)
+            yield port
+        finally:
+            stop(process)
+
+
+def wait_healthy(process: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(
+                f"gunicorn exited with {process.returncode} during startup; "
+                f"end of {log_path}:\n{tail(log_path)}"
+            )
+        try:
+            status, body = request(port, "GET", "/healthz")
+        except OSError as exc:
+            last = str(exc)
+        else:
+            if status == 200:
+                return
+            last = f"HTTP {status} {body[:200].decode(errors='replace')}"
+        time.sleep(0.25)
+    raise BenchError(
+        f"/healthz did not answer 200 within {STARTUP_TIMEOUT_S:.0f} s (last: {last}); "
+        f"end of {log_path}:\n{tail(log_path)}"
+    )
+
+
+def api_token(port: int) -> str:
+    status, body = request(port, "POST", "/api/auth/token/", body=FRONT_DESK)
+    if status != 200:
+        raise BenchError(f"POST /api/auth/token/ answered {status}: {body[:300]!r}")
+    return str(json.loads(body)["token"])
+
+
+# --- wrk -----------------------------------------------------------------------------------
+
+
+def lua_string(text: str) -> str:
+    """A Lua 5.1 string literal (wrk embeds LuaJIT): printable ASCII kept, the rest \\ddd."""
+    out = []
+    for byte in text.encode():
+        char = chr(byte)
+        out.append(char if 32 <= byte < 127 and char not in '"\\' else f"\\{byte:03d}")
+    return '"' + "".join(out) + '"'
+
+
+def target_headers(target: Target, token: str) -> dict[str, str]:
+    headers = {"Accept": "application/json"}
+    if target.body is not None:
+        headers["Content-Type"] = "application/json"
+    if target.auth:
+        headers["Authorization"] = f"Token {token}"
+    return {**headers, **target.headers}
+
+
+def lua_script(target: Target, token: str) -> str:
+    """Set once at load time, so wrk builds the request a single time per thread."""
+    lines = [f"wrk.method = {lua_string(target.method)}"]
+    if target.body is not None:
+        lines.append(f"wrk.body = {lua_string(json.dumps(target.body))}")
+    for name, value in target_headers(target, token).items():
+        lines.append(f"wrk.headers[{lua_string(name)}] = {lua_string(value)}")
+    return "\n".join(lines) + "\n"
+
+
+_UNIT_TO_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+_DURATION = r"([\d.]+)(us|ms|s|m|h)"
+
+
+def to_ms(value: str, unit: str) -> float:
+    return float(value) * _UNIT_TO_MS[unit]
+
+
+def parse_wrk(output: str) -> dict[str, Any]:
+    """Requests/sec, p50 and p99 (ms), request count, non-2xx/3xx and socket errors."""
+
+    def percentile(label: str) -> float | None:
+        match = re.search(rf"^\s*{label}%\s+{_DURATION}\s*$", output, re.MULTILINE)
+        return to_ms(match[1], match[2]) if match else None
+
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    total = re.search(r"^\s*(\d+) requests in ", output, re.MULTILINE)
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return {
+        "requests_per_sec": float(rps[1]) if rps else None,
+        "p50_ms": percentile("50"),
+        "p99_ms": percentile("99"),
+        "requests": int(total[1]) if total else None,
+        "non_2xx_3xx": int(non_2xx[1]) if non_2xx else 0,
+        "socket_errors": dict(
+            zip(("connect", "read", "write", "timeout"), map(int, sockets.groups()), strict=True)
+        )
+        if sockets
+        else {},
+    }
+
+
+def run_wrk(target: Target, port: int, token: str, duration: int, connections: int) -> Result:
+    probe_status, _ = request(
+        port, target.method, target.path, target.body, target_headers(target, token)
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix=f"bench-{target.name}-") as lua:
+        lua.write(lua_script(target, token))
+        lua.flush()
+        command = [
+            "wrk", f"-t{min(WRK_THREADS, connections)}", f"-c{connections}", f"-d{duration}s",
+            "--latency", f"--timeout={WRK_TIMEOUT_S}s", "-s", lua.name,
+            f"http://{HOST}:{port}{target.path}",
+        ]  # fmt: skip
+        print(f"wrk {target.method} {target.path} for {duration} s ...", flush=True)
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=duration + 60, check=False
+        )
+    (RESULTS_DIR / f"wrk-{target.name}.txt").write_text(done.stdout + done.stderr)
+    if done.returncode != 0:
+        raise BenchError(f"wrk failed for {target.name} (exit {done.returncode}): {done.stderr}")
+    return Result(
+        name=target.name,
+        method=target.method,
+        path=target.path,
+        auth=target.auth,
+        probe_status=probe_status,
+        **parse_wrk(done.stdout),
+    )
+
+
+# --- Report --------------------------------------------------------------------------------
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def print_table(results: Sequence[Result]) -> None:
+    header = ("target", "req/s", "p50 ms", "p99 ms", "errors", "vs healthz")
+    rows = [
+        (
+            r.name,
+            number(r.requests_per_sec),
+            number(r.p50_ms, 2),
+            number(r.p99_ms, 2),
+            f"{r.errors} FAILED" if r.failed else str(r.errors),
+            "-" if r.ratio_to_baseline is None else f"{r.ratio_to_baseline:.2f}x",
+        )
+        for r in results
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = [cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)]
+        return "  ".join([first, *rest])
+
+    print()
+    print(line(header))
+    print("  ".join("-" * width for width in widths))
+    for row in rows:
+        print(line(row))
+    for r in results:
+        if r.failed:
+            print(
+                f"FAILED {r.name}: {r.non_2xx_3xx} non-2xx/3xx responses "
+                f"(first request answered {r.probe_status}); see bench/results/gunicorn.log"
+            )
+        elif r.errors:
+            print(f"note {r.name}: socket errors {r.socket_errors}")
+
+
+def write_json(results: Sequence[Result], args: argparse.Namespace, started: datetime) -> Path:
+    path = RESULTS_DIR / "latest.json"
+    document = {
+        "started_at": started.isoformat(timespec="seconds"),
+        "duration_s": args.duration,
+        "connections": args.connections,
+        "threads": min(WRK_THREADS, args.connections),
+        "gunicorn_workers": GUNICORN_WORKERS,
+        "patients": args.patients,
+        "baseline": BASELINE,
+        "targets": [{**asdict(r), "errors": r.errors, "failed": r.failed} for r in results],
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    return path
+
+
+# --- Main ----------------------------------------------------------------------------------
+
+
+def select_targets(only: set[str]) -> list[Target]:
+    """The targets named by --only (all when empty); the baseline always runs, for the ratio."""
+    return [t for t in TARGETS if not only or t.name in only or t.name == BASELINE]
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per target (10)")
+    parser.add_argument("--patients", type=int, default=10_000, help="demo patients (10000)")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections (8)")
+    parser.add_argument(
+        "--only", metavar="NAME,...", help="run only these targets (the healthz baseline too)"
+    )
+    args = parser.parse_args(argv)
+    if args.duration < 1 or args.connections < 1 or args.patients < 0:
+        parser.error("--duration and --connections must be >= 1, --patients >= 0")
+    args.only = {name.strip() for name in (args.only or "").split(",") if name.strip()}
+    if unknown := args.only - {target.name for target in TARGETS}:
+        known = ", ".join(target.name for target in TARGETS)
+        parser.error(f"unknown target(s) {', '.join(sorted(unknown))}; known: {known}")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+        return 2
+    started = datetime.now(UTC)
+    targets = select_targets(args.only)
+    try:
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        env = bench_env()
+        prepare(env, args.patients)
+        results: list[Result] = []
+        with gunicorn(env) as port:
+            token = api_token(port)
+            for target in targets:
+                results.append(run_wrk(target, port, token, args.duration, args.connections))
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nbench: interrupted; gunicorn stopped.", file=sys.stderr)
+        return 130
+
+    baseline = next((r.requests_per_sec for r in results if r.name == BASELINE), None)
+    for r in results:
+        if baseline and r.requests_per_sec is not None:
+            r.ratio_to_baseline = round(r.requests_per_sec / baseline, 3)
+    print_table(results)
+    print(f"\nWrote {write_json(results, args, started).relative_to(ROOT)}")
+    return 1 if any(r.failed for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""Production settings pass `check --deploy` by environment values alone."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION = {
+    "SECRET_KEY": "k3P9-production-like-secret-8d7f6a5s4d3f2g1h0j9k8l7z6x5c4v3b2n1m0q",
+    "ALLOWED_HOSTS": "clinic.example",
+}
+
+
+def check_deploy(extra: dict) -> subprocess.CompletedProcess:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "DEBUG",
+            "SECURE_SSL_REDIRECT",
+            "SESSION_COOKIE_SECURE",
+            "CSRF_COOKIE_SECURE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        )
+    }
+    env.update(extra)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.slow
+def test_production_settings_pass_the_deploy_check():
+    result = check_deploy(PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_the_deploy_check_fails_with_the_development_secret_key():
+    result = check_deploy({"ALLOWED_HOSTS": "clinic.example"})
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stdout + result.stderr
