@@ -1,0 +1,508 @@
+"""The series planner: which start times are free, and the earliest course of sessions that fits.
+
+Pure logic (house style §3): plain data in, plain data out. No Django, no ORM and no clock; the
+caller passes the clinic's zone, the earliest date and "now" (`not_before`). A service loads
+working hours, time off, existing sessions, rooms and devices, calls this module and books the
+result.
+
+Business rules (DESIGN.md §5 flows 2-3 and §6 "Time"; clinical-reference.md §2.1 and §2.3):
+
+* A session occupies the half-open interval ``[start, start + minutes)`` of real elapsed time.
+  The slot length (numbing included, about 90 min, 120 min for face, neck and chest, §2.3) comes
+  from the protocol; the planner never stretches or shrinks it across a daylight-saving change.
+* Working hours, series spacing and "the same time as last session" are wall-clock rules in the
+  clinic's zone. A series is expanded by local date and local time, never by adding weeks to a
+  UTC instant, so a 10:00 course stays at 10:00 when the clocks change.
+* Spacing between sessions counts local calendar days: at least the protocol's minimum interval
+  (hard minimum, default 14 days), preferring its default interval (28 days) (§2.1).
+* Back-to-back is not a conflict: a session may start exactly when another one ends, matching the
+  ``tstzrange(start, end, '[)')`` exclusion constraints in the database.
+
+Internally every instant is converted to UTC before it is compared or added to. Python compares
+and subtracts two datetimes that share a ``tzinfo`` by their wall clock, ignoring the offset,
+which is wrong across a daylight-saving change.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "Interval",
+    "NoFeasibleSeries",
+    "Resource",
+    "Slot",
+    "WorkingWindow",
+    "free_starts",
+    "local_datetime",
+    "plan_series",
+    "spacing_violations",
+]
+
+
+def _to_utc(value: datetime, name: str) -> datetime:
+    """The same instant in UTC; naive datetimes are refused because they name no instant."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware datetime, got naive {value.isoformat()}")
+    return value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A half-open span of time ``[start, end)`` between two instants.
+
+    Any zone may be passed in; both ends are stored in UTC so that comparisons are between
+    instants, never wall clocks. An empty interval (``start == end``) overlaps nothing, like an
+    empty ``tstzrange`` in PostgreSQL.
+    """
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        start = _to_utc(self.start, "Interval.start")
+        end = _to_utc(self.end, "Interval.end")
+        if end < start:
+            raise ValueError(
+                f"an interval cannot end ({end.isoformat()}) before it starts ({start.isoformat()})"
+            )
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+
+    def overlaps(self, other: Interval) -> bool:
+        """Whether the two share an instant; ``a.end == b.start`` (back-to-back) does not."""
+        if self.start == self.end or other.start == other.end:
+            return False
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True)
+class WorkingWindow:
+    """One stretch of weekly working hours, in wall-clock time in the clinic's zone.
+
+    ``weekday`` is 0 for Monday. A window lies within one local day (``start < end``); a day
+    may have several windows (morning and afternoon, say). A session must fit inside one of
+    them: two windows that touch are not joined, because the gap between "until 12:00" and
+    "from 12:00" is usually a break someone meant to keep.
+    """
+
+    weekday: int
+    start: time
+    end: time
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.weekday <= 6:
+            raise ValueError(f"weekday must be 0 (Monday) to 6 (Sunday), got {self.weekday}")
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError("working hours are wall-clock times: pass naive times, not aware ones")
+        if not self.start < self.end:
+            raise ValueError(
+                f"a working window must end after it starts on the same day, got "
+                f"{self.start.isoformat()}-{self.end.isoformat()}"
+            )
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A room or a device, with the intervals it is unavailable (sessions, out of service)."""
+
+    id: int
+    busy: tuple[Interval, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "busy", tuple(self.busy))
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A proposed session: when (UTC instants), in which room, on which device (if any)."""
+
+    starts_at: datetime
+    ends_at: datetime
+    room_id: int
+    device_id: int | None
+
+    def __post_init__(self) -> None:
+        starts_at = _to_utc(self.starts_at, "Slot.starts_at")
+        ends_at = _to_utc(self.ends_at, "Slot.ends_at")
+        if not starts_at < ends_at:
+            raise ValueError("a slot must end after it starts")
+        object.__setattr__(self, "starts_at", starts_at)
+        object.__setattr__(self, "ends_at", ends_at)
+
+    @property
+    def interval(self) -> Interval:
+        return Interval(self.starts_at, self.ends_at)
+
+
+class NoFeasibleSeries(Exception):
+    """No series fits the constraints; ``reason`` says why, in words staff can act on."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def local_datetime(day: date, at: time, tz: ZoneInfo) -> datetime | None:
+    """The instant at which the clinic's clock shows ``at`` on ``day``, or None if it never does.
+
+    * In a spring-forward gap (01:30 in London on 2026-03-29) the clock jumps over the time, so
+      there is no such instant and nothing may be booked then: None.
+    * In a fall-back fold (01:30 in London on 2026-10-25) the clock shows the time twice. We take
+      the first occurrence (``fold=0``) because that is when anyone watching the clock would
+      expect an appointment labelled "01:30", because it is also what ``zoneinfo`` and Django's
+      ``make_aware``/form parsing produce for that label (so a session booked by hand lands on
+      the same instant), and because one label then names exactly one instant, so a start time
+      is never offered twice.
+
+    The result is aware, in ``tz`` (for display). Convert it to UTC before comparing or adding:
+    Python compares two datetimes sharing a ``tzinfo`` by wall clock, and (PEP 495) an
+    ambiguous one never compares equal to a datetime in another zone.
+    """
+    if at.tzinfo is not None:
+        raise ValueError("`at` is a wall-clock time: pass a naive time")
+    candidate = datetime.combine(day, at.replace(fold=0), tzinfo=tz)
+    round_trip = candidate.astimezone(UTC).astimezone(tz)
+    if round_trip.replace(tzinfo=None) != candidate.replace(tzinfo=None):
+        return None
+    return candidate
+
+
+def _clock_reaches(day: date, at: time, tz: tzinfo) -> datetime:
+    """The first instant (UTC) at which the clock on ``day`` shows ``at`` or later.
+
+    This is where a working window opens or closes. For an existing time it is the first
+    occurrence. For a time inside a spring-forward gap it is the moment the clock jumps: a window
+    "until 01:30" on London's spring-forward night ends when the clock leaps from 01:00 to
+    02:00, not at 02:30 by the new clock.
+    """
+    exact = local_datetime(day, at, tz)
+    if exact is not None:
+        return exact.astimezone(UTC)
+    # Naive on purpose: this is the wall-clock label we are looking for, not an instant.
+    wall = datetime.combine(day, at.replace(fold=0))
+    # In a gap, fold=1 reads the label with the offset after the jump (an instant before the
+    # jump) and fold=0 with the offset before it (an instant after the jump). Transitions fall
+    # on whole seconds, so a binary search over seconds between the two finds the jump exactly.
+    before = math.floor(wall.replace(tzinfo=tz, fold=1).astimezone(UTC).timestamp())
+    after = math.ceil(wall.replace(tzinfo=tz, fold=0).astimezone(UTC).timestamp())
+    while after - before > 1:
+        middle = (before + after) // 2
+        shown = datetime.fromtimestamp(middle, UTC).astimezone(tz).replace(tzinfo=None)
+        if shown >= wall:
+            after = middle
+        else:
+            before = middle
+    return datetime.fromtimestamp(after, UTC)
+
+
+def _first_free(resources: Sequence[tuple[int, list[Interval]]], session: Interval) -> int | None:
+    """The lowest id among ``resources`` (already sorted by id) that is free for ``session``."""
+    for resource_id, busy in resources:
+        if not any(session.overlaps(interval) for interval in busy):
+            return resource_id
+    return None
+
+
+def _overlapping(intervals: Iterable[Interval], span: Interval) -> list[Interval]:
+    return [interval for interval in intervals if interval.overlaps(span)]
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    """Everything that decides whether a start is free, prepared once for many days."""
+
+    tz: tzinfo
+    windows: dict[int, tuple[WorkingWindow, ...]]
+    blocked: tuple[Interval, ...]
+    rooms: tuple[Resource, ...]
+    devices: tuple[Resource, ...]
+    length: timedelta
+    step: timedelta
+    not_before: datetime | None
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        tz: tzinfo,
+        working_hours: Iterable[WorkingWindow],
+        time_off: Iterable[Interval],
+        practitioner_busy: Iterable[Interval],
+        rooms: Iterable[Resource],
+        devices: Iterable[Resource],
+        minutes: int,
+        step_minutes: int,
+        not_before: datetime | None,
+    ) -> _Calendar:
+        if not isinstance(tz, tzinfo):
+            raise TypeError("tz must be a tzinfo, such as ZoneInfo('Europe/London')")
+        if minutes <= 0:
+            raise ValueError(f"minutes must be positive, got {minutes}")
+        if step_minutes <= 0:
+            raise ValueError(f"step_minutes must be positive, got {step_minutes}")
+        windows: dict[int, list[WorkingWindow]] = {}
+        for window in working_hours:
+            windows.setdefault(window.weekday, []).append(window)
+        return cls(
+            tz=tz,
+            windows={
+                weekday: tuple(sorted(found, key=lambda w: (w.start, w.end)))
+                for weekday, found in windows.items()
+            },
+            blocked=(*time_off, *practitioner_busy),
+            rooms=tuple(sorted(rooms, key=lambda r: r.id)),
+            devices=tuple(sorted(devices, key=lambda d: d.id)),
+            length=timedelta(minutes=minutes),
+            step=timedelta(minutes=step_minutes),
+            not_before=None if not_before is None else _to_utc(not_before, "not_before"),
+        )
+
+    def starts_on(self, day: date, extra_busy: Sequence[Interval] = ()) -> list[Slot]:
+        """Free starts whose local date is ``day``, earliest first, one per instant.
+
+        Starts sit on a wall-clock grid of ``step`` from each window's start. A label the clock
+        skips (spring forward) is not offered; a label the clock shows twice (fall back) is
+        offered once, at its first occurrence. The session must end (after ``length`` of real
+        time) no later than the window closes.
+        """
+        windows = self.windows.get(day.weekday(), ())
+        if not windows or not self.rooms:
+            return []
+        edges = [
+            (
+                window,
+                _clock_reaches(day, window.start, self.tz),
+                _clock_reaches(day, window.end, self.tz),
+            )
+            for window in windows
+        ]
+        # Look only at what touches this day's working hours; a year of sessions stays cheap.
+        day_span = Interval(min(e[1] for e in edges), max(e[2] for e in edges))
+        blocked = _overlapping((*self.blocked, *extra_busy), day_span)
+        rooms = [(room.id, _overlapping(room.busy, day_span)) for room in self.rooms]
+        devices = [(device.id, _overlapping(device.busy, day_span)) for device in self.devices]
+
+        found: dict[datetime, Slot] = {}
+        for window, opens, closes in edges:
+            # Naive on purpose: the grid is made of wall-clock labels on this local date.
+            label = datetime.combine(day, window.start)
+            last = datetime.combine(day, window.end)
+            while label < last:
+                local = local_datetime(day, label.time(), self.tz)
+                label += self.step
+                if local is None:
+                    continue  # in the spring-forward gap: the clock never shows this time
+                start = local.astimezone(UTC)
+                end = start + self.length
+                if start < opens or end > closes or start in found:
+                    continue
+                if self.not_before is not None and start < self.not_before:
+                    continue
+                session = Interval(start, end)
+                if any(session.overlaps(busy) for busy in blocked):
+                    continue
+                room_id = _first_free(rooms, session)
+                if room_id is None:
+                    continue
+                device_id = None
+                if devices:
+                    device_id = _first_free(devices, session)
+                    if device_id is None:
+                        continue
+                found[start] = Slot(start, end, room_id, device_id)
+        return [found[start] for start in sorted(found)]
+
+
+def _dates(first: date, last: date) -> Iterable[date]:
+    for offset in range((last - first).days + 1):
+        yield first + timedelta(days=offset)
+
+
+def free_starts(
+    *,
+    tz: ZoneInfo,
+    day_from: date,
+    day_to: date,
+    minutes: int,
+    working_hours: Iterable[WorkingWindow],
+    time_off: Iterable[Interval],
+    practitioner_busy: Iterable[Interval],
+    rooms: Iterable[Resource],
+    devices: Iterable[Resource],
+    step_minutes: int = 15,
+    not_before: datetime | None = None,
+) -> list[Slot]:
+    """Every start on the local dates ``day_from``..``day_to`` (inclusive) where a session fits.
+
+    A start qualifies when, on a ``step_minutes`` grid counted in wall-clock time from the start
+    of a working window, the whole session ``[start, start + minutes)`` lies inside that one
+    window; it overlaps no time off and nothing the practitioner is already doing; some room is
+    free and, when devices are given, some device is free (the slot names the lowest free id of
+    each); and it is not earlier than ``not_before`` (pass "now" so the past is never offered).
+
+    Results are sorted by start, with no instant repeated (overlapping windows on one day do not
+    produce the same start twice).
+    """
+    if day_to < day_from:
+        raise ValueError(f"day_to ({day_to}) is before day_from ({day_from})")
+    calendar = _Calendar.build(
+        tz=tz,
+        working_hours=working_hours,
+        time_off=time_off,
+        practitioner_busy=practitioner_busy,
+        rooms=rooms,
+        devices=devices,
+        minutes=minutes,
+        step_minutes=step_minutes,
+        not_before=not_before,
+    )
+    return [slot for day in _dates(day_from, day_to) for slot in calendar.starts_on(day)]
+
+
+def _closest_to(options: Sequence[Slot], target: time, tz: tzinfo) -> Slot:
+    """The option whose local time of day is nearest ``target``; the earlier one wins a tie.
+
+    Distance is measured on the wall clock, so "10:00 again" means 10:00 by the clinic's clock
+    even on a day the clocks change (and even if 10:00 itself does not exist that day).
+    """
+
+    def distance(slot: Slot) -> tuple[timedelta, datetime]:
+        local = slot.starts_at.astimezone(tz)
+        wanted = datetime.combine(local.date(), target)
+        return abs(local.replace(tzinfo=None) - wanted), slot.starts_at
+
+    return min(options, key=distance)
+
+
+def plan_series(
+    *,
+    tz: ZoneInfo,
+    working_hours: Iterable[WorkingWindow],
+    time_off: Iterable[Interval],
+    practitioner_busy: Iterable[Interval],
+    rooms: Iterable[Resource],
+    devices: Iterable[Resource],
+    sessions: int,
+    interval_days: int,
+    min_interval_days: int,
+    minutes: int,
+    earliest: date,
+    not_before: datetime | None = None,
+    step_minutes: int = 15,
+    horizon_days: int = 366,
+) -> list[Slot]:
+    """The earliest feasible course of ``sessions`` sessions (DESIGN.md §5 flow 2).
+
+    * Session 1 is the earliest free start (see `free_starts`) on or after ``earliest`` (and
+      not before ``not_before``).
+    * Session k+1 is wanted on the local date of session k plus ``interval_days`` (the
+      protocol's default, 28 days in clinical-reference.md §2.1). If that date has no free
+      start, the following dates are tried in turn, never an earlier one. On the chosen date the
+      same local time of day as session 1 is preferred; failing that, the free start nearest to
+      it on the wall clock, the earlier on a tie.
+    * Spacing is counted in local calendar days and is never less than ``min_interval_days``
+      (the hard minimum, §2.1), so a series keeps its wall-clock time across daylight-saving
+      changes while its UTC hour moves.
+    * Sessions of one series never overlap each other.
+
+    Each session is searched for on at most ``horizon_days`` dates, starting from the date it is
+    wanted. Raises ValueError for nonsensical arguments and NoFeasibleSeries, with a reason, when
+    no series fits.
+    """
+    if sessions < 1:
+        raise ValueError(f"sessions must be at least 1, got {sessions}")
+    if minutes <= 0:
+        raise ValueError(f"minutes must be positive, got {minutes}")
+    if min_interval_days < 1:
+        raise ValueError(f"min_interval_days must be at least 1, got {min_interval_days}")
+    if interval_days < min_interval_days:
+        raise ValueError(
+            f"interval_days ({interval_days}) is shorter than the minimum interval "
+            f"({min_interval_days} days)"
+        )
+    if horizon_days < 1:
+        raise ValueError(f"horizon_days must be at least 1, got {horizon_days}")
+    working_hours = tuple(working_hours)
+    rooms = tuple(rooms)
+    calendar = _Calendar.build(
+        tz=tz,
+        working_hours=working_hours,
+        time_off=time_off,
+        practitioner_busy=practitioner_busy,
+        rooms=rooms,
+        devices=devices,
+        minutes=minutes,
+        step_minutes=step_minutes,
+        not_before=not_before,
+    )
+    if not working_hours:
+        raise NoFeasibleSeries("no working hours")
+    if not rooms:
+        raise NoFeasibleSeries("no rooms")
+
+    first_day = earliest
+    if calendar.not_before is not None:
+        first_day = max(earliest, calendar.not_before.astimezone(tz).date())
+
+    chosen: list[Slot] = []
+    target: time | None = None
+    for number in range(1, sessions + 1):
+        if target is None:
+            wanted_day = first_day
+        else:
+            wanted_day = chosen[-1].starts_at.astimezone(tz).date() + timedelta(days=interval_days)
+        # The practitioner cannot be in two of this series' sessions at once either.
+        series_busy = [slot.interval for slot in chosen]
+        slot: Slot | None = None
+        for day in _dates(wanted_day, wanted_day + timedelta(days=horizon_days - 1)):
+            options = calendar.starts_on(day, series_busy)
+            if options:
+                slot = options[0] if target is None else _closest_to(options, target, tz)
+                break
+        if slot is None:
+            raise NoFeasibleSeries(_no_slot_reason(number, horizon_days, wanted_day, calendar))
+        if target is None:
+            target = slot.starts_at.astimezone(tz).time()
+        chosen.append(slot)
+    return chosen
+
+
+def _no_slot_reason(number: int, horizon_days: int, wanted_day: date, calendar: _Calendar) -> str:
+    reason = (
+        f"session {number} has no free slot within {horizon_days} days "
+        f"from {wanted_day.isoformat()}"
+    )
+    longest = max(
+        datetime.combine(wanted_day, window.end) - datetime.combine(wanted_day, window.start)
+        for windows in calendar.windows.values()
+        for window in windows
+    )
+    if calendar.length > longest:
+        minutes = int(calendar.length.total_seconds() // 60)
+        reason += f": a {minutes}-minute session is longer than every working window"
+    return reason
+
+
+def spacing_violations(
+    starts: Sequence[datetime], *, tz: ZoneInfo, min_interval_days: int
+) -> list[int]:
+    """Where sessions booked or moved by hand come too close together (clinical-reference §2.1).
+
+    The starts are sorted by instant; the answer lists each index ``i`` (1 or more, into that
+    sorted order, which is the given order for a chronological series) whose local date in
+    ``tz`` is fewer than ``min_interval_days`` calendar days after the previous session's.
+    Counting local dates, not 24-hour periods, means an evening session and a morning one
+    14 local days later are 14 days apart whatever the UTC dates or a clock change say.
+    """
+    if min_interval_days < 1:
+        raise ValueError(f"min_interval_days must be at least 1, got {min_interval_days}")
+    ordered = sorted(_to_utc(start, f"starts[{i}]") for i, start in enumerate(starts))
+    days = [start.astimezone(tz).date() for start in ordered]
+    return [i for i in range(1, len(days)) if (days[i] - days[i - 1]).days < min_interval_days]
