@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.models import Token
@@ -106,6 +107,16 @@ def exception_handler(exc, context):
     return Response(body, status=code, headers=headers)
 
 
+def query_bool(request, name: str, default: bool = False) -> bool:
+    """A boolean query parameter: `true`/`false` (or 1/0); anything else is a 400."""
+    values = request.query_params.getlist(name)
+    if not values:
+        return default
+    if len(values) == 1 and values[0].lower() in ("true", "1", "false", "0"):
+        return values[0].lower() in ("true", "1")
+    raise exceptions.ValidationError({name: ["Must be true or false."]})
+
+
 ErrorSerializer = inline_serializer(
     name="Error",
     fields={
@@ -145,6 +156,17 @@ class TokenView(APIView):
         return Response({"token": token.key})
 
 
+@csrf_exempt
 def api_not_found(request, *args, **kwargs):
     """Unknown URLs under /api/ answer 404 in the error shape, never an HTML page."""
     return JsonResponse(error_body(404, "No such endpoint."), status=404)
+
+
+def csrf_failure(request, reason: str = ""):
+    """A failed CSRF check: the error shape under /api/, a plain page elsewhere."""
+    if request.path.startswith("/api/"):
+        message = "CSRF check failed: send the X-CSRFToken header, or use token auth."
+        return JsonResponse(error_body(403, message), status=403)
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason=reason)

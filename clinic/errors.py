@@ -27,3 +27,10 @@ class Conflict(ServiceError):
 
     status = 409
     code = "conflict"
+
+
+class Forbidden(ServiceError):
+    """The account's role does not allow this action: a 403."""
+
+    status = 403
+    code = "permission_denied"

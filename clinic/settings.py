@@ -133,6 +133,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "clinic.api.csrf_failure"
 # /healthz is probed over plain HTTP by load balancers and the test harness.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
@@ -144,6 +145,11 @@ USE_TZ = True
 CLINIC_TIME_ZONE = env("CLINIC_TIME_ZONE", default="Europe/London")
 CLINIC_NAME = env("CLINIC_NAME", default="Clinic")
 CLINIC_PHONE = env("CLINIC_PHONE", default="+44 20 7946 0000")
+# National phone numbers typed without a country code are read in this region.
+CLINIC_PHONE_REGION = env("CLINIC_PHONE_REGION", default="GB")
+# Screening policy overrides (clinical reference: the [Conv]/[Inference] windows), as JSON,
+# e.g. {"recent_procedure_defer_days": 21}. Unknown names fail at start-up.
+SCREENING_POLICY = env.json("SCREENING_POLICY", default={})
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -227,6 +233,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["clinic.roles.IsStaff"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "IntakeKindEnum": "patients.models.IntakeSubmission.Kind",
+        "ConsentKindEnum": "patients.models.Consent.Kind",
+    },
 }
 
 # --- Logging: no patient data in logs; request lines carry paths only ----------------------

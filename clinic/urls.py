@@ -13,7 +13,7 @@ api_urlpatterns = [
     path("", include("treatments.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    re_path(r"^.*$", api.api_not_found),
+    re_path(r"", api.api_not_found),  # anything else under /api/, even with odd characters
 ]
 
 urlpatterns = [

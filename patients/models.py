@@ -6,8 +6,13 @@ import uuid
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
+
+from . import screening
 
 
 class PatientQuerySet(models.QuerySet):
@@ -78,5 +83,154 @@ class Patient(models.Model):
         return self.archived_at is not None
 
     def age_on(self, day: date) -> int:
-        born = self.date_of_birth
-        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return screening.age_on(self.date_of_birth, day)
+
+
+class ImmutableModel(models.Model):
+    """A row written once: saving an existing row or deleting one is refused.
+
+    Intake answers, consents and screening verdicts are records of what was said and
+    decided at a moment; a later change is a new row, never an edit.
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(f"{self._meta.verbose_name} is immutable once written.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(f"{self._meta.verbose_name} is never deleted.")
+
+
+class IntakeSubmission(ImmutableModel):
+    """One questionnaire taken (at intake, at the pre-session check, at check-in).
+
+    `answers` holds the whole vocabulary (DESIGN.md §4.1); for a pre-session check the stable
+    answers are carried from the latest full intake and named in `carried_keys`.
+    """
+
+    class Kind(models.TextChoices):
+        INTAKE = "intake", "Full intake"
+        PRE_SESSION = "pre_session", "Pre-session check"
+        CHECK_IN = "check_in", "Check-in confirmation"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="intakes")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.INTAKE)
+    answers = models.JSONField()
+    areas = models.JSONField()
+    carried_keys = models.JSONField(default=list, blank=True)
+    questionnaire_version = models.CharField(max_length=20)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_by_patient = models.BooleanField(default=False)
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        indexes = [models.Index(fields=["patient", "-submitted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.submitted_at:%Y-%m-%d}"
+
+
+class Consent(ImmutableModel):
+    """A signed consent: typed full name plus explicit agreement, with the template version."""
+
+    class Kind(models.TextChoices):
+        TREATMENT = "treatment", "Treatment"
+        CLINICAL_PHOTOS = "clinical_photos", "Clinical photographs"
+        MARKETING = "marketing", "Marketing"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    template_version = models.CharField(max_length=20)
+    signed_name = models.CharField(max_length=200)
+    signed_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-signed_at", "-id"]
+        indexes = [models.Index(fields=["patient", "kind", "-signed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} consent v{self.template_version}"
+
+
+class ScreeningResult(models.Model):
+    """The engine's verdict on one submission, and a practitioner's sign-off for `review`.
+
+    Never recorded without the submission that produced it (a one-to-one, not null). The
+    verdict itself is immutable; only the sign-off fields are written later, once.
+    """
+
+    class Outcome(models.TextChoices):
+        BLOCKED = screening.BLOCKED, "Blocked"
+        DEFER = screening.DEFER, "Deferred"
+        REVIEW = screening.REVIEW, "Needs review"
+        CLEARED = screening.CLEARED, "Cleared"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    submission = models.OneToOneField(
+        IntakeSubmission, on_delete=models.PROTECT, related_name="screening"
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="screenings")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    findings = models.JSONField(default=list)
+    ruleset_version = models.CharField(max_length=20)
+    screened_at = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateField()
+    defer_until = models.DateField(null=True, blank=True)
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+    sign_off_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-screened_at", "-id"]
+        indexes = [models.Index(fields=["patient", "-screened_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(signed_off_at__isnull=True) | Q(outcome="review"),
+                name="only_review_results_are_signed_off",
+            ),
+            models.CheckConstraint(
+                condition=Q(defer_until__isnull=False) | ~Q(outcome="defer"),
+                name="defer_results_have_a_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(signed_off_at__isnull=True)
+                | (Q(signed_off_by__isnull=False) & ~Q(sign_off_reason="")),
+                name="sign_off_has_who_and_why",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} {self.screened_at:%Y-%m-%d}"
+
+    @property
+    def is_signed_off(self) -> bool:
+        return self.signed_off_at is not None
+
+    @property
+    def cleared_for_treatment(self) -> bool:
+        """Cleared, or a review a practitioner signed off. Blocked and defer never are."""
+        return self.outcome == self.Outcome.CLEARED or (
+            self.outcome == self.Outcome.REVIEW and self.is_signed_off
+        )
+
+    @property
+    def needs_sign_off(self) -> bool:
+        return self.outcome == self.Outcome.REVIEW and not self.is_signed_off

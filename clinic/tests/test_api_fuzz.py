@@ -13,7 +13,7 @@ from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from clinic.models import Role
 from clinic.tests.factories import UserFactory
@@ -52,4 +52,6 @@ def test_no_operation_answers_5xx_or_breaks_its_schema(case, staff_token):
     assert response.status_code < 500, response.text[:500]
     # Schema-valid input may still break a business rule (wrong password, a date in the
     # future, a booking conflict): that is a 400/409 by design, not a schema failure.
-    case.validate_response(response, excluded_checks=[positive_data_acceptance])
+    # ignored_auth replays the call with broken credentials but keeps our explicit token
+    # header, so it always "succeeds"; test_api.py covers 401/403 directly.
+    case.validate_response(response, excluded_checks=[positive_data_acceptance, ignored_auth])

@@ -15,6 +15,6 @@ class PatientFactory(factory.django.DjangoModelFactory):
         "date_between", start_date=dt.date(1950, 1, 1), end_date=dt.date(2000, 1, 1)
     )
     email = factory.Sequence(lambda n: f"patient{n}@example.com")
-    phone = factory.Sequence(lambda n: f"+4477009{n % 100000:05d}")
+    phone = factory.Sequence(lambda n: f"+447400{n % 1000000:06d}")
     email_consent = True
     sms_consent = True

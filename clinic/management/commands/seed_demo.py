@@ -33,11 +33,11 @@ DEMO_HOURS = {
 }
 
 DEMO_PATIENTS = [
-    ("Alice", "Morgan", date(1988, 4, 12), "alice.morgan@example.com", "+447700900101", "III"),
-    ("Ben", "Carter", date(1979, 11, 3), "ben.carter@example.com", "+447700900102", "II"),
-    ("Chloe", "Nguyen", date(1995, 7, 21), "chloe.nguyen@example.com", "+447700900103", "IV"),
-    ("Dev", "Patel", date(1990, 1, 30), "dev.patel@example.com", "+447700900104", "V"),
-    ("Emma", "Walsh", date(2001, 9, 9), "emma.walsh@example.com", "+447700900105", "I"),
+    ("Alice", "Morgan", date(1988, 4, 12), "alice.morgan@example.com", "+447400123101", "III"),
+    ("Ben", "Carter", date(1979, 11, 3), "ben.carter@example.com", "+447400123102", "II"),
+    ("Chloe", "Nguyen", date(1995, 7, 21), "chloe.nguyen@example.com", "+447400123103", "IV"),
+    ("Dev", "Patel", date(1990, 1, 30), "dev.patel@example.com", "+447400123104", "V"),
+    ("Emma", "Walsh", date(2001, 9, 9), "emma.walsh@example.com", "+447400123105", "I"),
 ]
 
 FIRST = ["Amy", "Ben", "Cara", "Dan", "Eve", "Finn", "Gail", "Hugo", "Isla", "Jack", "Kara", "Liam"]
@@ -143,7 +143,7 @@ class Command(BaseCommand):
                     last_name=f"{LAST[(n // len(FIRST)) % len(LAST)]}{n}",
                     date_of_birth=date(1960 + n % 40, 1 + n % 12, 1 + n % 28),
                     email=f"demo.patient.{n}@example.com",
-                    phone=f"+4477009{n:05d}"[:13],
+                    phone=f"+447400{n:06d}",
                     email_consent=True,
                     created_by=created_by,
                 )

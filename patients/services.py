@@ -1,0 +1,407 @@
+"""Workflows that change patient records. Views, the API and tests all call these.
+
+Each is keyword-only and atomic, and writes its own audit rows.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import cache
+from typing import Any
+
+import phonenumbers
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from clinic import audit
+from clinic.clock import clinic_today
+from clinic.errors import Conflict, Forbidden, Invalid
+from clinic.models import Role, User
+
+from . import consent as consent_templates
+from . import screening, vocabulary
+from .models import Consent, IntakeSubmission, Patient, ScreeningResult
+
+Action = audit.Action
+MAX_AGE_YEARS = 120
+PATIENT_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "email",
+    "phone",
+    "preferred_channel",
+    "email_consent",
+    "sms_consent",
+    "fitzpatrick",
+)
+
+
+@cache
+def _policy(items: tuple) -> screening.Policy:
+    return screening.Policy.from_mapping(dict(items))
+
+
+def screening_policy() -> screening.Policy:
+    """The clinic's screening policy: the reference's defaults, overridden by settings."""
+    return _policy(tuple(sorted(settings.SCREENING_POLICY.items())))
+
+
+# --- Validation shared by forms and serializers -----------------------------------------------
+
+
+def normalise_phone(raw: str) -> str:
+    """A phone number in E.164 (`+447700900123`); national numbers use the clinic's region."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, settings.CLINIC_PHONE_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise Invalid("Invalid phone.", fields={"phone": ["Enter a valid phone number."]}) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise Invalid(
+            "Invalid phone.",
+            fields={"phone": ["This is not a valid phone number; include the country code."]},
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_date_of_birth(born: date, *, today: date | None = None) -> date:
+    today = today or clinic_today()
+    if born > today:
+        raise Invalid(
+            "Invalid date of birth.",
+            fields={"date_of_birth": ["Date of birth cannot be in the future."]},
+        )
+    if screening.age_on(born, today) >= MAX_AGE_YEARS:
+        raise Invalid(
+            "Invalid date of birth.",
+            fields={
+                "date_of_birth": [f"Date of birth cannot be more than {MAX_AGE_YEARS} years ago."]
+            },
+        )
+    return born
+
+
+def _clean_name(value: str, field: str) -> str:
+    value = re.sub(r"\s+", " ", (value or "").strip())
+    if not value:
+        raise Invalid("Missing name.", fields={field: ["This field is required."]})
+    return value
+
+
+def find_duplicates(
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date | None,
+    email: str,
+    exclude: Patient | None = None,
+) -> list[Patient]:
+    """Patients who look like the same person: same name and date of birth, or same e-mail."""
+    same = Q(
+        first_name__iexact=first_name.strip(),
+        last_name__iexact=last_name.strip(),
+        date_of_birth=date_of_birth,
+    )
+    if email:
+        same |= Q(email__iexact=email.strip())
+    found = Patient.objects.filter(same)
+    if exclude is not None:
+        found = found.exclude(pk=exclude.pk)
+    return list(found[:5])
+
+
+def describe_duplicate(patient: Patient) -> str:
+    archived = " (archived)" if patient.is_archived else ""
+    return (
+        f"{patient.full_name}, born {screening.format_date(patient.date_of_birth)}"
+        f"{archived}: /patients/{patient.public_id}/"
+    )
+
+
+def _clean_patient_fields(data: dict[str, Any]) -> dict[str, Any]:
+    data = {k: v for k, v in data.items() if k in PATIENT_FIELDS}
+    for field in ("first_name", "last_name"):
+        if field in data:
+            data[field] = _clean_name(data[field], field)
+    if "phone" in data:
+        data["phone"] = normalise_phone(data["phone"])
+    if "email" in data:
+        data["email"] = (data["email"] or "").strip().lower()
+    if "date_of_birth" in data:
+        check_date_of_birth(data["date_of_birth"])
+    return data
+
+
+def _check_contact(patient: Patient) -> None:
+    if patient.preferred_channel == Patient.Channel.SMS and not patient.phone:
+        raise Invalid("Missing phone.", fields={"phone": ["SMS is preferred: enter a phone."]})
+    if patient.preferred_channel == Patient.Channel.EMAIL and not patient.email:
+        raise Invalid(
+            "Missing e-mail.", fields={"email": ["E-mail is preferred: enter an e-mail."]}
+        )
+
+
+# --- Patients -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def patient_create(
+    *,
+    by: User,
+    data: dict[str, Any],
+    confirm_duplicate: bool = False,
+    request: HttpRequest | None = None,
+) -> Patient:
+    """Register a patient. A likely duplicate is refused (409) unless confirmed."""
+    data = _clean_patient_fields(data)
+    patient = Patient(**data, created_by=by)
+    _check_contact(patient)
+    if not confirm_duplicate:
+        duplicates = find_duplicates(
+            first_name=patient.first_name,
+            last_name=patient.last_name,
+            date_of_birth=patient.date_of_birth,
+            email=patient.email,
+        )
+        if duplicates:
+            raise Conflict(
+                "This looks like a patient who is already registered. Open their record, or "
+                "confirm that this is a different person.",
+                fields={"duplicate": [describe_duplicate(p) for p in duplicates]},
+            )
+    patient.save()
+    audit.record(actor=by, action=Action.CREATE, obj=patient, request=request)
+    return patient
+
+
+@transaction.atomic
+def patient_update(
+    *,
+    patient: Patient,
+    by: User,
+    data: dict[str, Any],
+    confirm_duplicate: bool = False,
+    request: HttpRequest | None = None,
+) -> Patient:
+    """Edit a patient's details; the audit row names the fields that changed (not values)."""
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    data = _clean_patient_fields(data)
+    changed = sorted(k for k, v in data.items() if getattr(patient, k) != v)
+    for key in changed:
+        setattr(patient, key, data[key])
+    _check_contact(patient)
+    if not confirm_duplicate and {"first_name", "last_name", "date_of_birth", "email"} & set(
+        changed
+    ):
+        duplicates = find_duplicates(
+            first_name=patient.first_name,
+            last_name=patient.last_name,
+            date_of_birth=patient.date_of_birth,
+            email=patient.email,
+            exclude=patient,
+        )
+        if duplicates:
+            raise Conflict(
+                "These details match another patient. Check the record, or confirm.",
+                fields={"duplicate": [describe_duplicate(p) for p in duplicates]},
+            )
+    if changed:
+        patient.save()
+    audit.record(
+        actor=by, action=Action.UPDATE, obj=patient, request=request, detail={"fields": changed}
+    )
+    return patient
+
+
+@transaction.atomic
+def patient_archive(*, patient: Patient, by: User, request: HttpRequest | None = None) -> Patient:
+    """Archive a patient: records are kept for good, never deleted."""
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if patient.archived_at is None:
+        patient.archived_at = timezone.now()
+        patient.save(update_fields=["archived_at", "updated_at"])
+    audit.record(actor=by, action=Action.ARCHIVE, obj=patient, request=request)
+    return patient
+
+
+# --- Intake and screening -----------------------------------------------------------------
+
+
+def _invalid_answers(exc: vocabulary.AnswersInvalid, prefix: str) -> Invalid:
+    fields = {
+        (key if key in ("answers", "areas") else f"{prefix}.{key}"): msgs
+        for key, msgs in exc.errors.items()
+    }
+    return Invalid("Some answers need attention.", fields=fields)
+
+
+@transaction.atomic
+def intake_submit(
+    *,
+    patient: Patient,
+    answers: Any,
+    areas: Any,
+    by: User,
+    kind: str = IntakeSubmission.Kind.INTAKE,
+    today: date | None = None,
+    request: HttpRequest | None = None,
+) -> IntakeSubmission:
+    """Record a questionnaire and screen it in the same transaction (DESIGN.md flow 1).
+
+    Every key of the vocabulary must be answered; the submission and its ScreeningResult are
+    new rows, so nothing overwrites an earlier answer.
+    """
+    if patient.is_archived:
+        raise Conflict("This patient is archived; restore the record before a new intake.")
+    today = today or clinic_today()
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    chosen: list[str] = []
+    try:
+        cleaned = vocabulary.clean_answers(answers, today=today)
+    except vocabulary.AnswersInvalid as exc:
+        errors.update(_invalid_answers(exc, "answers").fields)
+    try:
+        chosen = vocabulary.clean_areas(areas)
+    except vocabulary.AnswersInvalid as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise Invalid("Some answers need attention.", fields=errors)
+
+    result = screening.screen(
+        answers=cleaned,
+        areas=chosen,
+        age=patient.age_on(today),
+        today=today,
+        fitzpatrick=patient.fitzpatrick or None,
+        policy=screening_policy(),
+    )
+    submission = IntakeSubmission.objects.create(
+        patient=patient,
+        kind=kind,
+        answers=vocabulary.answers_to_json(cleaned),
+        areas=chosen,
+        questionnaire_version=vocabulary.QUESTIONNAIRE_VERSION,
+        submitted_by=by,
+        submitted_by_patient=by.is_patient,
+    )
+    verdict = ScreeningResult.objects.create(
+        submission=submission,
+        patient=patient,
+        outcome=result.outcome,
+        findings=[f.to_json() for f in result.findings],
+        ruleset_version=result.ruleset_version,
+        valid_until=result.valid_until,
+        defer_until=result.defer_until,
+    )
+    audit.record(actor=by, action=Action.CREATE, obj=submission, request=request)
+    audit.record(
+        actor=by,
+        action=Action.CREATE,
+        obj=verdict,
+        request=request,
+        detail={"outcome": verdict.outcome},
+    )
+    submission.screening = verdict
+    return submission
+
+
+@transaction.atomic
+def screening_sign_off(
+    *,
+    screening_result: ScreeningResult,
+    reason: str,
+    by: User,
+    request: HttpRequest | None = None,
+) -> ScreeningResult:
+    """A practitioner (never front desk) approves a `review` result, with a reason.
+
+    Blocked and deferred results cannot be signed off: they are not a clinician's call.
+    """
+    if not by.has_role(Role.PRACTITIONER):
+        raise Forbidden("Only a practitioner can sign off a screening.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("A reason is required.", fields={"reason": ["Give the clinical reason."]})
+    result = ScreeningResult.objects.select_for_update().get(pk=screening_result.pk)
+    if result.outcome != ScreeningResult.Outcome.REVIEW:
+        raise Conflict(
+            f"A {result.get_outcome_display().lower()} result cannot be signed off; "
+            "only results that need review can."
+        )
+    if result.is_signed_off:
+        raise Conflict("This result has already been signed off.")
+    result.signed_off_by = by
+    result.signed_off_at = timezone.now()
+    result.sign_off_reason = reason
+    # The verdict is immutable: only the sign-off columns are written.
+    ScreeningResult.objects.filter(pk=result.pk).update(
+        signed_off_by=by, signed_off_at=result.signed_off_at, sign_off_reason=reason
+    )
+    audit.record(actor=by, action=Action.SIGN_OFF, obj=result, request=request)
+    return result
+
+
+def latest_screening(patient: Patient) -> ScreeningResult | None:
+    return (
+        ScreeningResult.objects.filter(patient=patient)
+        .select_related("signed_off_by")
+        .order_by("-screened_at", "-id")
+        .first()
+    )
+
+
+# --- Consent ------------------------------------------------------------------------------
+
+
+def _same_name(a: str, b: str) -> bool:
+    return re.sub(r"\s+", " ", a.strip()).casefold() == re.sub(r"\s+", " ", b.strip()).casefold()
+
+
+@transaction.atomic
+def consent_sign(
+    *,
+    patient: Patient,
+    kind: str,
+    signed_name: str,
+    agreed: Any,
+    by: User,
+    request: HttpRequest | None = None,
+) -> Consent:
+    """Record a signed consent: the patient's typed full name and an explicit agreement."""
+    errors: dict[str, list[str]] = {}
+    if kind not in consent_templates.TEMPLATES:
+        errors["kind"] = ["Choose one of: " + ", ".join(consent_templates.TEMPLATES) + "."]
+    if agreed is not True:
+        errors["agreed"] = ["The patient must tick the box to agree."]
+    if not _same_name(signed_name or "", patient.full_name):
+        errors["signed_name"] = ["Type the patient's full name exactly as registered."]
+    if errors:
+        raise Invalid("The consent is not complete.", fields=errors)
+    if patient.is_archived:
+        raise Conflict("This patient is archived.")
+    consent = Consent.objects.create(
+        patient=patient,
+        kind=kind,
+        template_version=consent_templates.current_version(kind),
+        signed_name=signed_name.strip(),
+        recorded_by=by,
+    )
+    audit.record(actor=by, action=Action.CREATE, obj=consent, request=request)
+    return consent
+
+
+def has_current_treatment_consent(patient: Patient) -> bool:
+    """Booking needs a treatment consent signed against the current template version."""
+    return Consent.objects.filter(
+        patient=patient,
+        kind=Consent.Kind.TREATMENT,
+        template_version=consent_templates.current_version("treatment"),
+    ).exists()
