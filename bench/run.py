@@ -51,7 +51,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -90,9 +90,35 @@ class Target:
 
 
 BASELINE = "healthz"
+# Every key of the intake vocabulary answered "no" (a cleared intake, screened per request).
+CLEAR_ANSWERS: dict[str, Any] = {
+    **{key: False for key in (
+        "pregnant_or_breastfeeding", "active_infection_in_area", "active_cold_sore",
+        "cold_sore_history", "active_acne_in_area", "open_or_irritated_skin_in_area",
+        "sunburn_or_tan_last_14_days", "dermatitis_flare_in_area", "koebner_condition_history",
+        "new_or_changing_lesion_in_area", "bleeding_disorder", "anticoagulants",
+        "keloid_history", "scleroderma", "autoimmune_disease", "immunosuppressed",
+        "cardiac_condition", "metal_allergy", "anaesthetic_allergy",
+        "scar_or_stretch_marks_under_1_year", "photosensitising_medication",
+        "unresolved_reaction_from_last_session", "tattoo_in_area",
+    )},
+    "isotretinoin": "never", "isotretinoin_stopped_on": None, "skin_cancer_in_area": "none",
+    "diabetes": "none", "radiation_to_area": "none", "recent_injectables_in_area_days": None,
+    "recent_procedure_in_area_days": None,
+}  # fmt: skip
+
+# `{patient}` in a path is the public id of a demo patient, looked up once the server is up.
 TARGETS: list[Target] = [
     Target(BASELINE, "/healthz"),  # database + broker round trip, no auth: the baseline
     Target("api_schema", "/api/schema/?format=json", auth=True),
+    Target("patient_search", "/api/patients/?search=Adams", auth=True),
+    Target(
+        "intake_submit",
+        "/api/patients/{patient}/intakes/",
+        auth=True,
+        method="POST",
+        body={"answers": CLEAR_ANSWERS, "areas": ["cheeks", "forehead"]},
+    ),
 ]
 
 
@@ -270,6 +296,20 @@ def api_token(port: int) -> str:
     if status != 200:
         raise BenchError(f"POST /api/auth/token/ answered {status}: {body[:300]!r}")
     return str(json.loads(body)["token"])
+
+
+def demo_patient_id(port: int, token: str) -> str:
+    """The public id of the demo patient Alice Morgan (seed_demo creates her)."""
+    status, body = request(
+        port,
+        "GET",
+        "/api/patients/?search=alice.morgan",
+        headers={"Authorization": f"Token {token}"},
+    )
+    results = json.loads(body).get("results") if status == 200 else None
+    if not results:
+        raise BenchError(f"no demo patient found (GET /api/patients/ answered {status})")
+    return str(results[0]["id"])
 
 
 # --- wrk -----------------------------------------------------------------------------------
@@ -465,7 +505,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         results: list[Result] = []
         with gunicorn(env) as port:
             token = api_token(port)
+            context = {"patient": demo_patient_id(port, token)}
             for target in targets:
+                target = replace(target, path=target.path.format(**context))
                 results.append(run_wrk(target, port, token, args.duration, args.connections))
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
