@@ -207,3 +207,10 @@ def login(page, live_server):
         return page
 
     return _login
+
+
+def pytest_configure(config):
+    """Fast password hashing in tests (the real hasher is PBKDF2; tests create many users)."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

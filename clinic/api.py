@@ -53,7 +53,10 @@ def _flatten(detail) -> dict[str, list[str]]:
     def walk(prefix: str, value) -> None:
         if isinstance(value, dict):
             for key, sub in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+                if key == "non_field_errors" and prefix:
+                    walk(prefix, sub)  # {"records": {"non_field_errors": [...]}} → "records"
+                else:
+                    walk(f"{prefix}.{key}" if prefix else str(key), sub)
         elif isinstance(value, list):
             if all(not isinstance(v, dict | list) for v in value):
                 out.setdefault(prefix or "non_field_errors", []).extend(str(v) for v in value)

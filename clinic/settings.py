@@ -236,6 +236,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "IntakeKindEnum": "patients.models.IntakeSubmission.Kind",
         "ConsentKindEnum": "patients.models.Consent.Kind",
+        "AreaEnum": "patients.vocabulary.AREAS",
     },
 }
 

@@ -3,6 +3,9 @@ working hours, rooms, devices)."""
 
 from __future__ import annotations
 
+import secrets
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -56,6 +59,10 @@ class Protocol(models.Model):
         return self.name
 
 
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class Practitioner(models.Model):
     """A clinician who needles; one per staff user."""
 
@@ -64,9 +71,19 @@ class Practitioner(models.Model):
     )
     display_name = models.CharField(max_length=100)
     active = models.BooleanField(default=True)
+    calendar_token = models.CharField(
+        max_length=64,
+        unique=True,
+        default=new_calendar_token,
+        help_text="The secret in the practitioner's .ics feed URL; rotate it to revoke.",
+    )
 
     class Meta:
         ordering = ["display_name"]
+
+    def rotate_calendar_token(self) -> None:
+        self.calendar_token = new_calendar_token()
+        self.save(update_fields=["calendar_token"])
 
     def __str__(self) -> str:
         return self.display_name
@@ -174,3 +191,168 @@ class DeviceOutage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device} out {self.starts_at:%Y-%m-%d}"
+
+
+class Course(models.Model):
+    """A treatment plan: a patient's series of sessions with one practitioner and protocol."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        BOOKED = "booked", "Booked"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="courses"
+    )
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="courses")
+    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="courses")
+    areas = models.JSONField()
+    planned_sessions = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    interval_days = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(planned_sessions__gte=1) & Q(planned_sessions__lte=12),
+                name="course_sessions_1_to_12",
+            ),
+            models.CheckConstraint(
+                condition=Q(interval_days__gte=1), name="course_interval_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.protocol} × {self.planned_sessions}"
+
+
+class SessionQuerySet(models.QuerySet):
+    def active(self) -> SessionQuerySet:
+        return self.filter(status__in=Session.ACTIVE)
+
+    def overlapping(self, start, end) -> SessionQuerySet:
+        """Sessions whose [start, end) intersects [start, end); back-to-back does not."""
+        return self.filter(starts_at__lt=end, ends_at__gt=start)
+
+    def for_calendar(self) -> SessionQuerySet:
+        return self.select_related("patient", "practitioner", "room", "device", "course__protocol")
+
+
+class Session(models.Model):
+    """One appointment of a course. Changed only through treatments.services."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        CHECKED_IN = "checked_in", "Checked in"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "No-show"
+
+    ACTIVE = (Status.BOOKED, Status.CHECKED_IN)
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="sessions"
+    )
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, related_name="sessions"
+    )
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="sessions")
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+    )
+    number = models.PositiveSmallIntegerField(help_text="Its place in the course, from 1.")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.BOOKED)
+    screening = models.ForeignKey(
+        "patients.ScreeningResult",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The screening that cleared it at check-in.",
+    )
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [
+            models.Index(fields=["practitioner", "starts_at"]),
+            models.Index(fields=["room", "starts_at"]),
+            models.Index(fields=["starts_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_it_starts"
+            ),
+            models.UniqueConstraint(
+                fields=["course", "number"],
+                condition=Q(status__in=["booked", "checked_in", "completed"]),
+                name="session_number_unique_in_course",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | ~Q(cancel_reason=""),
+                name="cancelled_session_has_a_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.number} {self.starts_at:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+
+class SessionRecord(models.Model):
+    """The chart for one area of a completed session (clinical reference §2.2, §5)."""
+
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="records")
+    area = models.CharField(max_length=20)
+    device_setting_mm = models.DecimalField(max_digits=3, decimal_places=2)
+    passes = models.PositiveSmallIntegerField()
+    cartridge_lot = models.CharField(max_length=60)
+    endpoint = models.CharField(max_length=100, blank=True)
+    numbing_product = models.CharField(max_length=100, blank=True)
+    immediate_reaction = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+    flagged = models.BooleanField(
+        default=False, help_text="Setting above the protocol's flag for this area."
+    )
+    flag_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["session", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "area"], name="one_record_per_area"),
+            models.CheckConstraint(
+                condition=Q(device_setting_mm__gte=0) & Q(device_setting_mm__lte=3),
+                name="device_setting_0_to_3_mm",
+            ),
+            models.CheckConstraint(condition=Q(passes__gte=1), name="at_least_one_pass"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.device_setting_mm} mm × {self.passes}"

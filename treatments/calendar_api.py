@@ -1,0 +1,3 @@
+"""Calendar and reference-data endpoints (sessions, availability, protocols, rooms)."""
+
+urlpatterns: list = []

@@ -1,0 +1,107 @@
+"""Reads for scheduling: the planner's inputs loaded in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q
+
+from clinic.clock import clinic_zone
+
+from . import planner
+from .models import Device, DeviceOutage, Practitioner, Room, Session, TimeOff, WorkingHours
+
+
+@dataclass(frozen=True)
+class PlannerInputs:
+    working_hours: tuple[planner.WorkingWindow, ...]
+    time_off: tuple[planner.Interval, ...]
+    practitioner_busy: tuple[planner.Interval, ...]
+    rooms: tuple[planner.Resource, ...]
+    devices: tuple[planner.Resource, ...]
+
+
+def local_day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """The instants that open `first` and close `last` on the clinic's wall clock."""
+    tz = clinic_zone()
+    start = datetime.combine(first, time.min, tzinfo=tz)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz)
+    return start, end
+
+
+def planner_inputs(
+    *,
+    practitioner: Practitioner,
+    start: datetime,
+    end: datetime,
+    exclude_sessions: tuple[int, ...] = (),
+) -> PlannerInputs:
+    """Working hours, time off and busy times in [start, end) for a practitioner and every
+    active room and device: six queries, whatever the number of sessions."""
+    hours = tuple(
+        planner.WorkingWindow(weekday=h.weekday, start=h.start, end=h.end)
+        for h in WorkingHours.objects.filter(practitioner=practitioner)
+    )
+    time_off = tuple(
+        planner.Interval(t.starts_at, t.ends_at)
+        for t in TimeOff.objects.filter(
+            practitioner=practitioner, starts_at__lt=end, ends_at__gt=start
+        )
+    )
+    sessions = list(
+        Session.objects.active()
+        .overlapping(start, end)
+        .exclude(pk__in=exclude_sessions)
+        .values_list("practitioner_id", "room_id", "device_id", "starts_at", "ends_at")
+    )
+    outages = list(
+        DeviceOutage.objects.filter(starts_at__lt=end, ends_at__gt=start).values_list(
+            "device_id", "starts_at", "ends_at"
+        )
+    )
+    busy_by_room: dict[int, list[planner.Interval]] = {}
+    busy_by_device: dict[int, list[planner.Interval]] = {}
+    practitioner_busy = []
+    for practitioner_id, room_id, device_id, s, e in sessions:
+        interval = planner.Interval(s, e)
+        if practitioner_id == practitioner.pk:
+            practitioner_busy.append(interval)
+        busy_by_room.setdefault(room_id, []).append(interval)
+        if device_id is not None:
+            busy_by_device.setdefault(device_id, []).append(interval)
+    for device_id, s, e in outages:
+        busy_by_device.setdefault(device_id, []).append(planner.Interval(s, e))
+    rooms = tuple(
+        planner.Resource(id=pk, busy=tuple(busy_by_room.get(pk, ())))
+        for pk in Room.objects.filter(active=True).values_list("pk", flat=True)
+    )
+    devices = tuple(
+        planner.Resource(id=pk, busy=tuple(busy_by_device.get(pk, ())))
+        for pk in Device.objects.filter(active=True).values_list("pk", flat=True)
+    )
+    return PlannerInputs(hours, time_off, tuple(practitioner_busy), rooms, devices)
+
+
+def sessions_between(*, start: datetime, end: datetime, practitioner: Practitioner | None = None):
+    """The calendar: sessions overlapping [start, end), with what a calendar shows, joined."""
+    sessions = Session.objects.overlapping(start, end).for_calendar()
+    if practitioner is not None:
+        sessions = sessions.filter(practitioner=practitioner)
+    return sessions.order_by("starts_at", "id")
+
+
+def conflicts(
+    *,
+    practitioner_id: int,
+    room_id: int,
+    device_id: int | None,
+    start: datetime,
+    end: datetime,
+    exclude: tuple[int, ...] = (),
+):
+    """Active sessions that would clash with a new one in [start, end)."""
+    clash = Q(practitioner_id=practitioner_id) | Q(room_id=room_id)
+    if device_id is not None:
+        clash |= Q(device_id=device_id)
+    return Session.objects.active().overlapping(start, end).filter(clash).exclude(pk__in=exclude)

@@ -1,0 +1,134 @@
+"""API shapes for courses and sessions; rules live in services."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from clinic.fields import AwareDateTimeField, StrictCharField
+from patients import vocabulary
+
+from .models import Course, Session, SessionRecord
+
+
+class CourseInputSerializer(serializers.Serializer):
+    patient = serializers.UUIDField(help_text="The patient's id.")
+    practitioner = serializers.IntegerField(min_value=1)
+    protocol = serializers.IntegerField(min_value=1)
+    areas = serializers.ListField(
+        child=serializers.ChoiceField(choices=vocabulary.AREAS), allow_empty=False
+    )
+    sessions = serializers.IntegerField(min_value=1, max_value=12, required=False)
+    interval_days = serializers.IntegerField(min_value=1, max_value=365, required=False)
+
+
+class CourseSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    patient = serializers.UUIDField(source="patient.public_id", read_only=True)
+    protocol = serializers.IntegerField(source="protocol_id", read_only=True)
+    practitioner = serializers.IntegerField(source="practitioner_id", read_only=True)
+    sessions = serializers.IntegerField(source="planned_sessions", read_only=True)
+
+    class Meta:
+        model = Course
+        fields = [
+            "id",
+            "patient",
+            "practitioner",
+            "protocol",
+            "areas",
+            "sessions",
+            "interval_days",
+            "status",
+            "created_at",
+        ]
+
+
+class ProposedSessionSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    room = serializers.IntegerField(source="room_id")
+    device = serializers.IntegerField(source="device_id", allow_null=True)
+
+
+class ProposalSerializer(serializers.Serializer):
+    sessions = ProposedSessionSerializer(many=True)
+
+
+class SlotInputSerializer(serializers.Serializer):
+    starts_at = AwareDateTimeField()
+    room = serializers.IntegerField(min_value=1)
+    device = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+
+
+class BookInputSerializer(serializers.Serializer):
+    sessions = SlotInputSerializer(many=True, allow_empty=False, max_length=12)
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    course = serializers.UUIDField(source="course.public_id", read_only=True)
+    patient = serializers.UUIDField(source="patient.public_id", read_only=True)
+    practitioner = serializers.IntegerField(source="practitioner_id", read_only=True)
+    room = serializers.IntegerField(source="room_id", read_only=True)
+    device = serializers.IntegerField(source="device_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Session
+        fields = [
+            "id",
+            "course",
+            "patient",
+            "practitioner",
+            "room",
+            "device",
+            "number",
+            "starts_at",
+            "ends_at",
+            "status",
+            "cancel_reason",
+        ]
+
+
+class RescheduleInputSerializer(serializers.Serializer):
+    starts_at = AwareDateTimeField()
+    room = serializers.IntegerField(min_value=1, required=False)
+
+
+class CancelInputSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=300)
+
+
+class AreaRecordInputSerializer(serializers.Serializer):
+    area = serializers.ChoiceField(choices=vocabulary.AREAS)
+    device_setting_mm = serializers.DecimalField(
+        max_digits=3, decimal_places=2, min_value=0, max_value=3
+    )
+    passes = serializers.IntegerField(min_value=1, max_value=20)
+    cartridge_lot = StrictCharField(max_length=60)
+    endpoint = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    numbing_product = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    immediate_reaction = StrictCharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+    notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class CompleteInputSerializer(serializers.Serializer):
+    records = AreaRecordInputSerializer(many=True, allow_empty=False, max_length=16)
+
+
+class SessionRecordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SessionRecord
+        fields = [
+            "area",
+            "device_setting_mm",
+            "passes",
+            "cartridge_lot",
+            "endpoint",
+            "numbing_product",
+            "immediate_reaction",
+            "notes",
+            "flagged",
+            "flag_reason",
+        ]

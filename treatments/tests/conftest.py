@@ -1,0 +1,54 @@
+"""A small clinic for scheduling tests: a practitioner working Mon–Fri 09:00–17:00 in
+Europe/London, two rooms, one device, and a screened, consenting patient."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+
+from patients import services as patient_services
+from patients.tests.factories import PatientFactory
+from patients.tests.helpers import clear_answers
+from treatments.models import Device, Practitioner, Room, WorkingHours
+from treatments.tests.factories import DeviceFactory, PractitionerFactory, RoomFactory, protocol
+
+
+@dataclass
+class Clinic:
+    practitioner: Practitioner
+    rooms: list[Room]
+    device: Device
+
+    def screened_patient(self, by, *, answers=None, consent=True, **patient_fields):
+        patient = PatientFactory(date_of_birth=dt.date(1990, 1, 1), **patient_fields)
+        patient_services.intake_submit(
+            patient=patient,
+            answers=answers or clear_answers(),
+            areas=["cheeks", "forehead"],
+            by=by,
+        )
+        if consent:
+            patient_services.consent_sign(
+                patient=patient,
+                kind="treatment",
+                signed_name=patient.full_name,
+                agreed=True,
+                by=by,
+            )
+        return patient
+
+
+@pytest.fixture
+def clinic(db, practitioner_user):
+    practitioner = PractitionerFactory(user=practitioner_user, display_name="Priya Shah")
+    for weekday in range(5):
+        WorkingHours.objects.create(
+            practitioner=practitioner, weekday=weekday, start=dt.time(9), end=dt.time(17)
+        )
+    rooms = [RoomFactory(name="Room A"), RoomFactory(name="Room B")]
+    return Clinic(practitioner=practitioner, rooms=rooms, device=DeviceFactory(name="Pen 1"))
+
+
+@pytest.fixture
+def acne_protocol(db):
+    return protocol("acne_scars")  # 4 sessions, 28 days, min 14, 120 minutes
