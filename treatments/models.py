@@ -81,12 +81,12 @@ class Practitioner(models.Model):
     class Meta:
         ordering = ["display_name"]
 
+    def __str__(self) -> str:
+        return self.display_name
+
     def rotate_calendar_token(self) -> None:
         self.calendar_token = new_calendar_token()
         self.save(update_fields=["calendar_token"])
-
-    def __str__(self) -> str:
-        return self.display_name
 
 
 class WorkingHours(models.Model):
