@@ -178,6 +178,33 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="clinic@localhost")
 # "file" writes each SMS under var/sms; a provider adapter is named by its dotted path.
 SMS_BACKEND = env("SMS_BACKEND", default="file")
 SMS_FILE_PATH = VAR_DIR / "sms"
+# The HTTP SMS provider adapter (SMS_BACKEND=treatments.sms.HttpSmsBackend).
+SMS_HTTP_URL = env("SMS_HTTP_URL", default="")
+SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN", default="")
+SMS_SENDER = env("SMS_SENDER", default="Clinic")
+# The portal's address in messages (links only: never patient data in query strings).
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# Sending: attempts before `failed`, backoff base, the `sending` lease, the sweep's batch.
+MESSAGE_MAX_ATTEMPTS = env.int("MESSAGE_MAX_ATTEMPTS", default=5)
+MESSAGE_RETRY_BASE_SECONDS = env.int("MESSAGE_RETRY_BASE_SECONDS", default=60)
+MESSAGE_LEASE_SECONDS = env.int("MESSAGE_LEASE_SECONDS", default=300)
+MESSAGE_BATCH_SIZE = env.int("MESSAGE_BATCH_SIZE", default=500)
+# SMS waits for the morning when due in these local hours (clinic zone).
+SMS_QUIET_HOURS = tuple(env.list("SMS_QUIET_HOURS", default=["20:00", "09:00"]))
+
+# The message cadence (DESIGN.md §5, clinical reference §4), relative to the session's start
+# (before), to completion (after), or to the course's last session (reviews). Wall clock.
+MESSAGE_OFFSETS = {
+    "pre_session_check": {"days": -7},
+    "reminder_48h": {"hours": -48},
+    "reminder_24h": {"hours": -24},
+    "checkin_24h": {"hours": 24},
+    "checkin_72h": {"hours": 72},
+    "checkin_7d": {"days": 7},
+    "review_3m": {"months": 3},
+    "review_6m": {"months": 6},
+    **env.json("MESSAGE_OFFSETS", default={}),
+}
 
 # --- Celery ---------------------------------------------------------------------------------
 # Unset: kombu's filesystem transport under var/broker, so worker and beat run as real
@@ -208,7 +235,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+# The outbox sweep: claims due messages every minute and enqueues one send task each.
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "treatments.sweep_outbox", "schedule": 60.0},
+}
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -23,7 +23,7 @@ from clinic.errors import Conflict, Forbidden, Invalid
 from clinic.models import Role, User
 
 from . import consent as consent_templates
-from . import screening, vocabulary
+from . import screening, signals, vocabulary
 from .models import Consent, IntakeSubmission, Patient, ScreeningResult
 
 Action = audit.Action
@@ -214,6 +214,14 @@ def patient_update(
             )
     if changed:
         patient.save()
+        withdrawn = [
+            channel
+            for channel, field in (("email", "email_consent"), ("sms", "sms_consent"))
+            if field in changed and not getattr(patient, field)
+        ]
+        for channel in withdrawn:
+            # In this transaction: whoever keeps an outbox (treatments) stops that channel.
+            signals.contact_consent_withdrawn.send(Patient, patient=patient, channel=channel)
     audit.record(
         actor=by, action=Action.UPDATE, obj=patient, request=request, detail={"fields": changed}
     )

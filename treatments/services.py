@@ -25,7 +25,7 @@ from patients import vocabulary
 from patients.models import Patient, ScreeningResult
 from patients.screening import format_date
 
-from . import planner, selectors
+from . import outbox, planner, selectors
 from .models import Course, Device, Practitioner, Protocol, Room, Session, SessionRecord
 
 Action = audit.Action
@@ -353,6 +353,7 @@ def course_book(
         )
     course.status = Course.Status.BOOKED
     course.save(update_fields=["status"])
+    outbox.on_booked(sessions)
     audit.record_many(actor=by, action=Action.CREATE, objects=sessions, request=request)
     return sessions
 
@@ -436,6 +437,7 @@ def session_reschedule(
     old = session.starts_at
     session.starts_at, session.ends_at, session.room, session.device = starts_at, end, room, device
     session.save()
+    outbox.on_rescheduled(session)
     audit.record(
         actor=by,
         action=Action.UPDATE,
@@ -456,6 +458,7 @@ def session_cancel(
         raise Invalid("A reason is required.", fields={"reason": ["Say why it is cancelled."]})
     _require_status(session, Session.Status.BOOKED, Session.Status.CHECKED_IN, action="cancelled")
     session.cancel_reason = reason[:300]
+    outbox.on_cancelled(session)
     return _transition(session, Session.Status.CANCELLED, by, request)
 
 
@@ -465,6 +468,7 @@ def session_no_show(*, session: Session, by: User, request: HttpRequest | None =
     _require_status(session, Session.Status.BOOKED, action="marked as a no-show")
     if session.starts_at > timezone.now():
         raise Conflict("A session that has not started yet cannot be a no-show.")
+    outbox.on_no_show(session)
     return _transition(session, Session.Status.NO_SHOW, by, request)
 
 
@@ -572,6 +576,8 @@ def session_complete(
     SessionRecord.objects.bulk_create(rows)
     _transition(session, Session.Status.COMPLETED, by, request, areas=len(rows))
     course = session.course
-    if not course.sessions.filter(status__in=Session.ACTIVE).exists():
+    course_completed = not course.sessions.filter(status__in=Session.ACTIVE).exists()
+    if course_completed:
         Course.objects.filter(pk=course.pk).update(status=Course.Status.COMPLETED)
+    outbox.on_completed(session, course_completed=course_completed)
     return session

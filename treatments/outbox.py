@@ -1,0 +1,206 @@
+"""What the clinic owes a patient, written to the outbox in the caller's transaction.
+
+The cadence is DESIGN.md §5 and clinical-reference.md §4: a booking confirmation; before each
+session the pre-session check (T−7 days) and reminders (T−48 h, T−24 h); at completion the
+aftercare and check-ins (T+24 h, T+72 h, T+7 days); after a course's last session the
+results reviews (+3 and +6 months). Offsets are settings (MESSAGE_OFFSETS).
+
+Times are wall-clock arithmetic in the clinic's zone: "24 hours before a 10:00 session" is
+10:00 the day before on the clinic's clock, even across a daylight-saving change. SMS never
+goes out in quiet hours (SMS_QUIET_HOURS, default 20:00–09:00): it waits for the morning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+from clinic.clock import clinic_zone
+from patients.models import Patient
+from patients.screening import add_months
+
+from .models import Message, Session
+
+Kind = Message.Kind
+Status = Message.Status
+
+BEFORE_SESSION = (Kind.PRE_SESSION_CHECK, Kind.REMINDER_48H, Kind.REMINDER_24H)
+AFTER_SESSION = (Kind.AFTERCARE, Kind.CHECKIN_24H, Kind.CHECKIN_72H, Kind.CHECKIN_7D)
+REVIEWS = (Kind.REVIEW_3M, Kind.REVIEW_6M)
+# Reminders that make no sense once their moment has passed (booked at short notice).
+LATE_SKIPPABLE = (Kind.REMINDER_48H, Kind.REMINDER_24H)
+TOO_LATE = "Booked too late for this reminder."
+
+
+# --- Wall-clock arithmetic ------------------------------------------------------------------
+
+
+def localize(naive: datetime, tz: ZoneInfo) -> datetime:
+    """The instant (UTC) the clinic's clock shows `naive`: in a fall-back fold the first one
+    (fold=0); a time inside a spring-forward gap is read with the offset before the change,
+    which lands just after the gap (01:30 on London's spring day is 02:30 BST)."""
+    return naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
+
+
+def shift(moment: datetime, offset: dict, tz: ZoneInfo) -> datetime:
+    """`moment` moved by `offset` ({"days"|"hours"|"months": n}) on the clinic's wall clock."""
+    local = moment.astimezone(tz).replace(tzinfo=None)
+    months = offset.get("months", 0)
+    if months:
+        moved_day = add_months(local.date(), months)
+        local = datetime.combine(moved_day, local.time())
+    local += timedelta(days=offset.get("days", 0), hours=offset.get("hours", 0))
+    return localize(local, tz)
+
+
+def _clock(value: str) -> time:
+    return time.fromisoformat(value)
+
+
+def after_quiet_hours(moment: datetime, tz: ZoneInfo) -> datetime:
+    """For SMS: a moment inside quiet hours moves to the end of them, on the clinic's clock."""
+    start, end = (_clock(v) for v in settings.SMS_QUIET_HOURS)
+    local = moment.astimezone(tz)
+    t = local.time().replace(tzinfo=None)
+    day: date | None = None
+    if start > end:  # overnight, e.g. 20:00–09:00
+        if t >= start:
+            day = local.date() + timedelta(days=1)
+        elif t < end:
+            day = local.date()
+    elif start <= t < end:
+        day = local.date()
+    if day is None:
+        return moment
+    return localize(datetime.combine(day, end), tz)
+
+
+# --- Channel and consent --------------------------------------------------------------------
+
+
+def channel_for(patient: Patient) -> tuple[str, str]:
+    """The channel to use and, if nothing may be sent, why (the message is then `skipped`).
+
+    The preferred channel when the patient consents to it, else the other consented one.
+    """
+    consents = {Message.Channel.EMAIL: patient.email_consent and bool(patient.email),
+                Message.Channel.SMS: patient.sms_consent and bool(patient.phone)}  # fmt: skip
+    preferred = patient.preferred_channel
+    other = Message.Channel.SMS if preferred == Message.Channel.EMAIL else Message.Channel.EMAIL
+    if patient.is_archived:
+        return preferred, "The patient's record is archived."
+    for channel in (preferred, other):
+        if consents[channel]:
+            return channel, ""
+    return preferred, "The patient has not agreed to e-mail or SMS."
+
+
+def skip_reason(message: Message, patient: Patient) -> str:
+    """Why this message must not be sent now, or "" when it still may be."""
+    if patient.is_archived:
+        return "The patient's record is archived."
+    if message.channel == Message.Channel.SMS and not (patient.sms_consent and patient.phone):
+        return "The patient withdrew consent to SMS."
+    if message.channel == Message.Channel.EMAIL and not (patient.email_consent and patient.email):
+        return "The patient withdrew consent to e-mail."
+    return ""
+
+
+# --- Scheduling ---------------------------------------------------------------------------
+
+
+def _offset(kind: str) -> dict:
+    return settings.MESSAGE_OFFSETS[kind]
+
+
+def _due(kind: str, anchor: datetime, channel: str, now: datetime, tz: ZoneInfo) -> datetime:
+    due = shift(anchor, _offset(kind), tz) if kind in settings.MESSAGE_OFFSETS else anchor
+    if due < now and kind not in LATE_SKIPPABLE:
+        due = now
+    if channel == Message.Channel.SMS:
+        due = after_quiet_hours(due, tz)
+    return due
+
+
+def _write(session: Session, kind: str, anchor: datetime, now: datetime) -> Message:
+    """Create or re-time the (session, kind) message; sent ones are never touched."""
+    tz = clinic_zone()
+    channel, reason = channel_for(session.patient)
+    due = _due(kind, anchor, channel, now, tz)
+    if not reason and kind in LATE_SKIPPABLE and due < now:
+        reason = TOO_LATE
+    message = Message.objects.filter(session=session, kind=kind).order_by("id").first()
+    if message is None:
+        return Message.objects.create(
+            patient=session.patient,
+            session=session,
+            kind=kind,
+            channel=channel,
+            due_at=due,
+            status=Status.SKIPPED if reason else Status.PENDING,
+            last_error=reason,
+        )
+    if message.status in (Status.PENDING, Status.SKIPPED, Status.CANCELLED):
+        message.due_at = due
+        message.status = Status.SKIPPED if reason else Status.PENDING
+        message.last_error = reason
+        message.enqueued_at = None
+        message.save(update_fields=["due_at", "status", "last_error", "enqueued_at", "updated_at"])
+    return message
+
+
+def on_booked(sessions: Iterable[Session], *, now: datetime | None = None) -> None:
+    """A series was booked: a confirmation, and each session's check and reminders."""
+    now = now or timezone.now()
+    sessions = list(sessions)
+    if sessions:
+        _write(sessions[0], Kind.BOOKING_CONFIRMATION, now, now)
+    for session in sessions:
+        for kind in BEFORE_SESSION:
+            _write(session, kind, session.starts_at, now)
+
+
+def on_rescheduled(session: Session, *, now: datetime | None = None) -> None:
+    """A session moved: its check and reminders follow it."""
+    now = now or timezone.now()
+    for kind in BEFORE_SESSION:
+        _write(session, kind, session.starts_at, now)
+
+
+def cancel_pending(session: Session, reason: str, kinds: Iterable[str] | None = None) -> int:
+    messages = Message.objects.filter(session=session, status=Status.PENDING)
+    if kinds is not None:
+        messages = messages.filter(kind__in=list(kinds))
+    return messages.update(status=Status.CANCELLED, last_error=reason, updated_at=timezone.now())
+
+
+def on_cancelled(session: Session) -> None:
+    cancel_pending(session, "The session was cancelled.")
+
+
+def on_no_show(session: Session) -> None:
+    """A no-show gets no aftercare or check-ins (none are pending before completion, but a
+    completion undone by staff must not leave them behind)."""
+    cancel_pending(session, "The patient did not attend.")
+
+
+def on_completed(session: Session, *, course_completed: bool, now: datetime | None = None) -> None:
+    """Aftercare now, the check-ins after it, and the results reviews after the last one."""
+    now = now or timezone.now()
+    for kind in AFTER_SESSION:
+        _write(session, kind, now, now)
+    if course_completed:
+        for kind in REVIEWS:
+            _write(session, kind, session.starts_at, now)
+
+
+def on_consent_withdrawn(patient: Patient, channel: str) -> int:
+    """Nothing more goes out on a channel the patient withdrew: pending ones are skipped."""
+    reason = f"The patient withdrew consent to {Message.Channel(channel).label}."
+    return Message.objects.filter(patient=patient, channel=channel, status=Status.PENDING).update(
+        status=Status.SKIPPED, last_error=reason, updated_at=timezone.now()
+    )
