@@ -494,3 +494,21 @@ def answers_to_json(cleaned: Mapping[str, Any]) -> dict[str, Any]:
         key: value.isoformat() if isinstance(value, date) else value
         for key, value in cleaned.items()
     }
+
+
+def negative_answers(**changes: Any) -> dict[str, Any]:
+    """A full answer set saying "no"/"none" to everything, with `changes` applied.
+
+    For demo data, benchmarks and tests; never a default for a real patient, whose every
+    question must be asked.
+    """
+    answers: dict[str, Any] = {}
+    for key, question in QUESTIONS.items():
+        if question.kind == "bool":
+            answers[key] = False
+        elif question.kind == "choice":
+            answers[key] = question.choice_values[0]
+        else:
+            answers[key] = None
+    answers.update(changes)
+    return answers

@@ -1,16 +1,5 @@
 """Answer sets for tests: every key of the vocabulary, all "no" unless changed."""
 
-from patients.vocabulary import QUESTIONS
+from patients.vocabulary import negative_answers as clear_answers
 
-
-def clear_answers(**changes) -> dict:
-    answers = {}
-    for key, question in QUESTIONS.items():
-        if question.kind == "bool":
-            answers[key] = False
-        elif question.kind == "choice":
-            answers[key] = question.choice_values[0]
-        else:
-            answers[key] = None
-    answers.update(changes)
-    return answers
+__all__ = ["clear_answers"]

@@ -6,14 +6,18 @@ only when missing. `--patients N` tops the demo patients up to N (for benchmarks
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from clinic.clock import clinic_today
 from clinic.models import Role, User
+from patients import services as patient_services
+from patients import vocabulary
 from patients.models import Patient
+from treatments import services as treatment_services
 from treatments.models import Device, Practitioner, Protocol, Room, WorkingHours
 from treatments.protocols import seed_protocols
 
@@ -119,8 +123,61 @@ class Command(BaseCommand):
             )[1]
 
         created += self._portal_account()
+        created += self._screen_demo_patients(front_desk)
+        created += self._demo_course(users["practitioner"], front_desk)
         created += self._bulk_patients(patients, front_desk)
         self.stdout.write(f"Demo data ready ({created} rows created).")
+
+    def _screen_demo_patients(self, front_desk: User) -> int:
+        """Each named demo patient has a clear intake and a signed treatment consent."""
+        created = 0
+        for _, _, _, email, _, _ in DEMO_PATIENTS:
+            patient = Patient.objects.get(email=email)
+            if patient.intakes.exists():
+                continue
+            patient_services.intake_submit(
+                patient=patient,
+                answers=vocabulary.negative_answers(),
+                areas=["cheeks", "forehead"],
+                by=front_desk,
+            )
+            patient_services.consent_sign(
+                patient=patient,
+                kind="treatment",
+                signed_name=patient.full_name,
+                agreed=True,
+                by=front_desk,
+            )
+            created += 2
+        return created
+
+    def _demo_course(self, practitioner_user: User, front_desk: User) -> int:
+        """Alice has a booked acne-scar course, so the calendar shows something."""
+        alice = Patient.objects.get(email=DEMO_PATIENTS[0][3])
+        if alice.courses.exists():
+            return 0
+        course = treatment_services.course_create(
+            patient=alice,
+            practitioner=practitioner_user.practitioner,
+            protocol=Protocol.objects.get(indication="acne_scars"),
+            areas=["cheeks"],
+            sessions=None,
+            interval_days=None,
+            by=practitioner_user,
+        )
+        slots = treatment_services.course_proposal(
+            course=course, start=clinic_today() + timedelta(days=2)
+        )
+        rooms = {room.pk: room for room in Room.objects.all()}
+        treatment_services.course_book(
+            course=course,
+            slots=[
+                treatment_services.SlotRequest(starts_at=s.starts_at, room=rooms[s.room_id])
+                for s in slots
+            ],
+            by=front_desk,
+        )
+        return 1 + len(slots)
 
     def _portal_account(self) -> int:
         username, password = DEMO_PATIENT_LOGIN
