@@ -126,24 +126,31 @@ def _due(kind: str, anchor: datetime, channel: str, now: datetime, tz: ZoneInfo)
     return due
 
 
-def _write(session: Session, kind: str, anchor: datetime, now: datetime) -> Message:
-    """Create or re-time the (session, kind) message; sent ones are never touched."""
-    tz = clinic_zone()
+def _new(session: Session, kind: str, anchor: datetime, now: datetime) -> Message:
+    """The (session, kind) message as it should be now, not yet saved."""
     channel, reason = channel_for(session.patient)
-    due = _due(kind, anchor, channel, now, tz)
+    due = _due(kind, anchor, channel, now, clinic_zone())
     if not reason and kind in LATE_SKIPPABLE and due < now:
         reason = TOO_LATE
+    return Message(
+        patient=session.patient,
+        session=session,
+        kind=kind,
+        channel=channel,
+        due_at=due,
+        status=Status.SKIPPED if reason else Status.PENDING,
+        last_error=reason,
+    )
+
+
+def _write(session: Session, kind: str, anchor: datetime, now: datetime) -> Message:
+    """Create or re-time the (session, kind) message; sent ones are never touched."""
+    wanted = _new(session, kind, anchor, now)
     message = Message.objects.filter(session=session, kind=kind).order_by("id").first()
     if message is None:
-        return Message.objects.create(
-            patient=session.patient,
-            session=session,
-            kind=kind,
-            channel=channel,
-            due_at=due,
-            status=Status.SKIPPED if reason else Status.PENDING,
-            last_error=reason,
-        )
+        wanted.save()
+        return wanted
+    due, reason = wanted.due_at, wanted.last_error
     if message.status in (Status.PENDING, Status.SKIPPED, Status.CANCELLED):
         message.due_at = due
         message.status = Status.SKIPPED if reason else Status.PENDING
@@ -154,14 +161,15 @@ def _write(session: Session, kind: str, anchor: datetime, now: datetime) -> Mess
 
 
 def on_booked(sessions: Iterable[Session], *, now: datetime | None = None) -> None:
-    """A series was booked: a confirmation, and each session's check and reminders."""
+    """A series was just booked: a confirmation, and each session's check and reminders
+    (new sessions have no messages yet, so they are inserted together)."""
     now = now or timezone.now()
     sessions = list(sessions)
-    if sessions:
-        _write(sessions[0], Kind.BOOKING_CONFIRMATION, now, now)
-    for session in sessions:
-        for kind in BEFORE_SESSION:
-            _write(session, kind, session.starts_at, now)
+    if not sessions:
+        return
+    rows = [_new(sessions[0], Kind.BOOKING_CONFIRMATION, now, now)]
+    rows += [_new(s, kind, s.starts_at, now) for s in sessions for kind in BEFORE_SESSION]
+    Message.objects.bulk_create(rows)
 
 
 def on_rescheduled(session: Session, *, now: datetime | None = None) -> None:

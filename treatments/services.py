@@ -76,13 +76,18 @@ def consent_gate(patient: Patient) -> str | None:
 
 
 def _within_working_hours(practitioner: Practitioner, start: datetime, end: datetime) -> bool:
+    """The whole session lies inside one of the practitioner's local working windows.
+
+    Working hours are read through `practitioner.working_hours.all()`, so a caller that
+    prefetches them checks a whole series without a query per session.
+    """
     local_start, local_end = to_local(start), to_local(end)
-    if local_start.date() != local_end.date() and local_end.time() != datetime.min.time():
+    if local_start.date() != local_end.date():
         return False
     return any(
         hours.weekday == local_start.weekday()
         and hours.start <= local_start.time()
-        and (local_end - timedelta(microseconds=1)).time() < hours.end
+        and local_end.time() <= hours.end
         for hours in practitioner.working_hours.all()
     )
 
@@ -320,7 +325,9 @@ def course_book(
         if reason:
             raise Conflict(reason)
 
-    practitioner = course.practitioner
+    practitioner = Practitioner.objects.prefetch_related("working_hours").get(
+        pk=course.practitioner_id
+    )
     _lock_resources(
         practitioner,
         rooms={s.room.pk for s in slots},
@@ -340,7 +347,7 @@ def course_book(
         )
         device = slot.device or _free_device(slot.starts_at, end)
         sessions.append(
-            Session.objects.create(
+            Session(
                 course=course,
                 patient=course.patient,
                 practitioner=practitioner,
@@ -351,6 +358,9 @@ def course_book(
                 ends_at=end,
             )
         )
+    # The series' own sessions are weeks apart, so checking each against the database and
+    # inserting them together is safe; the exclusion constraints check the insert again.
+    sessions = Session.objects.bulk_create(sessions)
     course.status = Course.Status.BOOKED
     course.save(update_fields=["status"])
     outbox.on_booked(sessions)

@@ -133,22 +133,23 @@ class Command(BaseCommand):
         created = 0
         for _, _, _, email, _, _ in DEMO_PATIENTS:
             patient = Patient.objects.get(email=email)
-            if patient.intakes.exists():
-                continue
-            patient_services.intake_submit(
-                patient=patient,
-                answers=vocabulary.negative_answers(),
-                areas=["cheeks", "forehead"],
-                by=front_desk,
-            )
-            patient_services.consent_sign(
-                patient=patient,
-                kind="treatment",
-                signed_name=patient.full_name,
-                agreed=True,
-                by=front_desk,
-            )
-            created += 2
+            if not patient.intakes.exists():
+                patient_services.intake_submit(
+                    patient=patient,
+                    answers=vocabulary.negative_answers(),
+                    areas=["cheeks", "forehead"],
+                    by=front_desk,
+                )
+                created += 1
+            if not patient_services.has_current_treatment_consent(patient):
+                patient_services.consent_sign(
+                    patient=patient,
+                    kind="treatment",
+                    signed_name=patient.full_name,
+                    agreed=True,
+                    by=front_desk,
+                )
+                created += 1
         return created
 
     def _demo_course(self, practitioner_user: User, front_desk: User) -> int:
