@@ -26,6 +26,17 @@ Gunicorn is always stopped at the end, also on errors and Ctrl-C.
 Adding a target is one line in ``TARGETS`` below, for example::
 
     Target("patient_search", "/api/patients/?search=Adams", auth=True),
+    # 20,000 sessions in the database; one practitioner's busy week (28 sessions).
+    Target(
+        "sessions_week",
+        "/api/sessions/?practitioner={practitioner}&start={start}&end={end}",
+        auth=True,
+    ),
+    Target(
+        "calendar_week",
+        "/calendar/?practitioner={practitioner}&week={week}",
+        headers={"Cookie": "sessionid={sessionid}", "Accept": "text/html"},
+    ),
     Target("token", "/api/auth/token/", method="POST",
            body={"username": "frontdesk", "password": "frontdesk-demo-2026"}),
 
@@ -112,6 +123,17 @@ TARGETS: list[Target] = [
     Target(BASELINE, "/healthz"),  # database + broker round trip, no auth: the baseline
     Target("api_schema", "/api/schema/?format=json", auth=True),
     Target("patient_search", "/api/patients/?search=Adams", auth=True),
+    # 20,000 sessions in the database; one practitioner's busy week (28 sessions).
+    Target(
+        "sessions_week",
+        "/api/sessions/?practitioner={practitioner}&start={start}&end={end}",
+        auth=True,
+    ),
+    Target(
+        "calendar_week",
+        "/calendar/?practitioner={practitioner}&week={week}",
+        headers={"Cookie": "sessionid={sessionid}", "Accept": "text/html"},
+    ),
     Target(
         "intake_submit",
         "/api/patients/{patient}/intakes/",
@@ -194,11 +216,25 @@ def manage(env: dict[str, str], *args: str) -> None:
         raise BenchError(f"`manage.py {' '.join(args)}` failed (exit {done.returncode}).")
 
 
-def prepare(env: dict[str, str], patients: int) -> None:
+def prepare(env: dict[str, str], patients: int) -> dict[str, Any]:
+    """Migrate and seed; returns the context the targets' `{placeholders}` are filled from."""
     ensure_database()
     manage(env, "migrate", "--no-input", "-v", "0")
     manage(env, "seed_demo", "--patients", str(patients))
     manage(env, "collectstatic", "--no-input", "-v", "0")
+    return scheduling(env, "seed")
+
+
+def scheduling(env: dict[str, str], command: str) -> dict[str, Any]:
+    """Run bench/scheduling.py (inside Django) and read the JSON it prints last."""
+    print(f"$ bench/scheduling.py {command}", flush=True)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "scheduling.py"), command],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise BenchError(f"bench/scheduling.py {command} failed: {done.stderr[-800:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # --- Gunicorn ------------------------------------------------------------------------------
@@ -485,7 +521,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.duration < 1 or args.connections < 1 or args.patients < 0:
         parser.error("--duration and --connections must be >= 1, --patients >= 0")
     args.only = {name.strip() for name in (args.only or "").split(",") if name.strip()}
-    if unknown := args.only - {target.name for target in TARGETS}:
+    if unknown := args.only - {target.name for target in TARGETS} - {"booking"}:
         known = ", ".join(target.name for target in TARGETS)
         parser.error(f"unknown target(s) {', '.join(sorted(unknown))}; known: {known}")
     return args
@@ -501,13 +537,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         env = bench_env()
-        prepare(env, args.patients)
+        context = prepare(env, args.patients)
         results: list[Result] = []
         with gunicorn(env) as port:
             token = api_token(port)
-            context = {"patient": demo_patient_id(port, token)}
+            context["patient"] = demo_patient_id(port, token)
             for target in targets:
-                target = replace(target, path=target.path.format(**context))
+                target = replace(
+                    target,
+                    path=target.path.format(**context),
+                    headers={k: v.format(**context) for k, v in target.headers.items()},
+                )
                 results.append(run_wrk(target, port, token, args.duration, args.connections))
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
@@ -521,6 +561,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if baseline and r.requests_per_sec is not None:
             r.ratio_to_baseline = round(r.requests_per_sec / baseline, 3)
     print_table(results)
+    if not args.only or "booking" in args.only:
+        booking = scheduling(env, "booking")
+        print(
+            f"\nbooking a {booking['sessions_per_booking']}-session series through the API "
+            f"({booking['bookings']} bookings, {context['sessions_total']} sessions in the "
+            f"database): median {booking['median_ms']} ms, p90 {booking['p90_ms']} ms, "
+            f"SQL queries per booking {booking['queries_per_booking']}"
+        )
     print(f"\nWrote {write_json(results, args, started).relative_to(ROOT)}")
     return 1 if any(r.failed for r in results) else 0
 
