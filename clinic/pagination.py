@@ -11,6 +11,12 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.getlist(self.page_query_param)
+        if raw and (len(raw) > 1 or not raw[0].isdigit() or int(raw[0]) < 1):
+            raise ValidationError({"page": ["Must be a whole number from 1."]})
+        return super().get_page_number(request, paginator)
+
     def get_page_size(self, request):
         raw = request.query_params.getlist(self.page_size_query_param)
         if not raw:

@@ -267,6 +267,8 @@ SPECTACULAR_SETTINGS = {
         "IntakeKindEnum": "patients.models.IntakeSubmission.Kind",
         "ConsentKindEnum": "patients.models.Consent.Kind",
         "AreaEnum": "patients.vocabulary.AREAS",
+        "SessionStatusEnum": "treatments.models.Session.Status",
+        "ChannelEnum": "patients.models.Patient.Channel",
     },
 }
 

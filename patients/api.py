@@ -4,9 +4,6 @@ audited."""
 
 from __future__ import annotations
 
-import re
-
-from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -19,7 +16,7 @@ from clinic.api import ErrorSerializer, query_bool
 from clinic.models import Role
 from clinic.roles import HasRole
 
-from . import services
+from . import selectors, services
 from .models import Consent, IntakeSubmission, Patient, ScreeningResult
 from .serializers import (
     ConsentInputSerializer,
@@ -41,23 +38,6 @@ ERRORS = {
 }
 CONFLICT = {409: OpenApiResponse(ErrorSerializer, description="Conflicts with current state")}
 WRITERS = HasRole(Role.FRONT_DESK, Role.MANAGER)
-
-
-def search_patients(queryset: QuerySet[Patient], term: str) -> QuerySet[Patient]:
-    """Name (each word), e-mail, or phone (digits only, so spacing and +44 vs 0 don't matter)."""
-    term = term.strip()
-    if not term:
-        return queryset
-    query = Q(email__icontains=term)
-    words = term.split()
-    name = Q()
-    for word in words:
-        name &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
-    query |= name
-    digits = re.sub(r"\D", "", term)
-    if len(digits) >= 4:
-        query |= Q(phone__contains=digits.lstrip("0"))
-    return queryset.filter(query)
 
 
 def get_patient(public_id, *, include_archived: bool = False) -> Patient:
@@ -84,7 +64,7 @@ class PatientListView(GenericAPIView):
     def get(self, request):
         archived = query_bool(request, "archived")
         patients = Patient.objects.all() if archived else Patient.objects.active()
-        patients = search_patients(patients, request.query_params.get("search", ""))
+        patients = selectors.search(patients, request.query_params.get("search", ""))
         page = self.paginate_queryset(patients.order_by("last_name", "first_name", "id"))
         audit.record_many(actor=request.user, action=Action.LIST, objects=page, request=request)
         return self.get_paginated_response(PatientSerializer(page, many=True).data)

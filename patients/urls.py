@@ -1,7 +1,18 @@
+"""Staff pages for patients, under /patients/ (see clinic/urls.py)."""
+
 from django.urls import path
 
 from . import views
 
 app_name = "patients"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.patient_list, name="list"),
+    path("new/", views.patient_create, name="create"),
+    path("<uuid:public_id>/", views.patient_detail, name="detail"),
+    path("<uuid:public_id>/edit/", views.patient_edit, name="edit"),
+    path("<uuid:public_id>/archive/", views.patient_archive, name="archive"),
+    path("<uuid:public_id>/intake/", views.intake, name="intake"),
+    path("<uuid:public_id>/consent/<slug:kind>/", views.consent, name="consent"),
+    path("screenings/<uuid:public_id>/sign-off/", views.screening_sign_off, name="sign_off"),
+]

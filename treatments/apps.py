@@ -13,4 +13,7 @@ class TreatmentsConfig(AppConfig):
         def stop_channel(sender, *, patient, channel, **kwargs):
             outbox.on_consent_withdrawn(patient, channel)
 
-        contact_consent_withdrawn.connect(stop_channel, dispatch_uid="outbox-consent-withdrawn")
+        # weak=False: a function defined here has no other reference and would be collected.
+        contact_consent_withdrawn.connect(
+            stop_channel, dispatch_uid="outbox-consent-withdrawn", weak=False
+        )

@@ -1,7 +1,16 @@
 from django.urls import path
 
-from . import views
+from . import course_views, views
 
 app_name = "treatments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("calendar/", views.calendar, name="calendar"),
+    path("calendar/rotate-feed/", views.rotate_feed, name="calendar_rotate_feed"),
+    path("calendar/<slug:token>.ics", views.calendar_feed, name="calendar_feed"),
+    path("day/", views.day, name="day"),
+    path("sessions/<uuid:public_id>/", views.session_detail, name="session"),
+    path("sessions/<uuid:public_id>.ics", views.session_ics, name="session_ics"),
+]
+
+urlpatterns += course_views.urlpatterns

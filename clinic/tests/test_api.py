@@ -61,3 +61,10 @@ def test_the_schema_and_docs_are_served(front_desk_client):
     assert schema.status_code == 200
     assert "/api/auth/token/" in schema.json()["paths"]
     assert front_desk_client.get("/api/docs/").status_code == 200
+
+
+def test_the_openapi_schema_generates_without_warnings():
+    """A warning (e.g. an enum name collision) would also fail `check --deploy`."""
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")

@@ -1,0 +1,294 @@
+"""Forms for the staff pages: they parse what was typed and show errors next to the field.
+
+The rules themselves live in the services and the vocabulary; a form only turns a POST into
+the plain values a service takes, and turns a service's `Invalid.fields` back into field
+errors (`add_service_errors`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django import forms
+
+from clinic.errors import ServiceError
+
+from . import vocabulary
+from .models import Patient
+
+YES, NO = "yes", "no"
+YES_NO = ((YES, "Yes"), (NO, "No"))
+NO_YES_DAYS = ((NO, "No, never"), (YES, "Yes"))
+ANSWER_REQUIRED = {"required": vocabulary.MISSING}
+
+
+class ServiceErrorsMixin:
+    """Show a service's errors on the form: each key on its field, the rest at the top."""
+
+    def service_field(self, key: str) -> str | None:
+        """The form field a service error key belongs to (None: a message for the form)."""
+        return key if key in self.fields else None
+
+    def add_service_errors(self, exc: ServiceError) -> None:
+        if not exc.fields:
+            self.add_error(None, exc.message)
+            return
+        for key, messages in exc.fields.items():
+            self.add_error(self.service_field(key), list(messages))
+
+
+# --- Patient details ---------------------------------------------------------------------------
+
+
+class PatientForm(ServiceErrorsMixin, forms.Form):
+    first_name = forms.CharField(label="First name", max_length=100)
+    last_name = forms.CharField(label="Last name", max_length=100)
+    date_of_birth = forms.DateField(
+        label="Date of birth",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        error_messages={"invalid": "Enter a real date, for example 12/04/1988."},
+    )
+    email = forms.EmailField(
+        label="E-mail address",
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    phone = forms.CharField(
+        label="Mobile phone",
+        required=False,
+        max_length=30,
+        help_text="A UK number like 07700 900123, or any number with its country code.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    preferred_channel = forms.ChoiceField(
+        label="How do they prefer us to contact them?",
+        choices=Patient.Channel.choices,
+        widget=forms.RadioSelect,
+        initial=Patient.Channel.EMAIL,
+    )
+    email_consent = forms.BooleanField(
+        label="They agree to appointment and aftercare messages by e-mail", required=False
+    )
+    sms_consent = forms.BooleanField(
+        label="They agree to appointment and aftercare messages by SMS", required=False
+    )
+    fitzpatrick = forms.ChoiceField(
+        label="Skin type (Fitzpatrick)",
+        required=False,
+        choices=[("", "Not recorded yet")] + list(Patient.Fitzpatrick.choices),
+        help_text="Optional. The practitioner can add it later.",
+    )
+    confirm_duplicate = forms.BooleanField(
+        label="This is a different person — register anyway", required=False
+    )
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["confirm_duplicate"].label = "This is a different person — save anyway"
+
+    @classmethod
+    def initial_for(cls, patient: Patient) -> dict[str, Any]:
+        return {
+            name: getattr(patient, name) for name in cls.base_fields if name != "confirm_duplicate"
+        }
+
+    def patient_data(self) -> dict[str, Any]:
+        """The details for `patient_create` / `patient_update` (the services clean them)."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "confirm_duplicate"}
+
+
+# --- Intake questionnaire ----------------------------------------------------------------------
+
+
+def question_text(question: vocabulary.Question) -> str:
+    """The question as asked on the page.
+
+    The "how many days ago" questions are asked as No/Yes with a number, so their label's
+    "leave it empty" instruction (meant for a bare number box) is left off.
+    """
+    if question.kind == "int":
+        return question.label.split("?")[0] + "?"
+    return question.label
+
+
+# A question shown only when another answer makes it relevant: (other field, value, hint).
+CONDITIONAL = {"isotretinoin_stopped_on": ("isotretinoin", "stopped", "Only if stopped.")}
+
+
+def days_field(key: str) -> str:
+    """The "how many days ago" number beside a No/Yes question."""
+    return f"{key}__days"
+
+
+@dataclass
+class QuestionRow:
+    field: forms.BoundField
+    days: forms.BoundField | None = None
+    show_when: str = ""
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    questions: list[QuestionRow]
+
+
+class IntakeForm(ServiceErrorsMixin, forms.Form):
+    """The full questionnaire (DESIGN.md §4.1), in the order a receptionist asks it.
+
+    No answer has a default: an unanswered question is an error, never a "no".
+    """
+
+    areas = forms.MultipleChoiceField(
+        label="Where do we plan to treat?",
+        choices=vocabulary.AREAS,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one area to treat."},
+        help_text="Tick every area. The questions below are about these areas.",
+    )
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        for key, question in vocabulary.QUESTIONS.items():
+            label = question_text(question)
+            if question.kind == "bool":
+                self.fields[key] = forms.ChoiceField(
+                    label=label,
+                    choices=YES_NO,
+                    widget=forms.RadioSelect,
+                    error_messages=ANSWER_REQUIRED,
+                )
+            elif question.kind == "choice":
+                self.fields[key] = forms.ChoiceField(
+                    label=label,
+                    choices=question.choices,
+                    widget=forms.RadioSelect,
+                    error_messages=ANSWER_REQUIRED,
+                )
+            elif question.kind == "date":
+                self.fields[key] = forms.DateField(
+                    label=label,
+                    required=not question.nullable,
+                    widget=forms.DateInput(
+                        attrs={"type": "date", "max": today.isoformat()}, format="%Y-%m-%d"
+                    ),
+                    input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+                    error_messages={**ANSWER_REQUIRED, "invalid": "Enter a real date."},
+                    help_text=CONDITIONAL[key][2] if key in CONDITIONAL else "",
+                )
+            else:  # int: "how many days ago", asked as No/Yes plus a number
+                self.fields[key] = forms.ChoiceField(
+                    label=label,
+                    choices=NO_YES_DAYS,
+                    widget=forms.RadioSelect,
+                    error_messages=ANSWER_REQUIRED,
+                )
+                self.fields[days_field(key)] = forms.IntegerField(
+                    label="How many days ago?",
+                    help_text="Only if Yes.",
+                    required=False,
+                    min_value=0,
+                    max_value=vocabulary.MAX_DAYS,
+                    widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+                )
+
+    def sections(self) -> list[Section]:
+        """The questions grouped as in `vocabulary.GROUPS`, each with its extras."""
+        found = {key: Section(key, title, []) for key, title in vocabulary.GROUPS}
+        for key, question in vocabulary.QUESTIONS.items():
+            row = QuestionRow(field=self[key])
+            if question.kind == "int":
+                row.days = self[days_field(key)]
+                row.show_when = f"{key}={YES}"
+            elif key in CONDITIONAL:
+                other, value, _hint = CONDITIONAL[key]
+                row.show_when = f"{other}={value}"
+            found[question.group].questions.append(row)
+        return [section for section in found.values() if section.questions]
+
+    def clean(self):
+        cleaned = super().clean()
+        for key, question in vocabulary.QUESTIONS.items():
+            if question.kind != "int" or days_field(key) in self.errors:
+                continue
+            days = cleaned.get(days_field(key))
+            if cleaned.get(key) == YES and days is None:
+                self.add_error(days_field(key), "Enter how many days ago, or answer No.")
+            elif cleaned.get(key) == NO and days is not None:
+                self.add_error(days_field(key), "Leave this empty when the answer is No.")
+        # The vocabulary's own rules (e.g. a stop date only when isotretinoin was stopped), so
+        # every problem shows in one round; the service checks them again when saving.
+        answered = {
+            k: v
+            for k, v in self.answers().items()
+            if k not in self.errors and days_field(k) not in self.errors
+        }
+        try:
+            vocabulary.clean_answers(answered, today=self.today)
+        except vocabulary.AnswersInvalid as exc:
+            for key, messages in exc.errors.items():
+                if key in answered:
+                    self.add_error(self.service_field(f"answers.{key}"), messages)
+        return cleaned
+
+    def answers(self) -> dict[str, Any]:
+        """The answers dict `intake_submit` takes (only the questions that parsed)."""
+        data = getattr(self, "cleaned_data", {})
+        answers: dict[str, Any] = {}
+        for key, question in vocabulary.QUESTIONS.items():
+            if key not in data:
+                continue
+            value = data[key]
+            if question.kind == "bool":
+                answers[key] = value == YES
+            elif question.kind == "int":
+                answers[key] = data.get(days_field(key)) if value == YES else None
+            else:
+                answers[key] = value
+        return answers
+
+    def service_field(self, key: str) -> str | None:
+        """`answers.<key>` belongs to that question (a number to its "how many days" box)."""
+        if key.startswith("answers."):
+            key = key.removeprefix("answers.")
+            question = vocabulary.QUESTIONS.get(key)
+            if question is not None and question.kind == "int":
+                if self.data.get(key) == YES:
+                    return days_field(key)
+            return key if key in self.fields else None
+        return super().service_field(key)
+
+
+# --- Consent and sign-off ----------------------------------------------------------------------
+
+
+class ConsentForm(ServiceErrorsMixin, forms.Form):
+    signed_name = forms.CharField(
+        label="Patient's full name",
+        max_length=200,
+        required=False,  # the service checks it against the registered name
+        help_text="The patient types their full name, exactly as registered.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    # Not required here: the service refuses an unticked box and says so on this field.
+    agreed = forms.BooleanField(label="I have read this and I agree", required=False)
+
+
+class SignOffForm(forms.Form):
+    reason = forms.CharField(
+        label="Clinical reason for signing off",
+        required=False,  # the service requires a reason and says so
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Search by name, e-mail or phone", required=False)
+    archived = forms.BooleanField(label="Include archived patients", required=False)
+    needs_review = forms.BooleanField(label="Only patients waiting for sign-off", required=False)

@@ -1,0 +1,623 @@
+import datetime as dt
+import re
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from clinic.clock import clinic_today
+from clinic.models import AuditEvent
+from patients import services, vocabulary
+from patients.models import Consent, IntakeSubmission, Patient, ScreeningResult
+from patients.tests.factories import PatientFactory
+from patients.tests.helpers import clear_answers
+
+pytestmark = pytest.mark.django_db
+
+NEW_PATIENT = {
+    "first_name": "Alice",
+    "last_name": "Morgan",
+    "date_of_birth": "1988-04-12",
+    "email": "alice@example.com",
+    "phone": "07400 123456",
+    "preferred_channel": "sms",
+    "sms_consent": "on",
+}
+
+
+def url(name, patient=None, **kwargs):
+    from django.urls import reverse
+
+    if patient is not None:
+        kwargs["public_id"] = patient.public_id
+    return reverse(f"patients:{name}", kwargs=kwargs or None)
+
+
+def form_data(answers, areas=("cheeks",)):
+    """The intake page's POST for a full answers dict, as a receptionist would tick it."""
+    data = {"areas": list(areas)}
+    for key, value in answers.items():
+        kind = vocabulary.QUESTIONS[key].kind
+        if kind == "bool":
+            data[key] = "yes" if value else "no"
+        elif kind == "int":
+            data[key] = "no" if value is None else "yes"
+            data[f"{key}__days"] = "" if value is None else str(value)
+        elif kind == "date":
+            data[key] = value.isoformat() if value else ""
+        else:
+            data[key] = value
+    return data
+
+
+def screen(patient, by, **answers):
+    """An intake and its screening, through the service (never a bare save)."""
+    return services.intake_submit(
+        patient=patient, answers=clear_answers(**answers), areas=["cheeks"], by=by
+    ).screening
+
+
+def text(response) -> str:
+    """The page's visible words, whitespace collapsed (for phrases that span markup)."""
+    html = response.content.decode()
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.fixture
+def patient():
+    return PatientFactory(first_name="Alice", last_name="Morgan", phone="+447700900101")
+
+
+# --- The list ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "term", ["morgan", "ALICE MOR", "alice@EXAMPLE", "07700 900101", "+44 7700 900101"]
+)
+def test_the_list_finds_a_patient_by_name_email_or_phone(front_desk_client, term):
+    alice = PatientFactory(
+        first_name="Alice", last_name="Morgan", email="alice@example.com", phone="+447700900101"
+    )
+    bob = PatientFactory(first_name="Bob", last_name="Stone", phone="+447700900999")
+    response = front_desk_client.get(url("list"), {"q": term})
+    assert response.status_code == 200
+    assert url("detail", alice) in response.content.decode()
+    assert url("detail", bob) not in response.content.decode()
+
+
+def test_the_list_says_when_nothing_matches(front_desk_client):
+    PatientFactory(last_name="Morgan")
+    response = front_desk_client.get(url("list"), {"q": "Zebedee"})
+    assert "No patient matches “Zebedee”" in response.content.decode()
+
+
+def test_archived_patients_are_hidden_unless_asked_for(front_desk_client, front_desk_user):
+    kept = PatientFactory(last_name="Kept")
+    gone = PatientFactory(last_name="Gone")
+    services.patient_archive(patient=gone, by=front_desk_user)
+
+    listed = front_desk_client.get(url("list")).content.decode()
+    assert "Kept" in listed and "Gone" not in listed
+
+    with_archived = front_desk_client.get(url("list"), {"archived": "1"}).content.decode()
+    assert "Kept" in with_archived and "Gone" in with_archived
+    # an archived record has no page, so it is not a link
+    assert url("detail", gone) not in with_archived
+    assert url("detail", kept) in with_archived
+
+
+def test_each_row_shows_the_latest_screening_outcome_in_colour(front_desk_client, front_desk_user):
+    patient = PatientFactory()
+    screen(patient, front_desk_user, pregnant_or_breastfeeding=True)
+    screen(patient, front_desk_user, keloid_history=True)
+    html = front_desk_client.get(url("list")).content.decode()
+    assert '<span class="outcome outcome-review">Needs review' in html
+    assert "outcome-blocked" not in html
+
+
+def test_needs_review_lists_only_patients_whose_latest_result_waits_for_sign_off(
+    practitioner_client, front_desk_user, practitioner_user
+):
+    waiting = PatientFactory(last_name="Waiting")
+    signed = PatientFactory(last_name="Signed")
+    moved_on = PatientFactory(last_name="Movedon")
+    screen(waiting, front_desk_user, keloid_history=True)
+    services.screening_sign_off(
+        screening_result=screen(signed, front_desk_user, keloid_history=True),
+        reason="Test spot healed well.",
+        by=practitioner_user,
+    )
+    screen(moved_on, front_desk_user, keloid_history=True)
+    screen(moved_on, front_desk_user)  # a newer, cleared result
+
+    html = practitioner_client.get(url("list"), {"needs_review": "1"}).content.decode()
+    assert "Waiting" in html
+    assert "Signed" not in html.replace("signed off", "").replace("sign-off", "")
+    assert "Movedon" not in html
+
+
+def test_the_list_shows_50_patients_a_page(front_desk_client):
+    PatientFactory.create_batch(51)
+    first = front_desk_client.get(url("list"))
+    second = front_desk_client.get(url("list"), {"page": 2})
+    assert len(first.context["page"].object_list) == 50
+    assert len(second.context["page"].object_list) == 1
+    assert "Page 1 of 2" in first.content.decode()
+
+
+def test_the_list_audits_every_patient_shown_in_one_insert(front_desk_client, front_desk_user):
+    PatientFactory.create_batch(3)
+    with CaptureQueriesContext(connection) as queries:
+        front_desk_client.get(url("list"))
+    inserts = [q["sql"] for q in queries if q["sql"].startswith('INSERT INTO "clinic_auditevent"')]
+    assert len(inserts) == 1
+    rows = AuditEvent.objects.filter(action="list", actor=front_desk_user)
+    assert rows.count() == 3
+    assert {r.patient_id for r in rows} == set(Patient.objects.values_list("public_id", flat=True))
+
+
+def test_the_list_runs_the_same_queries_for_one_patient_or_sixty(
+    front_desk_client, front_desk_user, django_assert_max_num_queries
+):
+    screen(PatientFactory(), front_desk_user, keloid_history=True)
+    with CaptureQueriesContext(connection) as one:
+        front_desk_client.get(url("list"))
+    for patient in PatientFactory.create_batch(59):
+        screen(patient, front_desk_user)
+    # session, user, groups, count, page (latest outcome as subqueries), one audit insert,
+    # session save (in a savepoint under the test transaction): 9, for 1 row or 50
+    with django_assert_max_num_queries(len(one)):
+        response = front_desk_client.get(url("list"))
+    assert len(response.context["page"].object_list) == 50
+
+
+# --- Register and edit -------------------------------------------------------------------------
+
+
+def test_front_desk_registers_a_patient_with_the_phone_stored_in_e164(front_desk_client):
+    response = front_desk_client.post(url("create"), NEW_PATIENT)
+    patient = Patient.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == url("detail", patient)
+    assert patient.phone == "+447400123456"
+    assert patient.date_of_birth == dt.date(1988, 4, 12)
+    assert patient.sms_consent is True and patient.email_consent is False
+    assert patient.fitzpatrick == ""
+    assert AuditEvent.objects.filter(action="create", patient_id=patient.public_id).exists()
+
+
+def test_the_registration_form_labels_every_field(front_desk_client):
+    html = front_desk_client.get(url("create")).content.decode()
+    for field in ("first_name", "last_name", "date_of_birth", "email", "phone", "fitzpatrick"):
+        assert f'<label for="id_{field}">' in html
+    assert 'type="date"' in html
+    assert "register anyway" not in html  # only offered when a duplicate is flagged
+
+
+@pytest.mark.parametrize(
+    ("born", "message"),
+    [
+        (lambda today: today + dt.timedelta(days=1), "cannot be in the future"),
+        (lambda today: today.replace(year=today.year - 121), "more than 120 years ago"),
+    ],
+    ids=["future", "121-years-ago"],
+)
+def test_an_impossible_date_of_birth_is_rejected_on_the_field(front_desk_client, born, message):
+    day = born(clinic_today())
+    response = front_desk_client.post(
+        url("create"), {**NEW_PATIENT, "date_of_birth": day.isoformat()}
+    )
+    assert response.status_code == 200
+    assert message in str(response.context["form"].errors["date_of_birth"])
+    assert 'id="id_date_of_birth_error"' in response.content.decode()
+    assert "There is a problem" in response.content.decode()
+    assert not Patient.objects.exists()
+
+
+def test_a_bad_phone_is_rejected_on_the_field(front_desk_client):
+    response = front_desk_client.post(url("create"), {**NEW_PATIENT, "phone": "12345"})
+    assert response.status_code == 200
+    assert "phone" in response.context["form"].errors
+    assert not Patient.objects.exists()
+
+
+def test_a_likely_duplicate_is_flagged_and_saved_only_when_confirmed(front_desk_client):
+    existing = PatientFactory(
+        first_name="Alice", last_name="Morgan", date_of_birth=dt.date(1988, 4, 12)
+    )
+    flagged = front_desk_client.post(url("create"), {**NEW_PATIENT, "email": "new@example.com"})
+    html = flagged.content.decode()
+    assert flagged.status_code == 200
+    assert "Is this someone who is already registered?" in html
+    assert f'href="{url("detail", existing)}"' in html
+    assert "This is a different person — register anyway" in html
+    assert Patient.objects.count() == 1
+
+    confirmed = front_desk_client.post(
+        url("create"), {**NEW_PATIENT, "email": "new@example.com", "confirm_duplicate": "on"}
+    )
+    assert confirmed.status_code == 302
+    assert Patient.objects.count() == 2
+
+
+def test_editing_details_saves_through_the_service_and_flags_duplicates(front_desk_client, patient):
+    other = PatientFactory(email="taken@example.com")
+    page = front_desk_client.get(url("edit", patient))
+    assert page.context["form"]["phone"].value() == "+447700900101"
+
+    data = {**NEW_PATIENT, "email": "taken@example.com", "phone": "+44 7400 123457"}
+    flagged = front_desk_client.post(url("edit", patient), data)
+    assert f'href="{url("detail", other)}"' in flagged.content.decode()
+    patient.refresh_from_db()
+    assert patient.email != "taken@example.com"
+
+    saved = front_desk_client.post(url("edit", patient), {**data, "confirm_duplicate": "on"})
+    assert saved.status_code == 302
+    patient.refresh_from_db()
+    assert patient.email == "taken@example.com"
+    assert patient.phone == "+447400123457"
+    assert AuditEvent.objects.filter(action="update", patient_id=patient.public_id).exists()
+
+
+def test_a_practitioner_cannot_register_edit_or_archive(practitioner_client, patient):
+    assert practitioner_client.get(url("create")).status_code == 403
+    assert practitioner_client.post(url("create"), NEW_PATIENT).status_code == 403
+    assert practitioner_client.get(url("edit", patient)).status_code == 403
+    assert practitioner_client.post(url("archive", patient)).status_code == 403
+    patient.refresh_from_db()
+    assert not patient.is_archived
+
+
+# --- The record --------------------------------------------------------------------------------
+
+
+def test_the_record_shows_the_details_and_audits_the_view(
+    front_desk_client, front_desk_user, patient
+):
+    response = front_desk_client.get(url("detail", patient))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>Alice Morgan</h1>" in html
+    assert "+447700900101" in html
+    assert "No intake questionnaire yet" in html
+    assert AuditEvent.objects.filter(
+        action="view", actor=front_desk_user, patient_id=patient.public_id
+    ).exists()
+
+
+def test_an_unknown_or_archived_patient_is_a_404(front_desk_client, front_desk_user, patient):
+    assert front_desk_client.get(f"/patients/{uuid.uuid4()}/").status_code == 404
+    services.patient_archive(patient=patient, by=front_desk_user)
+    for name in ("detail", "edit", "intake", "archive"):
+        assert front_desk_client.get(url(name, patient)).status_code == 404
+    assert front_desk_client.get(url("consent", patient, kind="treatment")).status_code == 404
+
+
+def test_a_deferred_result_says_from_when_treatment_is_possible(
+    front_desk_client, front_desk_user, patient
+):
+    result = screen(patient, front_desk_user, recent_procedure_in_area_days=3)
+    assert result.outcome == "defer"
+    page = text(front_desk_client.get(url("detail", patient)))
+    until = result.defer_until
+    assert f"Treatment possible from {until.day} {until:%B %Y}" in page
+    assert "finding-defer" in front_desk_client.get(url("detail", patient)).content.decode()
+
+
+def test_the_record_shows_intake_answers_readably(front_desk_client, front_desk_user, patient):
+    screen(
+        patient,
+        front_desk_user,
+        isotretinoin="stopped",
+        isotretinoin_stopped_on=dt.date(2020, 1, 2),
+        recent_injectables_in_area_days=400,
+    )
+    page = text(front_desk_client.get(url("detail", patient)))
+    question = vocabulary.QUESTIONS["isotretinoin"].label
+    assert f"{question} Yes, but I have stopped" in page
+    assert "2 January 2020" in page
+    assert "Yes, 400 days ago" in page
+    assert "by Fran Desk" in page
+    assert "Areas: Cheeks" in page
+
+
+def test_the_record_runs_the_same_queries_for_one_intake_or_twenty(
+    front_desk_client, front_desk_user, practitioner_user, patient
+):
+    def add_history():
+        result = screen(patient, front_desk_user, keloid_history=True)
+        services.screening_sign_off(screening_result=result, reason="Fine.", by=practitioner_user)
+        services.consent_sign(
+            patient=patient,
+            kind="treatment",
+            signed_name="Alice Morgan",
+            agreed=True,
+            by=front_desk_user,
+        )
+
+    add_history()
+    with CaptureQueriesContext(connection) as one:
+        front_desk_client.get(url("detail", patient))
+    for _ in range(19):
+        add_history()
+    with CaptureQueriesContext(connection) as twenty:
+        response = front_desk_client.get(url("detail", patient))
+    assert len(response.context["intakes"]) == 20
+    assert len(response.context["consents"]) == 20
+    # session, user, groups, patient, intakes (+ submitter, screening), screenings (+ signer),
+    # consents (+ recorder), current treatment consent, audit insert, session save
+    assert len(twenty) == len(one), "\n".join(q["sql"] for q in twenty)
+
+
+# --- Intake ------------------------------------------------------------------------------------
+
+
+def test_the_questionnaire_asks_every_question_in_the_receptionists_order_with_no_default(
+    front_desk_client, patient
+):
+    html = front_desk_client.get(url("intake", patient)).content.decode()
+    headings = re.findall(r'<h2 id="group-\w+">([^<]+)</h2>', html)
+    assert headings == [title for _, title in vocabulary.GROUPS]
+    for question in vocabulary.QUESTIONS.values():
+        assert f'id="field-{question.key}"' in html
+    assert "Are you pregnant or breastfeeding?" in html
+    assert not re.search(r"<input[^>]*\bchecked\b", html)  # nothing answered for them
+    assert 'data-show-when="isotretinoin=stopped"' in html
+    assert "Only if stopped." in html
+
+
+def test_an_intake_answering_pregnant_shows_blocked_in_colour_with_the_reason(
+    front_desk_client, patient
+):
+    response = front_desk_client.post(
+        url("intake", patient),
+        form_data(clear_answers(pregnant_or_breastfeeding=True)),
+        follow=True,
+    )
+    html = response.content.decode()
+    submission = IntakeSubmission.objects.get(patient=patient)
+    assert submission.answers["pregnant_or_breastfeeding"] is True
+    assert submission.areas == ["cheeks"]
+    assert response.redirect_chain[-1][0] == url("detail", patient) + "#screening"
+    assert '<span class="outcome outcome-blocked">Blocked</span>' in html
+    finding = submission.screening.findings[0]
+    assert '<li class="finding-blocked">' in html
+    assert finding["message"] in html
+    assert "Cleared for treatment" in html and '<strong class="no">No</strong>' in html
+
+
+def test_an_unanswered_question_is_a_field_error_and_nothing_is_saved(front_desk_client, patient):
+    data = form_data(clear_answers())
+    del data["keloid_history"]
+    response = front_desk_client.post(url("intake", patient), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["keloid_history"] == ["This question must be answered."]
+    assert "There is a problem" in response.content.decode()
+    assert not IntakeSubmission.objects.exists()
+    assert not ScreeningResult.objects.exists()
+
+
+def test_isotretinoin_stopped_without_a_date_is_a_field_error(front_desk_client, patient):
+    data = form_data(clear_answers(isotretinoin="stopped"))
+    response = front_desk_client.post(url("intake", patient), data)
+    assert response.status_code == 200
+    assert "date of the last dose" in str(
+        response.context["form"].errors["isotretinoin_stopped_on"]
+    )
+    assert not IntakeSubmission.objects.exists()
+
+
+def test_a_recent_procedure_is_a_yes_with_a_number_of_days(front_desk_client, patient):
+    data = form_data(clear_answers())
+    data["recent_procedure_in_area_days"] = "yes"
+    response = front_desk_client.post(url("intake", patient), data)
+    assert "Enter how many days ago" in str(
+        response.context["form"].errors["recent_procedure_in_area_days__days"]
+    )
+    assert not IntakeSubmission.objects.exists()
+
+    data["recent_procedure_in_area_days__days"] = "5"
+    front_desk_client.post(url("intake", patient), data)
+    submission = IntakeSubmission.objects.get()
+    assert submission.answers["recent_procedure_in_area_days"] == 5
+    assert submission.answers["recent_injectables_in_area_days"] is None
+    assert submission.screening.outcome == "defer"
+
+
+def test_no_area_chosen_is_a_field_error(front_desk_client, patient):
+    response = front_desk_client.post(url("intake", patient), form_data(clear_answers(), areas=()))
+    assert response.context["form"].errors["areas"] == ["Choose at least one area to treat."]
+    assert not IntakeSubmission.objects.exists()
+
+
+def test_a_practitioner_can_take_an_intake(practitioner_client, patient):
+    response = practitioner_client.post(url("intake", patient), form_data(clear_answers()))
+    assert response.status_code == 302
+    assert IntakeSubmission.objects.get().screening.outcome == "cleared"
+
+
+# --- Consent -----------------------------------------------------------------------------------
+
+
+def test_the_treatment_consent_shows_its_text_and_is_signed_with_name_and_box(
+    front_desk_client, patient
+):
+    page = front_desk_client.get(url("consent", patient, kind="treatment")).content.decode()
+    assert "Consent to microneedling treatment" in page
+    assert "Version 2026.11" in page
+
+    response = front_desk_client.post(
+        url("consent", patient, kind="treatment"),
+        {"signed_name": "alice  morgan", "agreed": "on"},
+    )
+    assert response.status_code == 302
+    consent = Consent.objects.get()
+    assert (consent.kind, consent.template_version) == ("treatment", "2026.11")
+    detail = text(front_desk_client.get(url("detail", patient)))
+    assert "Treatment consent: signed (current version)" in detail
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"signed_name": "Someone Else", "agreed": "on"}, "signed_name"),
+        ({"signed_name": "Alice Morgan"}, "agreed"),
+    ],
+    ids=["wrong-name", "box-not-ticked"],
+)
+def test_an_incomplete_consent_is_an_error_and_nothing_is_saved(
+    front_desk_client, patient, data, field
+):
+    response = front_desk_client.post(url("consent", patient, kind="treatment"), data)
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert not Consent.objects.exists()
+
+
+def test_photo_and_marketing_consents_are_separate_and_optional(front_desk_client, patient):
+    front_desk_client.post(
+        url("consent", patient, kind="marketing"), {"signed_name": "Alice Morgan", "agreed": "on"}
+    )
+    assert Consent.objects.get().kind == "marketing"
+    detail = text(front_desk_client.get(url("detail", patient)))
+    assert "Treatment consent: not signed" in detail
+    assert "Clinical photographs (optional) Not signed (optional)" in detail
+
+
+def test_an_unknown_consent_kind_is_a_404(front_desk_client, patient):
+    assert front_desk_client.get(url("consent", patient, kind="tattoo")).status_code == 404
+
+
+# --- Sign-off ----------------------------------------------------------------------------------
+
+
+def test_the_sign_off_button_is_shown_only_to_practitioners(
+    front_desk_client, practitioner_client, front_desk_user, patient
+):
+    screen(patient, front_desk_user, keloid_history=True)
+    as_practitioner = practitioner_client.get(url("detail", patient)).content.decode()
+    as_front_desk = front_desk_client.get(url("detail", patient)).content.decode()
+    assert ">Sign off</button>" in as_practitioner
+    assert ">Sign off</button>" not in as_front_desk
+    assert "Waiting for a practitioner" in as_front_desk
+
+
+def test_a_practitioner_signs_off_a_review_and_the_record_shows_who_when_and_why(
+    practitioner_client, front_desk_user, patient
+):
+    result = screen(patient, front_desk_user, keloid_history=True)
+    response = practitioner_client.post(
+        url("sign_off", public_id=result.public_id),
+        {"reason": "Test spot at the jawline healed flat."},
+        follow=True,
+    )
+    result.refresh_from_db()
+    assert result.is_signed_off and result.signed_off_by.username == "prac"
+    page = text(response)
+    assert "By Priya Shah on" in page
+    assert "“Test spot at the jawline healed flat.”" in page
+    assert ">Sign off</button>" not in response.content.decode()
+    assert "Cleared for treatment Yes" in page
+
+
+def test_front_desk_cannot_sign_off_and_nothing_changes(
+    front_desk_client, front_desk_user, patient
+):
+    result = screen(patient, front_desk_user, keloid_history=True)
+    response = front_desk_client.post(url("sign_off", public_id=result.public_id), {"reason": "OK"})
+    assert response.status_code == 403
+    result.refresh_from_db()
+    assert not result.is_signed_off
+
+
+@pytest.mark.parametrize(
+    ("answers", "reason", "message"),
+    [
+        ({"keloid_history": True}, "  ", "A reason is required."),
+        ({"pregnant_or_breastfeeding": True}, "Fine", "A blocked result cannot be signed off"),
+    ],
+    ids=["no-reason", "blocked"],
+)
+def test_a_refused_sign_off_is_explained_on_the_record(
+    practitioner_client, front_desk_user, patient, answers, reason, message
+):
+    result = screen(patient, front_desk_user, **answers)
+    response = practitioner_client.post(
+        url("sign_off", public_id=result.public_id), {"reason": reason}, follow=True
+    )
+    assert message in response.content.decode()
+    result.refresh_from_db()
+    assert not result.is_signed_off
+
+
+# --- Archive -----------------------------------------------------------------------------------
+
+
+def test_archiving_asks_first_then_hides_the_patient_from_the_list(front_desk_client, patient):
+    confirm = front_desk_client.get(url("archive", patient))
+    assert "Archive Alice Morgan?" in confirm.content.decode()
+    assert not Patient.objects.get().is_archived
+
+    response = front_desk_client.post(url("archive", patient), follow=True)
+    assert "is archived" in response.content.decode()
+    assert Patient.objects.get().is_archived  # kept, never deleted
+    assert url("detail", patient) not in front_desk_client.get(url("list")).content.decode()
+
+
+# --- Access ------------------------------------------------------------------------------------
+
+
+def every_page(patient, result):
+    return [
+        ("get", url("list")),
+        ("get", url("create")),
+        ("post", url("create")),
+        ("get", url("detail", patient)),
+        ("get", url("edit", patient)),
+        ("post", url("edit", patient)),
+        ("get", url("archive", patient)),
+        ("post", url("archive", patient)),
+        ("get", url("intake", patient)),
+        ("post", url("intake", patient)),
+        ("get", url("consent", patient, kind="treatment")),
+        ("post", url("consent", patient, kind="treatment")),
+        ("post", url("sign_off", public_id=result.public_id)),
+    ]
+
+
+def test_every_page_is_403_for_a_patient_account(patient_client, front_desk_user, patient):
+    result = screen(patient, front_desk_user, keloid_history=True)
+    for method, address in every_page(patient, result):
+        response = getattr(patient_client, method)(address)
+        assert response.status_code == 403, (method, address)
+    assert not Patient.objects.get().is_archived
+    assert IntakeSubmission.objects.count() == 1
+
+
+def test_every_page_sends_an_anonymous_visitor_to_log_in(anon_client, front_desk_user, patient):
+    result = screen(patient, front_desk_user, keloid_history=True)
+    for method, address in every_page(patient, result):
+        response = getattr(anon_client, method)(address)
+        assert response.status_code == 302, (method, address)
+        assert response["Location"].startswith("/login/?next="), (method, address)
+
+
+def test_the_navigation_and_dashboard_link_to_patients(front_desk_client, practitioner_client):
+    front_desk = front_desk_client.get("/").content.decode()
+    assert f'href="{url("list")}">Patients</a>' in front_desk
+    assert f'href="{url("create")}"' in front_desk
+    practitioner = practitioner_client.get("/").content.decode()
+    assert f'href="{url("list")}?needs_review=1"' in practitioner
+
+
+def test_a_manager_can_use_the_front_desk_pages(manager_client):
+    assert manager_client.get(url("create")).status_code == 200
+    assert manager_client.post(url("create"), NEW_PATIENT).status_code == 302
+
+
+def test_an_empty_registration_names_every_missing_field(front_desk_client):
+    response = front_desk_client.post(url("create"), {})
+    errors = response.context["form"].errors
+    assert {"first_name", "last_name", "date_of_birth", "preferred_channel"} <= set(errors)
+    assert not Patient.objects.exists()
