@@ -136,6 +136,23 @@ ErrorSerializer = inline_serializer(
 )
 
 
+_ERROR_DESCRIPTIONS = {
+    400: "Invalid input, with field messages",
+    401: "Not logged in",
+    403: "Wrong role",
+    404: "Not found",
+    409: "Conflicts with the current state",
+}
+
+# The error responses every endpoint documents: `responses={200: ..., **ERRORS}`.
+ERRORS = {
+    code: OpenApiResponse(ErrorSerializer, description=text)
+    for code, text in _ERROR_DESCRIPTIONS.items()
+    if code != 409
+}
+CONFLICT = {409: OpenApiResponse(ErrorSerializer, description=_ERROR_DESCRIPTIONS[409])}
+
+
 class TokenView(APIView):
     """`POST /api/auth/token/` with username and password → `{"token": "..."}`."""
 

@@ -5,14 +5,14 @@ audited."""
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic import audit
-from clinic.api import ErrorSerializer, query_bool
+from clinic.api import CONFLICT, ERRORS, query_bool
 from clinic.models import Role
 from clinic.roles import HasRole
 
@@ -30,13 +30,6 @@ from .serializers import (
 )
 
 Action = audit.Action
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid input, with field messages"),
-    401: OpenApiResponse(ErrorSerializer, description="Not logged in"),
-    403: OpenApiResponse(ErrorSerializer, description="Wrong role"),
-    404: OpenApiResponse(ErrorSerializer, description="No such patient"),
-}
-CONFLICT = {409: OpenApiResponse(ErrorSerializer, description="Conflicts with current state")}
 WRITERS = HasRole(Role.FRONT_DESK, Role.MANAGER)
 
 

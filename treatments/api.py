@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import date
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic import audit
-from clinic.api import ErrorSerializer
+from clinic.api import CONFLICT
+from clinic.api import ERRORS as BASE_ERRORS
 from clinic.models import Role
 from clinic.roles import HasRole
 from patients.models import Patient
@@ -36,13 +37,8 @@ from .serializers import (
 )
 
 Action = audit.Action
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid input, with field messages"),
-    401: OpenApiResponse(ErrorSerializer, description="Not logged in"),
-    403: OpenApiResponse(ErrorSerializer, description="Wrong role"),
-    404: OpenApiResponse(ErrorSerializer, description="Not found"),
-    409: OpenApiResponse(ErrorSerializer, description="Conflicts with the current state"),
-}
+# Every workflow endpoint here can also answer 409 (screening, consent, clashes).
+ERRORS = {**BASE_ERRORS, **CONFLICT}
 PLANNERS = HasRole(Role.PRACTITIONER, Role.MANAGER)
 DESK = HasRole(Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER)
 
@@ -122,7 +118,8 @@ class CourseBookView(APIView):
     permission_classes = [DESK]
 
     @extend_schema(
-        request=BookInputSerializer, responses={201: SessionSerializer(many=True), **ERRORS}
+        request=BookInputSerializer,
+        responses={201: SessionSerializer(many=True), **ERRORS},
     )
     def post(self, request, public_id):
         course = _course(public_id)

@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_field,
 )
@@ -28,23 +27,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic import audit
-from clinic.api import ErrorSerializer, query_bool
+from clinic.api import ERRORS, query_bool
 from clinic.clock import clinic_zone
 
 from . import planner, selectors
 from .models import Practitioner, Protocol, Room, Session, WorkingHours
+from .serializers import SessionSerializer
 
 MAX_CALENDAR_DAYS = 62
 MAX_AVAILABILITY_DAYS = 31
 DEFAULT_MINUTES = 90
 BIGINT_MAX = 2**63 - 1
 
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid input, with field messages"),
-    401: OpenApiResponse(ErrorSerializer, description="Not logged in"),
-    403: OpenApiResponse(ErrorSerializer, description="Wrong role"),
-    404: OpenApiResponse(ErrorSerializer, description="Not found (or no such page)"),
-}
 ACTIVE_PARAMETER = OpenApiParameter(
     "active", bool, description="Only active (true) or only inactive (false) ones"
 )
@@ -194,34 +188,14 @@ class RoomSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "active"]
 
 
-class CalendarSessionSerializer(serializers.ModelSerializer):
+class CalendarSessionSerializer(SessionSerializer):
     """One session as a calendar shows it; needs Session.objects.for_calendar()."""
 
-    id = serializers.UUIDField(source="public_id", read_only=True)
-    course = serializers.UUIDField(source="course.public_id", read_only=True)
-    patient = serializers.UUIDField(source="patient.public_id", read_only=True)
     patient_name = serializers.CharField(source="patient.full_name", read_only=True)
-    practitioner = serializers.IntegerField(source="practitioner_id", read_only=True)
-    room = serializers.IntegerField(source="room_id", read_only=True)
     room_name = serializers.CharField(source="room.name", read_only=True)
-    device = serializers.IntegerField(source="device_id", read_only=True, allow_null=True)
 
-    class Meta:
-        model = Session
-        fields = [
-            "id",
-            "course",
-            "patient",
-            "patient_name",
-            "practitioner",
-            "room",
-            "room_name",
-            "device",
-            "number",
-            "starts_at",
-            "ends_at",
-            "status",
-        ]
+    class Meta(SessionSerializer.Meta):
+        fields = [*SessionSerializer.Meta.fields, "patient_name", "room_name"]
 
 
 class FreeStartSerializer(serializers.Serializer):

@@ -183,6 +183,7 @@ def test_the_calendar_lists_sessions_in_the_range_with_what_a_calendar_shows(
         "starts_at": "2026-03-03T10:00:00Z",
         "ends_at": "2026-03-03T11:30:00Z",
         "status": "booked",
+        "cancel_reason": "",
     }
 
 
