@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test bench lint format services clean
+.PHONY: run test bench bench-messages lint format services clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ services:
 ## make bench: gunicorn on PostgreSQL with demo data, driven by wrk; prints req/s and p50/p99.
 bench: $(VENV)/.dev-installed services
 	$(BIN)/python bench/run.py
+
+## make bench-messages: 10,000 due messages through one real worker on PostgreSQL and Redis.
+bench-messages: $(VENV)/.dev-installed services
+	$(BIN)/python bench/messages.py
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

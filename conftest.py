@@ -214,3 +214,224 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- Real Celery processes for the outbox tests ---------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _stop_process(process, timeout: float = 10) -> None:
+    import subprocess
+
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _reset_celery_pools() -> None:
+    """Publishing reuses pooled connections: drop them so that the next publish connects to
+    the broker the environment names now."""
+    from clinic.celery import app
+
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def use_broker(monkeypatch):
+    """`use_broker(url)`: this process publishes to `url` until the test ends.
+
+    Celery reads CELERY_BROKER_URL from the environment before its settings, so the
+    environment is what changes."""
+
+    def _use(url: str) -> None:
+        monkeypatch.setenv("CELERY_BROKER_URL", url)
+        monkeypatch.setenv("CELERY_RESULT_BACKEND", url)
+        _reset_celery_pools()
+
+    yield _use
+    monkeypatch.undo()
+    _reset_celery_pools()
+
+
+@pytest.fixture
+def celery_processes(transactional_db, settings, tmp_path, use_broker):
+    """Start real Celery workers and beats against the test database, on a queue of their own.
+
+    `celery_processes.worker(**env)` and `.beat(**env)` start a process (env overrides the
+    worker's settings, e.g. MESSAGE_LEASE_SECONDS or SMS_BACKEND); `.kill(p)` sends SIGKILL;
+    `.use_broker(url)` points this process and the processes started after it at another
+    broker. The e-mail and SMS file backends write under `.var_dir` (CLINIC_VAR_DIR).
+    Every process is stopped at the end, whatever happens.
+    """
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    from clinic.celery import app
+
+    class Processes:
+        def __init__(self) -> None:
+            self.queue = f"test-{uuid.uuid4().hex[:12]}"
+            self.var_dir = tmp_path / "var"
+            self.mail_dir = self.var_dir / "mail"
+            self.sms_dir = self.var_dir / "sms"
+            self.broker_url: str | None = None
+            self.started: list[subprocess.Popen] = []
+            db = settings.DATABASES["default"]
+            self.env = {
+                **os.environ,
+                "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+                "CELERY_QUEUE": self.queue,
+                "CONN_MAX_AGE": "0",
+                "CLINIC_VAR_DIR": str(self.var_dir),
+                "PYTHONUNBUFFERED": "1",
+            }
+            self.env.pop("EMAIL_URL", None)
+
+        def use_broker(self, url: str) -> None:
+            self.broker_url = url
+            self.env["CELERY_BROKER_URL"] = url
+            self.env["CELERY_RESULT_BACKEND"] = url
+            use_broker(url)
+
+        def _start(self, name: str, args: list[str], env: dict) -> subprocess.Popen:
+            log = open(tmp_path / f"{name}-{len(self.started)}.log", "wb")
+            process = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "celery", *args],
+                env={**self.env, **{k: str(v) for k, v in env.items()}},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            log.close()
+            self.started.append(process)
+            return process
+
+        def worker(self, *, concurrency: int = 1, **env) -> subprocess.Popen:
+            pool = ["--pool", "solo"] if concurrency == 1 else ["-c", str(concurrency)]
+            name = f"{self.queue}-{len(self.started)}@%h"
+            return self._start(
+                "worker",
+                ["-A", "clinic", "worker", *pool, "-Q", self.queue, "-n", name,
+                 "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "warning"],
+                env,
+            )  # fmt: skip
+
+        def beat(self, **env) -> subprocess.Popen:
+            schedule = tmp_path / f"beat-schedule-{len(self.started)}"
+            return self._start(
+                "beat",
+                ["-A", "treatments.tests.fast_beat", "beat", "-s", str(schedule),
+                 "--max-interval", "1", "-l", "warning"],
+                env,
+            )  # fmt: skip
+
+        def kill(self, process: subprocess.Popen) -> None:
+            process.kill()
+            process.wait()
+
+        def logs(self) -> str:
+            return "\n".join(
+                f"== {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+                for p in sorted(tmp_path.glob("*.log"))
+            )
+
+    processes = Processes()
+    app.conf.task_default_queue = processes.queue
+    try:
+        yield processes
+    finally:
+        for process in processes.started:
+            _stop_process(process)
+        app.conf.task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
+        _delete_queue(processes.queue, processes.broker_url)
+
+
+def _delete_queue(queue: str, broker_url: str | None) -> None:
+    """Tasks left in a test's private queue are nobody's: drop them (best effort)."""
+    from clinic.celery import app
+
+    if broker_url:  # a private Redis is stopped with the test
+        return
+    try:
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(queue)
+    except Exception:  # noqa: S110 - cleaning up after a test must not fail it
+        pass
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A Redis server of this test's own on a free port (no persistence), which the test may
+    stop (SIGTERM) and start again on the same port: `.url`, `.stop()`, `.start()`."""
+    import subprocess
+    import time
+
+    import redis
+
+    port = _free_port()
+
+    class Server:
+        url = f"redis://127.0.0.1:{port}/0"
+        process: subprocess.Popen | None = None
+
+        def start(self) -> None:
+            self.process = subprocess.Popen(  # noqa: S603
+                ["redis-server", "--port", str(port), "--bind", "127.0.0.1",  # noqa: S607
+                 "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.5)
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    client.ping()
+                    return
+                except redis.ConnectionError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+
+        def stop(self) -> None:
+            if self.process is not None:
+                _stop_process(self.process)
+                self.process = None
+
+    server = Server()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# --- Phone-sized browser pages (the patient portal) ------------------------------------------
+
+
+@pytest.fixture
+def mobile_page(browser):
+    """A phone-sized page (390×844, touch) in a context of its own."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

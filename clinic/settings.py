@@ -189,6 +189,9 @@ MESSAGE_MAX_ATTEMPTS = env.int("MESSAGE_MAX_ATTEMPTS", default=5)
 MESSAGE_RETRY_BASE_SECONDS = env.int("MESSAGE_RETRY_BASE_SECONDS", default=60)
 MESSAGE_LEASE_SECONDS = env.int("MESSAGE_LEASE_SECONDS", default=300)
 MESSAGE_BATCH_SIZE = env.int("MESSAGE_BATCH_SIZE", default=500)
+# Stop retinoids and acids this many hours before a session (reference §3: 24 h per the
+# SkinPen handout; many clinics use 3-7 days). Used in the reminders.
+RETINOID_STOP_HOURS = env.int("RETINOID_STOP_HOURS", default=24)
 # SMS waits for the morning when due in these local hours (clinic zone).
 SMS_QUIET_HOURS = tuple(env.list("SMS_QUIET_HOURS", default=["20:00", "09:00"]))
 

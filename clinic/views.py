@@ -3,15 +3,15 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Staff see their role's dashboard; a patient's account sees the portal's start page."""
+    """Staff see their role's dashboard; a patient's account goes to the portal."""
     user = request.user
     if user.is_patient:
-        return render(request, "portal/home.html", {})
+        return redirect("portal:home")
     if not user.is_clinic_staff:
         raise PermissionDenied("Your account does not have a role yet; ask the clinic manager.")
     return render(request, "clinic/dashboard.html", {})

@@ -45,3 +45,82 @@ class DeviceOutageInline(admin.TabularInline):
 class DeviceAdmin(admin.ModelAdmin):
     list_display = ["name", "model", "serial", "active"]
     inlines = [DeviceOutageInline]
+
+
+# --- The patient portal -------------------------------------------------------------------
+# The manager edits the aftercare wording; the other portal records are for looking up
+# (they change only through treatments.portal, which writes the audit trail).
+
+from clinic.models import Role  # noqa: E402
+
+from .models import (  # noqa: E402
+    AftercareStep,
+    PortalInvite,
+    ReactionFlag,
+    SessionChangeRequest,
+)
+
+
+def _is_manager(request) -> bool:
+    user = request.user
+    return bool(user.is_active and user.is_staff and user.has_role(Role.MANAGER))
+
+
+@admin.register(AftercareStep)
+class AftercareStepAdmin(admin.ModelAdmin):
+    """The aftercare timeline's text (clinical reference §3). A stage with no active line
+    shows the reference's default wording. The manager role edits it (the role group holds
+    no model permissions of its own)."""
+
+    def has_module_permission(self, request) -> bool:
+        return _is_manager(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return _is_manager(request) or super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return _is_manager(request) or super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request) -> bool:
+        return _is_manager(request) or super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return _is_manager(request) or super().has_delete_permission(request, obj)
+
+    list_display = ["stage", "section", "position", "condition", "text", "active"]
+    list_filter = ["stage", "section", "condition", "active"]
+    list_editable = ["position", "active"]
+    ordering = ["stage", "section", "position", "id"]
+    search_fields = ["text"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PortalInvite)
+class PortalInviteAdmin(ReadOnlyAdmin):
+    list_display = ["patient", "purpose", "channel", "created_at", "expires_at", "used_at"]
+    list_select_related = ["patient"]
+    exclude = ["token_hash"]
+
+
+@admin.register(ReactionFlag)
+class ReactionFlagAdmin(ReadOnlyAdmin):
+    list_display = ["patient", "session", "not_settled", "raised_at", "cleared_at", "cleared_by"]
+    list_select_related = ["patient", "session", "cleared_by"]
+    list_filter = ["not_settled"]
+
+
+@admin.register(SessionChangeRequest)
+class SessionChangeRequestAdmin(ReadOnlyAdmin):
+    list_display = ["patient", "session", "kind", "status", "created_at", "handled_by"]
+    list_select_related = ["patient", "session", "handled_by"]
+    list_filter = ["kind", "status"]

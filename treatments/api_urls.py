@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, calendar_api
+from . import api, calendar_api, messages_api
 
 urlpatterns = [
     path("courses/", api.CourseCreateView.as_view(), name="api-courses"),
@@ -40,3 +40,4 @@ urlpatterns = [
 ]
 
 urlpatterns += calendar_api.urlpatterns
+urlpatterns += messages_api.urlpatterns

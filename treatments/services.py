@@ -506,6 +506,10 @@ def session_check_in(*, session: Session, by: User, request: HttpRequest | None 
         )
     if consent_gate(session.patient):
         raise Conflict(consent_gate(session.patient))
+    from .portal import check_in_gate  # a reaction the patient reported (DESIGN.md flow 6)
+
+    if reaction := check_in_gate(session.patient_id):
+        raise Conflict(reaction)
     session.screening = result
     return _transition(
         session, Session.Status.CHECKED_IN, by, request, screening=str(result.public_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import course_views, views
+from . import course_views, messages_views, views
 
 app_name = "treatments"
 
@@ -14,3 +14,4 @@ urlpatterns = [
 ]
 
 urlpatterns += course_views.urlpatterns
+urlpatterns += messages_views.urlpatterns

@@ -58,10 +58,10 @@ def test_navigation_depends_on_the_role(front_desk_client, manager_client):
     assert reverse("admin:index") in manager
 
 
-def test_a_patient_account_sees_the_portal_start_page_not_the_staff_dashboard(patient_client):
+def test_a_patient_account_goes_to_the_portal_not_the_staff_dashboard(patient_client):
     response = patient_client.get(reverse("dashboard"))
-    assert response.status_code == 200
-    assert b"patient portal" in response.content
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:home")
     assert b"Front desk" not in response.content
 
 
