@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import course_views, messages_views, views
+from . import course_views, messages_views, session_views, views
 
 app_name = "treatments"
 
@@ -15,3 +15,4 @@ urlpatterns = [
 
 urlpatterns += course_views.urlpatterns
 urlpatterns += messages_views.urlpatterns
+urlpatterns += session_views.urlpatterns
