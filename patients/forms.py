@@ -239,19 +239,7 @@ class IntakeForm(ServiceErrorsMixin, forms.Form):
 
     def answers(self) -> dict[str, Any]:
         """The answers dict `intake_submit` takes (only the questions that parsed)."""
-        data = getattr(self, "cleaned_data", {})
-        answers: dict[str, Any] = {}
-        for key, question in vocabulary.QUESTIONS.items():
-            if key not in data:
-                continue
-            value = data[key]
-            if question.kind == "bool":
-                answers[key] = value == YES
-            elif question.kind == "int":
-                answers[key] = data.get(days_field(key)) if value == YES else None
-            else:
-                answers[key] = value
-        return answers
+        return answers_from(getattr(self, "cleaned_data", {}), vocabulary.QUESTIONS)
 
     def service_field(self, key: str) -> str | None:
         """`answers.<key>` belongs to that question (a number to its "how many days" box)."""
@@ -292,3 +280,22 @@ class SearchForm(forms.Form):
     q = forms.CharField(label="Search by name, e-mail or phone", required=False)
     archived = forms.BooleanField(label="Include archived patients", required=False)
     needs_review = forms.BooleanField(label="Only patients waiting for sign-off", required=False)
+
+
+def answers_from(data: dict[str, Any], keys) -> dict[str, Any]:
+    """The answers dict `intake_submit` takes, from a questionnaire form's cleaned data:
+    Yes/No radios become booleans, a "Yes, N days ago" pair becomes N (None for No), and only
+    the questions that parsed are included (the service reports the missing ones)."""
+    answers: dict[str, Any] = {}
+    for key in keys:
+        if key not in data:
+            continue
+        question = vocabulary.QUESTIONS[key]
+        value = data[key]
+        if question.kind == "bool":
+            answers[key] = value == YES
+        elif question.kind == "int":
+            answers[key] = data.get(days_field(key)) if value == YES else None
+        else:
+            answers[key] = value
+    return answers

@@ -12,12 +12,11 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from clinic.errors import ServiceError
 from patients import vocabulary
+from patients.forms import NO, YES, YES_NO, answers_from, days_field
 
 from . import aftercare
 from .models import CheckInAnswer, PortalInvite, SessionChangeRequest
 
-YES, NO = "yes", "no"
-YES_NO = ((YES, "Yes"), (NO, "No"))
 NO_YES = ((NO, "No"), (YES, "Yes"))
 REQUIRED = {"required": "Please answer this question."}
 
@@ -129,10 +128,6 @@ class CheckInForm(ServiceErrors, forms.Form):
 # --- The pre-session check ----------------------------------------------------------------
 
 
-def days_field(key: str) -> str:
-    return f"{key}__days"
-
-
 @dataclass
 class Row:
     field: forms.BoundField
@@ -209,20 +204,7 @@ class PreSessionForm(ServiceErrors, forms.Form):
 
     def answers(self) -> dict[str, Any]:
         """The answers `pre_session_submit` takes (only the questions that parsed)."""
-        data = getattr(self, "cleaned_data", {})
-        answers: dict[str, Any] = {}
-        for key in self.keys:
-            if key not in data:
-                continue
-            question = vocabulary.QUESTIONS[key]
-            value = data[key]
-            if question.kind == "bool":
-                answers[key] = value == YES
-            elif question.kind == "int":
-                answers[key] = data.get(days_field(key)) if value == YES else None
-            else:
-                answers[key] = value
-        return answers
+        return answers_from(getattr(self, "cleaned_data", {}), self.keys)
 
     def field_for(self, key: str) -> str | None:
         question = vocabulary.QUESTIONS.get(key)
