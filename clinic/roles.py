@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
 
 from .models import Role
@@ -39,6 +40,13 @@ def role_required(*roles: str) -> Callable:
 staff_required = role_required()
 
 
+def _refuse_patients(user) -> None:
+    """To a patient's account the staff API does not exist: a 404, like another patient's
+    record (DESIGN.md §6: ids leak nothing), never a 403 that confirms the endpoint."""
+    if user and user.is_authenticated and user.is_patient:
+        raise NotFound()
+
+
 class IsStaff(BasePermission):
     """The API default: an authenticated account in any staff role."""
 
@@ -46,6 +54,7 @@ class IsStaff(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         user = request.user
+        _refuse_patients(user)
         return bool(user and user.is_authenticated and user.is_clinic_staff)
 
 
@@ -57,6 +66,7 @@ def HasRole(*roles: str) -> type[BasePermission]:
 
         def has_permission(self, request, view) -> bool:
             user = request.user
+            _refuse_patients(user)
             return bool(user and user.is_authenticated and user.has_role(*roles))
 
     _HasRole.__name__ = "HasRole_" + "_".join(roles)

