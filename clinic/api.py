@@ -165,12 +165,22 @@ class TokenView(APIView):
         responses={
             200: inline_serializer("Token", {"token": serializers.CharField()}),
             400: OpenApiResponse(ErrorSerializer),
+            429: OpenApiResponse(ErrorSerializer, description="Locked after failed attempts"),
         },
         auth=[],
     )
     def post(self, request):
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            if getattr(request, "axes_locked_out", False) or getattr(
+                request._request, "axes_locked_out", False
+            ):
+                # django-axes locked the account: say so, rather than "wrong password".
+                return Response(
+                    error_body(429, "Too many failed attempts: this account is locked for now."),
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                )
+            raise exceptions.ValidationError(serializer.errors)
         user = serializer.validated_data["user"]
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})

@@ -68,3 +68,15 @@ def test_the_openapi_schema_generates_without_warnings():
     from django.core.management import call_command
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
+
+
+def test_a_locked_account_gets_a_429_even_with_the_right_password(
+    anon_client, front_desk_user, settings
+):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        anon_client.post("/api/auth/token/", {"username": "fd", "password": "x"}, format="json")
+    response = anon_client.post(
+        "/api/auth/token/", {"username": "fd", "password": PASSWORD}, format="json"
+    )
+    error = assert_error_shape(response, 429)
+    assert "locked" in error["message"]
