@@ -5,10 +5,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+import time_machine
 
 from patients import services as patient_services
 from patients.tests.factories import PatientFactory
 from patients.tests.helpers import clear_answers
+from treatments import services
 from treatments.models import Device, Practitioner, Room, WorkingHours
 from treatments.tests.factories import DeviceFactory, PractitionerFactory, RoomFactory, protocol
 
@@ -36,6 +38,34 @@ class Clinic:
                 by=by,
             )
         return patient
+
+    def course(self, patient, *, protocol, by, sessions=1, interval_days=28):
+        """A planned course on the cheeks with this clinic's practitioner."""
+        return services.course_create(
+            patient=patient,
+            practitioner=self.practitioner,
+            protocol=protocol,
+            areas=["cheeks"],
+            sessions=sessions,
+            interval_days=interval_days,
+            by=by,
+        )
+
+    def book(self, *, starts, protocol, planner, desk):
+        """A screened, consenting patient's course booked on 2 March 2026 at `starts`, in the
+        first room; returns its sessions."""
+        with time_machine.travel(dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC), tick=False):
+            patient = self.screened_patient(desk)
+            course = self.course(patient, protocol=protocol, by=planner, sessions=len(starts))
+            slots = [services.SlotRequest(starts_at=s, room=self.rooms[0]) for s in starts]
+            return services.course_book(course=course, slots=slots, by=desk)
+
+
+@pytest.fixture
+def long_sessions(settings):
+    """For tests that jump weeks between requests (the 30-minute idle expiry is tested in
+    clinic/tests/test_accounts.py)."""
+    settings.SESSION_COOKIE_AGE = 365 * 24 * 3600
 
 
 @pytest.fixture

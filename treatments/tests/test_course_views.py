@@ -72,18 +72,8 @@ def test_the_course_form_shows_service_errors_on_the_field(
 def test_a_refused_booking_books_nothing_and_says_why(
     practitioner_client, front_desk_user, clinic, acne_protocol
 ):
-    from treatments import services
-
     patient = clinic.screened_patient(front_desk_user, consent=False)
-    course = services.course_create(
-        patient=patient,
-        practitioner=clinic.practitioner,
-        protocol=acne_protocol,
-        areas=["cheeks"],
-        sessions=1,
-        interval_days=28,
-        by=front_desk_user,
-    )
+    course = clinic.course(patient, protocol=acne_protocol, by=front_desk_user)
     response = practitioner_client.post(
         f"/courses/{course.public_id}/book/",
         {"starts_at": ["2026-03-09T10:00:00+00:00"], "room": [clinic.rooms[0].pk]},

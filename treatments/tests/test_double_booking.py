@@ -23,19 +23,12 @@ REQUESTS = 24
 def test_concurrent_bookings_of_one_slot_give_exactly_one_success(
     live_server, clinic, acne_protocol, front_desk_user, practitioner_user
 ):
-    courses = []
-    for _ in range(REQUESTS):
-        patient = clinic.screened_patient(front_desk_user)
-        course = services.course_create(
-            patient=patient,
-            practitioner=clinic.practitioner,
-            protocol=acne_protocol,
-            areas=["cheeks"],
-            sessions=1,
-            interval_days=28,
-            by=practitioner_user,
+    courses = [
+        clinic.course(
+            clinic.screened_patient(front_desk_user), protocol=acne_protocol, by=practitioner_user
         )
-        courses.append(course)
+        for _ in range(REQUESTS)
+    ]
     token = Token.objects.create(user=front_desk_user).key
 
     def book(course):
@@ -58,15 +51,7 @@ def test_concurrent_bookings_of_one_slot_give_exactly_one_success(
 @pytest.fixture
 def one_session(clinic, acne_protocol, front_desk_user, practitioner_user):
     patient = clinic.screened_patient(front_desk_user)
-    course = services.course_create(
-        patient=patient,
-        practitioner=clinic.practitioner,
-        protocol=acne_protocol,
-        areas=["cheeks"],
-        sessions=1,
-        interval_days=28,
-        by=practitioner_user,
-    )
+    course = clinic.course(patient, protocol=acne_protocol, by=practitioner_user)
     slot = services.SlotRequest(starts_at=SLOT, room=clinic.rooms[0], device=clinic.device)
     return services.course_book(course=course, slots=[slot], by=front_desk_user)[0]
 

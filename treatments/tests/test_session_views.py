@@ -8,34 +8,18 @@ import time_machine
 
 from patients import services as patient_services
 from patients.tests.helpers import clear_answers
-from treatments import services
 from treatments.models import Message, Session, SessionRecord
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("long_sessions")]
 LONDON = ZoneInfo("Europe/London")
 START = dt.datetime(2026, 3, 9, 10, tzinfo=LONDON)
 
 
-@pytest.fixture(autouse=True)
-def long_sessions(settings):
-    settings.SESSION_COOKIE_AGE = 365 * 24 * 3600
-
-
 @pytest.fixture
 def session(clinic, front_desk_user, practitioner_user, acne_protocol):
-    with time_machine.travel(dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC), tick=False):
-        patient = clinic.screened_patient(front_desk_user)
-        course = services.course_create(
-            patient=patient,
-            practitioner=clinic.practitioner,
-            protocol=acne_protocol,
-            areas=["cheeks"],
-            sessions=1,
-            interval_days=28,
-            by=practitioner_user,
-        )
-        slot = services.SlotRequest(starts_at=START, room=clinic.rooms[0])
-        return services.course_book(course=course, slots=[slot], by=front_desk_user)[0]
+    return clinic.book(
+        starts=[START], protocol=acne_protocol, planner=practitioner_user, desk=front_desk_user
+    )[0]
 
 
 def url(session, action=""):

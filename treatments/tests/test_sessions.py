@@ -9,10 +9,9 @@ import time_machine
 from clinic.models import AuditEvent
 from patients import services as patient_services
 from patients.tests.helpers import clear_answers
-from treatments import services
 from treatments.models import Course, Session, SessionRecord
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("long_sessions")]
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -23,28 +22,12 @@ def local(y, m, d, h, minute=0):
 SERIES = [local(2026, 3, 9, 10), local(2026, 4, 6, 10)]
 
 
-@pytest.fixture(autouse=True)
-def long_sessions(settings):
-    """These tests jump weeks between requests; the 30-minute idle expiry is tested elsewhere."""
-    settings.SESSION_COOKIE_AGE = 365 * 24 * 3600
-
-
 @pytest.fixture
 def booked(clinic, front_desk_user, practitioner_user, acne_protocol):
     """A 2-session course booked on 2 March 2026; returns its sessions."""
-    with time_machine.travel(dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC), tick=False):
-        patient = clinic.screened_patient(front_desk_user)
-        course = services.course_create(
-            patient=patient,
-            practitioner=clinic.practitioner,
-            protocol=acne_protocol,
-            areas=["cheeks"],
-            sessions=2,
-            interval_days=28,
-            by=practitioner_user,
-        )
-        slots = [services.SlotRequest(starts_at=s, room=clinic.rooms[0]) for s in SERIES]
-        return services.course_book(course=course, slots=slots, by=front_desk_user)
+    return clinic.book(
+        starts=SERIES, protocol=acne_protocol, planner=practitioner_user, desk=front_desk_user
+    )
 
 
 def at(moment):
