@@ -12,6 +12,15 @@ class ServiceError(Exception):
         self.message = message
         self.fields = fields or {}
 
+    @property
+    def details(self) -> list[str]:
+        """Every field message, in order (for pages that show the error as one notice)."""
+        return [m for messages in self.fields.values() for m in messages]
+
+    def as_text(self, separator: str = " ") -> str:
+        """The message and its field messages as one sentence."""
+        return separator.join([self.message, *self.details])
+
 
 class Invalid(ServiceError):
     """The input breaks a rule: a 400 with field messages."""

@@ -66,8 +66,7 @@ def _detail_url(patient: Patient, anchor: str = "") -> str:
 
 def _error_text(exc: ServiceError) -> str:
     """A service error as one sentence for a message at the top of the page."""
-    details = [m for messages_ in exc.fields.values() for m in messages_]
-    return " ".join([exc.message, *details])
+    return exc.as_text()
 
 
 # --- List ------------------------------------------------------------------------------------

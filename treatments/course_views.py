@@ -142,8 +142,7 @@ def course_book(request: HttpRequest, public_id) -> HttpResponse:
     try:
         services.course_book(course=course, slots=slots, by=request.user, request=request)
     except ServiceError as exc:
-        detail = "; ".join(m for msgs in exc.fields.values() for m in msgs)
-        messages.error(request, f"Nothing was booked: {exc.message} {detail}".strip())
+        messages.error(request, f"Nothing was booked: {exc.as_text()}")
     else:
         messages.success(request, f"Booked all {len(slots)} sessions.")
     return redirect("treatments:course", public_id=course.public_id)

@@ -82,31 +82,43 @@ def after_quiet_hours(moment: datetime, tz: ZoneInfo) -> datetime:
 # --- Channel and consent --------------------------------------------------------------------
 
 
+NO_CONSENT = "The patient has not agreed to e-mail or SMS."
+
+
+def withdrawn_reason(channel: str) -> str:
+    """Why a message on `channel` is skipped once the patient withdrew consent to it."""
+    name = "SMS" if channel == Message.Channel.SMS else "e-mail"
+    return f"The patient withdrew consent to {name}."
+
+
+def reachable(patient: Patient, channel: str) -> bool:
+    """The patient agreed to this channel and we have the address or number for it."""
+    if channel == Message.Channel.SMS:
+        return patient.sms_consent and bool(patient.phone)
+    return patient.email_consent and bool(patient.email)
+
+
 def channel_for(patient: Patient) -> tuple[str, str]:
     """The channel to use and, if nothing may be sent, why (the message is then `skipped`).
 
     The preferred channel when the patient consents to it, else the other consented one.
     """
-    consents = {Message.Channel.EMAIL: patient.email_consent and bool(patient.email),
-                Message.Channel.SMS: patient.sms_consent and bool(patient.phone)}  # fmt: skip
     preferred = patient.preferred_channel
     other = Message.Channel.SMS if preferred == Message.Channel.EMAIL else Message.Channel.EMAIL
     if patient.is_archived:
         return preferred, "The patient's record is archived."
     for channel in (preferred, other):
-        if consents[channel]:
+        if reachable(patient, channel):
             return channel, ""
-    return preferred, "The patient has not agreed to e-mail or SMS."
+    return preferred, NO_CONSENT
 
 
 def skip_reason(message: Message, patient: Patient) -> str:
     """Why this message must not be sent now, or "" when it still may be."""
     if patient.is_archived:
         return "The patient's record is archived."
-    if message.channel == Message.Channel.SMS and not (patient.sms_consent and patient.phone):
-        return "The patient withdrew consent to SMS."
-    if message.channel == Message.Channel.EMAIL and not (patient.email_consent and patient.email):
-        return "The patient withdrew consent to e-mail."
+    if not reachable(patient, message.channel):
+        return withdrawn_reason(message.channel)
     return ""
 
 
@@ -208,7 +220,7 @@ def on_completed(session: Session, *, course_completed: bool, now: datetime | No
 
 def on_consent_withdrawn(patient: Patient, channel: str) -> int:
     """Nothing more goes out on a channel the patient withdrew: pending ones are skipped."""
-    reason = f"The patient withdrew consent to {Message.Channel(channel).label}."
+    reason = withdrawn_reason(channel)
     return Message.objects.filter(patient=patient, channel=channel, status=Status.PENDING).update(
         status=Status.SKIPPED, last_error=reason, updated_at=timezone.now()
     )

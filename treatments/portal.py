@@ -859,11 +859,8 @@ def change_request_handle(
 
 # Why the outbox skipped a message for consent alone (compared case-insensitively).
 _CONSENT_REASONS = frozenset(
-    {
-        "the patient withdrew consent to e-mail.",
-        "the patient withdrew consent to sms.",
-        "the patient has not agreed to e-mail or sms.",
-    }
+    reason.casefold()
+    for reason in (*map(outbox.withdrawn_reason, Message.Channel.values), outbox.NO_CONSENT)
 )
 
 

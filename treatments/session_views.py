@@ -37,8 +37,7 @@ def _done(request: HttpRequest, session: Session, action, success: str) -> HttpR
     try:
         action()
     except ServiceError as exc:
-        detail = " ".join(m for msgs in exc.fields.values() for m in msgs)
-        messages.error(request, f"{exc.message} {detail}".strip())
+        messages.error(request, exc.as_text())
     else:
         messages.success(request, success)
     return redirect("treatments:session", public_id=session.public_id)
@@ -152,8 +151,7 @@ def complete(request: HttpRequest, public_id) -> HttpResponse:
                     session=session, records=records, by=request.user, request=request
                 )
             except ServiceError as exc:
-                errors.append(exc.message)
-                errors += [m for msgs in exc.fields.values() for m in msgs]
+                errors += [exc.message, *exc.details]
             else:
                 messages.success(request, "Session completed; the aftercare has been sent.")
                 return redirect("treatments:session", public_id=session.public_id)
