@@ -28,8 +28,8 @@ def _reference_data(request):
     from django.contrib.auth.models import Group
 
     from clinic.models import Role
-    from treatments.models import Protocol
-    from treatments.protocols import seed_protocols
+    from treatments.scheduling.models import Protocol
+    from treatments.scheduling.protocols import seed_protocols
 
     for role in Role.values:
         Group.objects.get_or_create(name=role)
@@ -334,7 +334,7 @@ def celery_processes(transactional_db, settings, tmp_path, use_broker):
             schedule = tmp_path / f"beat-schedule-{len(self.started)}"
             return self._start(
                 "beat",
-                ["-A", "treatments.tests.fast_beat", "beat", "-s", str(schedule),
+                ["-A", "treatments.messaging.tests.fast_beat", "beat", "-s", str(schedule),
                  "--max-interval", "1", "-l", "warning"],
                 env,
             )  # fmt: skip

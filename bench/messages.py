@@ -15,7 +15,7 @@ It needs PostgreSQL and Redis as ``bench/run.py`` does (``make services``). It t
 2. starts ``celery worker --concurrency 2`` (prefork) on Redis, on a queue of its own, with
    the file e-mail and SMS backends under a temporary CLINIC_VAR_DIR (removed at the end)
    and no SMS quiet hours;
-3. calls the sweep (``treatments.sending.sweep``, batches of MESSAGE_BATCH_SIZE) in this
+3. calls the sweep (``treatments.messaging.tasks.sweep``, batches of MESSAGE_BATCH_SIZE) in this
    process until every bench message is sent or the time is up, measuring the SQL queries
    of one claimed batch with CaptureQueriesContext;
 4. prints messages/second end to end (from the first sweep to the last message recorded as
@@ -82,7 +82,8 @@ def seed(messages: int) -> int:
 
     from clinic.models import User
     from patients.models import Patient
-    from treatments.models import Course, Message, Practitioner, Protocol, Room, Session
+    from treatments.messaging.models import Message
+    from treatments.scheduling.models import Course, Practitioner, Protocol, Room, Session
 
     Kind = Message.Kind
     booked_kinds = [
@@ -233,8 +234,8 @@ def main(argv=None) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from treatments.models import Message
-    from treatments.sending import sweep
+    from treatments.messaging.models import Message
+    from treatments.messaging.tasks import sweep
 
     print(f"Seeding {args.messages:,} due messages in {http_bench.BENCH_DB} ...", flush=True)
     pending = seed(args.messages)

@@ -39,7 +39,7 @@ from clinic.tests.factories import UserFactory  # noqa: E402
 from patients import services as patient_services  # noqa: E402
 from patients import vocabulary  # noqa: E402
 from patients.models import Patient  # noqa: E402
-from treatments.models import Course, Practitioner, Protocol, Room, Session  # noqa: E402
+from treatments.scheduling.models import Course, Practitioner, Protocol, Room, Session  # noqa: E402
 
 SESSIONS = 20_000
 PRACTITIONERS = 10

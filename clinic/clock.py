@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 
 @cache
@@ -26,3 +26,34 @@ def clinic_today() -> date:
 
 def to_local(moment: datetime) -> datetime:
     return moment.astimezone(clinic_zone())
+
+
+def localize(naive: datetime, tz: ZoneInfo | None = None) -> datetime:
+    """The instant (UTC) the clinic's clock shows `naive`: in a fall-back fold the first one
+    (fold=0); a time inside a spring-forward gap is read with the offset before the change,
+    which lands just after the gap (01:30 on London's spring day is 02:30 BST)."""
+    return naive.replace(tzinfo=tz or clinic_zone(), fold=0).astimezone(UTC)
+
+
+# Formats (Django's `date` filter syntax) for the clinic's wall clock, named once.
+DATE = "j F Y"  # 20 April 2027
+TIME = "H:i"  # 09:00
+DATE_TIME = "j F Y, H:i"  # 20 April 2027, 09:00
+WHEN = "l j F \\a\\t H:i"  # Tuesday 20 April at 09:00 (messages)
+DAY_TIME = "D j M Y, H:i"  # Tue 20 Apr 2027, 09:00 (tables)
+
+
+def local_format(moment: datetime | None, fmt: str = DATE_TIME) -> str:
+    """`moment` as the clinic's wall clock shows it, in Django's date-format syntax.
+
+    The one way pages, messages and files show a time (template filter: `{{ x|local }}`):
+    storage is UTC, and a patient or a receptionist reads the clinic's local time, on either
+    side of a daylight-saving change.
+    """
+    if moment is None:
+        return ""
+    if isinstance(moment, datetime):
+        if timezone.is_naive(moment):
+            raise ValueError("A naive datetime has no place on the clinic's clock.")
+        moment = to_local(moment)
+    return dateformat.format(moment, fmt)

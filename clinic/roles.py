@@ -18,6 +18,11 @@ from rest_framework.permissions import BasePermission
 
 from .models import Role
 
+# The role sets the app uses, named once (DESIGN.md §1): every check below takes one of these.
+STAFF = (Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER)  # anyone who works at the clinic
+PLANNERS = (Role.PRACTITIONER, Role.MANAGER)  # plan courses, manage their own feed
+FRONT_OFFICE = (Role.FRONT_DESK, Role.MANAGER)  # register and edit patients, send invitations
+
 
 def role_required(*roles: str) -> Callable:
     """Decorate a view: log in first, then require one of `roles` (any staff role if none)."""

@@ -178,7 +178,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="clinic@localhost")
 # "file" writes each SMS under var/sms; a provider adapter is named by its dotted path.
 SMS_BACKEND = env("SMS_BACKEND", default="file")
 SMS_FILE_PATH = VAR_DIR / "sms"
-# The HTTP SMS provider adapter (SMS_BACKEND=treatments.sms.HttpSmsBackend).
+# The HTTP SMS provider adapter (SMS_BACKEND=treatments.messaging.sms.HttpSmsBackend).
 SMS_HTTP_URL = env("SMS_HTTP_URL", default="")
 SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN", default="")
 SMS_SENDER = env("SMS_SENDER", default="Clinic")

@@ -27,7 +27,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("api/", include(api_urlpatterns)),
     path("patients/", include("patients.urls")),
-    path("portal/", include("treatments.portal_urls")),
+    path("portal/", include("treatments.portal.urls")),
     path("", include("treatments.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from clinic import audit
 from clinic.api import CONFLICT, ERRORS, query_bool
 from clinic.models import Role
-from clinic.roles import HasRole
+from clinic.roles import FRONT_OFFICE, HasRole
 
 from . import selectors, services
 from .models import Consent, IntakeSubmission, Patient, ScreeningResult
@@ -30,7 +30,6 @@ from .serializers import (
 )
 
 Action = audit.Action
-WRITERS = HasRole(Role.FRONT_DESK, Role.MANAGER)
 
 
 def get_patient(public_id, *, include_archived: bool = False) -> Patient:
@@ -44,7 +43,7 @@ class PatientListView(GenericAPIView):
 
     def get_permissions(self):
         if self.request.method == "POST":
-            return [WRITERS()]
+            return [HasRole(*FRONT_OFFICE)()]
         return super().get_permissions()
 
     @extend_schema(
@@ -80,7 +79,7 @@ class PatientListView(GenericAPIView):
 class PatientDetailView(APIView):
     def get_permissions(self):
         if self.request.method == "PATCH":
-            return [WRITERS()]
+            return [HasRole(*FRONT_OFFICE)()]
         return super().get_permissions()
 
     @extend_schema(responses={200: PatientSerializer, **ERRORS})
@@ -110,7 +109,7 @@ class PatientDetailView(APIView):
 
 
 class PatientArchiveView(APIView):
-    permission_classes = [WRITERS]
+    permission_classes = [HasRole(*FRONT_OFFICE)]
 
     @extend_schema(request=None, responses={200: PatientSerializer, **ERRORS})
     def post(self, request, public_id):

@@ -13,7 +13,7 @@ from typing import Any
 
 from django import forms
 
-from clinic.errors import ServiceError
+from clinic.forms import ServiceErrorsMixin
 
 from . import vocabulary
 from .models import Patient
@@ -22,21 +22,6 @@ YES, NO = "yes", "no"
 YES_NO = ((YES, "Yes"), (NO, "No"))
 NO_YES_DAYS = ((NO, "No, never"), (YES, "Yes"))
 ANSWER_REQUIRED = {"required": vocabulary.MISSING}
-
-
-class ServiceErrorsMixin:
-    """Show a service's errors on the form: each key on its field, the rest at the top."""
-
-    def service_field(self, key: str) -> str | None:
-        """The form field a service error key belongs to (None: a message for the form)."""
-        return key if key in self.fields else None
-
-    def add_service_errors(self, exc: ServiceError) -> None:
-        if not exc.fields:
-            self.add_error(None, exc.message)
-            return
-        for key, messages in exc.fields.items():
-            self.add_error(self.service_field(key), list(messages))
 
 
 # --- Patient details ---------------------------------------------------------------------------

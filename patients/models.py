@@ -234,3 +234,79 @@ class ScreeningResult(models.Model):
     @property
     def needs_sign_off(self) -> bool:
         return self.outcome == self.Outcome.REVIEW and not self.is_signed_off
+
+
+class HoldQuerySet(models.QuerySet):
+    def open(self) -> HoldQuerySet:
+        return self.filter(released_at__isnull=True)
+
+
+class Hold(models.Model):
+    """A stop on treatment until a practitioner releases it, saying why.
+
+    Something that happened to the patient (a reaction reported after a session, clinical
+    reference §1.2 row 34) places it; `source` and `source_ref` name that thing so the caller
+    can find and release the hold again. While open, `patients.selectors.clearance` refuses
+    every booking and check-in with `reason`.
+    """
+
+    class Source(models.TextChoices):
+        REACTION = "reaction", "Reported reaction"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="holds")
+    reason = models.TextField(help_text="Plain words for staff: what happened, and when.")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    source_ref = models.CharField(
+        max_length=64, blank=True, help_text="The public id of what placed the hold."
+    )
+    placed_at = models.DateTimeField(default=timezone.now)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    release_note = models.TextField(blank=True)
+
+    objects = HoldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["patient"],
+                condition=Q(released_at__isnull=True),
+                name="hold_open_patient_idx",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(released_at__isnull=True)
+                | (Q(released_by__isnull=False) & ~Q(release_note="")),
+                name="hold_release_has_who_and_why",
+            ),
+            # One open hold per cause: placing it twice returns the first (hold_place).
+            models.UniqueConstraint(
+                fields=["patient", "source", "source_ref"],
+                condition=Q(released_at__isnull=True),
+                name="one_open_hold_per_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "open" if self.is_open else "released"
+        return f"{self.get_source_display()} hold {self.placed_at:%Y-%m-%d} ({state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.released_at is None

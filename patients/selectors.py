@@ -4,11 +4,19 @@ grow with the number of rows it shows (house style §10)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
-from .models import Consent, IntakeSubmission, Patient, ScreeningResult
+from clinic.clock import clinic_today, to_local
+
+from . import consent as consent_templates
+from .models import Consent, Hold, IntakeSubmission, Patient, ScreeningResult
+from .screening import format_date
+from .vocabulary import AREA_LABELS
 
 MIN_PHONE_DIGITS = 4
 
@@ -114,3 +122,140 @@ def latest_consent(patient: Patient, *, kind: str, version: str) -> Consent | No
         .order_by("-signed_at", "-id")
         .first()
     )
+
+
+# --- May this patient be treated? ---------------------------------------------------------
+
+
+def latest_screening(patient: Patient) -> ScreeningResult | None:
+    """The patient's latest screening, with its submission (the areas it covered) and signer.
+
+    Only the latest decides: an earlier result, however clear, no longer describes the patient.
+    """
+    return (
+        ScreeningResult.objects.filter(patient=patient)
+        .select_related("submission", "signed_off_by")
+        .order_by("-screened_at", "-id")
+        .first()
+    )
+
+
+def has_current_treatment_consent(patient: Patient) -> bool:
+    """Treatment needs a treatment consent signed against the current template version."""
+    return Consent.objects.filter(
+        patient=patient,
+        kind=Consent.Kind.TREATMENT,
+        template_version=consent_templates.current_version("treatment"),
+    ).exists()
+
+
+@dataclass(frozen=True)
+class Clearance:
+    """The answer to "may this patient be treated on these areas on these days?".
+
+    `reason` is "" when allowed; otherwise one sentence for staff saying why and what to do.
+    `screening` is the latest screening that was judged (None when there is none).
+    """
+
+    allowed: bool
+    reason: str
+    screening: ScreeningResult | None
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+HOLD_SUFFIX = " A practitioner must release the hold before treatment."
+
+
+def _refused(reason: str, screening: ScreeningResult | None) -> Clearance:
+    return Clearance(allowed=False, reason=reason, screening=screening)
+
+
+def clearance(
+    *,
+    patient: Patient,
+    areas: Iterable[str],
+    days: Iterable[date] = (),
+    check_in: bool = False,
+    screening: ScreeningResult | None = None,
+) -> Clearance:
+    """The one clearance rule: booking, planning and check-in all ask it (house style §16).
+
+    In order, the first rule broken is the answer (DESIGN.md §4.2, flows 3, 4 and 6):
+    the record is active; the latest screening covers every area asked for (a new intake
+    that leaves an area out must not clear it, nor skip its review); it is not blocked; a
+    review is signed off by a practitioner; a defer is not before any of `days`. With
+    `check_in` the result must clear treatment outright and be valid on each day (answers
+    at most 7 days old, clinical reference §1.2); `days` defaults to today's local date.
+    Then the current treatment consent, then no open hold (reference §1.2 row 34).
+
+    `screening` may be passed when the caller has just loaded the patient's latest result
+    (with its submission), to save the query; it must be the latest. Three queries at most.
+    """
+    if patient.is_archived:
+        return _refused("This patient is archived.", screening)
+    if screening is None:
+        screening = latest_screening(patient)
+    elif screening.patient_id != patient.pk:
+        raise ValueError("The screening passed to clearance() belongs to another patient.")
+    if screening is None:
+        return _refused(
+            "The patient has not been screened yet: take the intake questionnaire first.", None
+        )
+    days = sorted(set(days))
+    if check_in and not days:
+        days = [clinic_today()]
+
+    asked = set(areas)
+    missing = asked - set(screening.submission.areas)
+    if missing:
+        known = [label for code, label in AREA_LABELS.items() if code in missing]
+        unknown = sorted(missing - AREA_LABELS.keys())
+        return _refused(
+            f"The latest screening did not include: {', '.join(known + unknown)}. "
+            "Take a new intake that includes every area of the course.",
+            screening,
+        )
+
+    if screening.outcome == ScreeningResult.Outcome.BLOCKED:
+        return _refused(
+            "The latest screening is blocked: this patient cannot be treated.", screening
+        )
+    if screening.needs_sign_off:
+        return _refused(
+            "The latest screening needs a practitioner's sign-off before treatment.", screening
+        )
+    if screening.outcome == ScreeningResult.Outcome.DEFER:
+        early = [day for day in days if day < screening.defer_until]
+        if early:
+            return _refused(
+                "The latest screening defers treatment until "
+                f"{format_date(screening.defer_until)}; a session on {format_date(early[0])} "
+                "is too early.",
+                screening,
+            )
+
+    if check_in:
+        if not screening.cleared_for_treatment:
+            # Only a defer gets here: its date has come, but a deferring result never clears.
+            return _refused(
+                "The latest screening defers treatment until "
+                f"{format_date(screening.defer_until)} and does not clear the patient: repeat "
+                "the pre-session questions on or after that date.",
+                screening,
+            )
+        screened_on = to_local(screening.screened_at).date()
+        if any(not screened_on <= day <= screening.valid_until for day in days):
+            return _refused(
+                "The latest screening is not valid for this session's date: repeat the "
+                "pre-session questions (answers expire after 7 days).",
+                screening,
+            )
+
+    if not has_current_treatment_consent(patient):
+        return _refused("The patient has not signed the current treatment consent.", screening)
+    hold = Hold.objects.open().filter(patient=patient).order_by("placed_at", "id").first()
+    if hold is not None:
+        return _refused(hold.reason.strip() + HOLD_SUFFIX, screening)
+    return Clearance(allowed=True, reason="", screening=screening)

@@ -24,7 +24,7 @@ from clinic import audit
 from clinic.clock import clinic_today, clinic_zone
 from clinic.errors import Conflict, Invalid, ServiceError
 from clinic.models import Role
-from clinic.roles import role_required, staff_required
+from clinic.roles import FRONT_OFFICE, STAFF, role_required, staff_required
 
 from . import consent as consent_templates
 from . import screening, selectors, services, vocabulary
@@ -34,8 +34,6 @@ from .models import Consent, IntakeSubmission, Patient, ScreeningResult
 Action = audit.Action
 PAGE_SIZE = 50
 MAX_SEARCH = 100
-WRITERS = (Role.FRONT_DESK, Role.MANAGER)
-INTAKE_TAKERS = (Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER)
 
 
 def _render(request: HttpRequest, template: str, context: dict, status: int = 200):
@@ -154,7 +152,7 @@ def _patient_form_page(
     )
 
 
-@role_required(*WRITERS)
+@role_required(*FRONT_OFFICE)
 @require_http_methods(["GET", "HEAD", "POST"])
 def patient_create(request: HttpRequest) -> HttpResponse:
     """Register a patient. A likely duplicate is shown before anything is saved."""
@@ -181,7 +179,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
     return _patient_form_page(request, form, duplicates, None, conflict)
 
 
-@role_required(*WRITERS)
+@role_required(*FRONT_OFFICE)
 @require_http_methods(["GET", "HEAD", "POST"])
 def patient_edit(request: HttpRequest, public_id) -> HttpResponse:
     """Change a patient's details, with the same duplicate check as registration."""
@@ -209,7 +207,7 @@ def patient_edit(request: HttpRequest, public_id) -> HttpResponse:
     return _patient_form_page(request, form, duplicates, patient, conflict)
 
 
-@role_required(*WRITERS)
+@role_required(*FRONT_OFFICE)
 @require_http_methods(["GET", "HEAD", "POST"])
 def patient_archive(request: HttpRequest, public_id) -> HttpResponse:
     """Archive a patient after a confirmation page. Records are kept; nothing is deleted."""
@@ -330,8 +328,8 @@ def patient_detail(request: HttpRequest, public_id) -> HttpResponse:
             "screenings": screenings,
             "consents": consents,
             "consent_rows": consent_rows,
-            "treatment_consent": services.has_current_treatment_consent(patient),
-            "can_write": request.user.has_role(*WRITERS),
+            "treatment_consent": selectors.has_current_treatment_consent(patient),
+            "can_write": request.user.has_role(*FRONT_OFFICE),
         },
     )
 
@@ -339,7 +337,7 @@ def patient_detail(request: HttpRequest, public_id) -> HttpResponse:
 # --- Intake ------------------------------------------------------------------------------------
 
 
-@role_required(*INTAKE_TAKERS)
+@role_required(*STAFF)
 @require_http_methods(["GET", "HEAD", "POST"])
 def intake(request: HttpRequest, public_id) -> HttpResponse:
     """Take the questionnaire; the engine screens it at once and the record shows the result."""

@@ -1,6 +1,21 @@
 from django.contrib import admin
 
-from .models import Device, DeviceOutage, Practitioner, Protocol, Room, TimeOff, WorkingHours
+from clinic.models import Role
+from treatments.portal.models import (
+    AftercareStep,
+    PortalInvite,
+    ReactionFlag,
+    SessionChangeRequest,
+)
+from treatments.scheduling.models import (
+    Device,
+    DeviceOutage,
+    Practitioner,
+    Protocol,
+    Room,
+    TimeOff,
+    WorkingHours,
+)
 
 
 @admin.register(Protocol)
@@ -49,16 +64,7 @@ class DeviceAdmin(admin.ModelAdmin):
 
 # --- The patient portal -------------------------------------------------------------------
 # The manager edits the aftercare wording; the other portal records are for looking up
-# (they change only through treatments.portal, which writes the audit trail).
-
-from clinic.models import Role  # noqa: E402
-
-from .models import (  # noqa: E402
-    AftercareStep,
-    PortalInvite,
-    ReactionFlag,
-    SessionChangeRequest,
-)
+# (they change only through treatments.portal.services, which writes the audit trail).
 
 
 def _is_manager(request) -> bool:

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import api, calendar_api, messages_api
+from treatments.messaging import api as messages_api
+from treatments.scheduling import api, calendar_api
 
 urlpatterns = [
     path("courses/", api.CourseCreateView.as_view(), name="api-courses"),

@@ -6,14 +6,7 @@ class TreatmentsConfig(AppConfig):
     verbose_name = "Treatments"
 
     def ready(self) -> None:
-        from patients.signals import contact_consent_withdrawn
+        # The higher packages listen to the lower ones (DESIGN.md §3): connect them once.
+        from .messaging import receivers as messaging_receivers
 
-        from . import outbox
-
-        def stop_channel(sender, *, patient, channel, **kwargs):
-            outbox.on_consent_withdrawn(patient, channel)
-
-        # weak=False: a function defined here has no other reference and would be collected.
-        contact_consent_withdrawn.connect(
-            stop_channel, dispatch_uid="outbox-consent-withdrawn", weak=False
-        )
+        messaging_receivers.connect()

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import course_views, messages_views, session_views, views
+from treatments.messaging import views as messages_views
+from treatments.scheduling import course_views, session_views, views
 
 app_name = "treatments"
 

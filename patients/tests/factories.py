@@ -1,8 +1,9 @@
 import datetime as dt
+import uuid
 
 import factory
 
-from patients.models import Patient
+from patients.models import Hold, Patient
 
 
 class PatientFactory(factory.django.DjangoModelFactory):
@@ -18,3 +19,16 @@ class PatientFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"+447400{n % 1000000:06d}")
     email_consent = True
     sms_consent = True
+
+
+class HoldFactory(factory.django.DjangoModelFactory):
+    """An open hold, as if a reaction report had placed it (tests of reads; writes go through
+    `services.hold_place`)."""
+
+    class Meta:
+        model = Hold
+
+    patient = factory.SubFactory(PatientFactory)
+    reason = "The patient reported a reaction after the session on 3 March 2027."
+    source = Hold.Source.REACTION
+    source_ref = factory.LazyFunction(lambda: str(uuid.uuid4()))

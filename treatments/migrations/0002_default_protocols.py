@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 def seed(apps, schema_editor):
-    from treatments.protocols import seed_protocols
+    from treatments.scheduling.protocols import seed_protocols
 
     seed_protocols(apps.get_model("treatments", "Protocol"))
 

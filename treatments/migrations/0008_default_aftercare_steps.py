@@ -3,7 +3,7 @@ from django.db import migrations
 
 def seed(apps, schema_editor):
     """The aftercare wording from the clinical reference §3, for the manager to edit."""
-    from treatments.aftercare import DEFAULT_STEPS
+    from treatments.portal.aftercare import DEFAULT_STEPS
 
     AftercareStep = apps.get_model("treatments", "AftercareStep")
     if AftercareStep.objects.exists():

@@ -2,7 +2,7 @@
 
 from django import template
 
-from treatments import portal
+from treatments.portal import services as portal
 
 register = template.Library()
 

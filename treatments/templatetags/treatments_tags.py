@@ -5,14 +5,14 @@ from django import template
 
 from clinic import audit
 from clinic.clock import to_local
-from clinic.models import Role
-from treatments.messages_views import message_log_context
-from treatments.models import Course
+from clinic.roles import FRONT_OFFICE, PLANNERS
+from treatments.messaging.views import message_log_context
+from treatments.scheduling.models import Course
 
 register = template.Library()
 
 
-@register.inclusion_tag("treatments/_message_log.html", takes_context=True)
+@register.inclusion_tag("messaging/_message_log.html", takes_context=True)
 def message_log(context, patient=None, session=None) -> dict:
     """The message log of a patient or a session (audited as a list read)."""
     request = context["request"]
@@ -23,7 +23,7 @@ def message_log(context, patient=None, session=None) -> dict:
     }
 
 
-@register.inclusion_tag("treatments/_patient_courses.html", takes_context=True)
+@register.inclusion_tag("scheduling/_patient_courses.html", takes_context=True)
 def patient_courses(context, patient) -> dict:
     """The patient's courses with their sessions, and "Plan a course" for practitioners."""
     request = context["request"]
@@ -48,6 +48,6 @@ def patient_courses(context, patient) -> dict:
             )
             for c in courses
         ],
-        "can_plan": request.user.has_role(Role.PRACTITIONER, Role.MANAGER),
-        "can_invite": request.user.has_role(Role.FRONT_DESK, Role.MANAGER),
+        "can_plan": request.user.has_role(*PLANNERS),
+        "can_invite": request.user.has_role(*FRONT_OFFICE),
     }

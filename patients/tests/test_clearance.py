@@ -1,0 +1,515 @@
+"""The one clearance rule ("may this patient be treated on these areas on these days?") and
+the holds that stop treatment until a practitioner releases them.
+
+The clock is fixed: 1 March 2027, 09:30 in London (GMT). A clear intake taken then is valid
+until 8 March 2027; a peel 4 days ago defers treatment until 11 March 2027.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+import time_machine
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from clinic.errors import Conflict, Forbidden, Invalid
+from clinic.models import AuditEvent
+from patients import selectors, services
+from patients.models import Hold, ScreeningResult
+from patients.tests.factories import HoldFactory, PatientFactory
+from patients.tests.helpers import clear_answers
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2027, 3, 1, 9, 30, tzinfo=dt.UTC)
+TODAY = dt.date(2027, 3, 1)
+REACTION = "The patient reported a reaction after the session on 3 March 2027."
+HOLD_SUFFIX = " A practitioner must release the hold before treatment."
+PEEL_4_DAYS_AGO = {"recent_procedure_in_area_days": 4}  # defers until 11 March 2027
+
+
+def march(day: int) -> dt.date:
+    return dt.date(2027, 3, day)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+class Clinic:
+    """One patient, Alice, and the staff who screen, sign off and release holds for her."""
+
+    def __init__(self, *, front_desk, practitioner, clock) -> None:
+        self.front_desk = front_desk
+        self.practitioner = practitioner
+        self.clock = clock
+        self.patient = PatientFactory(first_name="Alice", last_name="Morgan")
+
+    def consent(self, kind: str = "treatment") -> None:
+        services.consent_sign(
+            patient=self.patient,
+            kind=kind,
+            signed_name="Alice Morgan",
+            agreed=True,
+            by=self.front_desk,
+        )
+
+    def intake(self, areas=("cheeks",), **answers) -> ScreeningResult:
+        return services.intake_submit(
+            patient=self.patient,
+            answers=clear_answers(**answers),
+            areas=list(areas),
+            by=self.front_desk,
+        ).screening
+
+    def new_intake_an_hour_later(self, areas=("cheeks",), **answers) -> ScreeningResult:
+        self.clock.shift(dt.timedelta(hours=1))
+        return self.intake(areas, **answers)
+
+    def sign_off(self, result: ScreeningResult) -> None:
+        services.screening_sign_off(
+            screening_result=result, reason="Discussed with the patient.", by=self.practitioner
+        )
+
+    def hold(self, source_ref: str = "report-1") -> Hold:
+        return services.hold_place(
+            patient=self.patient,
+            reason=REACTION,
+            source=Hold.Source.REACTION,
+            source_ref=source_ref,
+            by=self.front_desk,
+        )
+
+    def release(self, hold: Hold) -> None:
+        services.hold_release(hold=hold, note="Settled; seen in clinic.", by=self.practitioner)
+
+    def archive(self) -> None:
+        services.patient_archive(patient=self.patient, by=self.front_desk)
+
+    def ready(self, areas=("cheeks",), **answers) -> ScreeningResult:
+        """Consent signed and a clear intake: everything a session needs."""
+        self.consent()
+        return self.intake(areas, **answers)
+
+    def clearance(self, **kwargs) -> selectors.Clearance:
+        self.patient.refresh_from_db()
+        kwargs.setdefault("areas", ["cheeks"])
+        return selectors.clearance(patient=self.patient, **kwargs)
+
+
+@pytest.fixture
+def clinic(front_desk_user, practitioner_user, clock) -> Clinic:
+    return Clinic(front_desk=front_desk_user, practitioner=practitioner_user, clock=clock)
+
+
+def _sign_off_review(c: Clinic, areas=("cheeks",), **answers) -> None:
+    c.consent()
+    result = c.intake(areas, **answers)
+    assert result.outcome == ScreeningResult.Outcome.REVIEW
+    c.sign_off(result)
+
+
+def _hold_then_release(c: Clinic) -> None:
+    c.ready()
+    c.release(c.hold())
+
+
+def _blocked_then_consent_and_hold_missing(c: Clinic) -> None:
+    c.intake(pregnant_or_breastfeeding=True)
+    c.hold()
+
+
+def _blocked_for_eyelids_then_new_intake_without(c: Clinic) -> None:
+    c.ready(areas=("cheeks", "eyelids"))
+    c.new_intake_an_hour_later(areas=("cheeks",))
+
+
+def _review_for_abdomen_then_new_intake_without(c: Clinic) -> None:
+    c.ready(areas=("cheeks", "abdomen"))
+    c.new_intake_an_hour_later(areas=("cheeks",))
+
+
+def _clear_then_blocked(c: Clinic) -> None:
+    c.ready()
+    c.new_intake_an_hour_later(pregnant_or_breastfeeding=True)
+
+
+Setup = Callable[[Clinic], object]
+
+REFUSED: list = [
+    pytest.param(
+        lambda c: c.consent(),
+        {},
+        "The patient has not been screened yet: take the intake questionnaire first.",
+        id="an unscreened patient is told to take the intake first",
+    ),
+    pytest.param(
+        lambda c: (c.ready(), c.archive()),
+        {},
+        "This patient is archived.",
+        id="an archived patient is refused",
+    ),
+    pytest.param(
+        _blocked_for_eyelids_then_new_intake_without,
+        {"areas": ["cheeks", "eyelids"]},
+        "The latest screening did not include: Eyelids. Take a new intake that includes "
+        "every area of the course.",
+        id="eyelids left out of a new intake are refused by name",
+    ),
+    pytest.param(
+        _review_for_abdomen_then_new_intake_without,
+        {"areas": ["cheeks", "abdomen"]},
+        "The latest screening did not include: Abdomen. Take a new intake that includes "
+        "every area of the course.",
+        id="a body area left out of a new intake does not skip its off-label review",
+    ),
+    pytest.param(
+        lambda c: c.ready(),
+        {"areas": ["hands", "cheeks", "eyelids"]},
+        "The latest screening did not include: Eyelids, Hands. Take a new intake that "
+        "includes every area of the course.",
+        id="every area left out is named in the questionnaire's order",
+    ),
+    pytest.param(
+        lambda c: c.ready(pregnant_or_breastfeeding=True),
+        {},
+        "The latest screening is blocked: this patient cannot be treated.",
+        id="a blocked screening cannot be treated",
+    ),
+    pytest.param(
+        lambda c: c.ready(areas=("cheeks", "eyelids")),
+        {"areas": ["cheeks"]},
+        "The latest screening is blocked: this patient cannot be treated.",
+        id="a screening blocked for eyelids is blocked for the other areas too",
+    ),
+    pytest.param(
+        _clear_then_blocked,
+        {},
+        "The latest screening is blocked: this patient cannot be treated.",
+        id="an earlier clear screening does not outweigh the latest blocked one",
+    ),
+    pytest.param(
+        lambda c: c.ready(keloid_history=True),
+        {},
+        "The latest screening needs a practitioner's sign-off before treatment.",
+        id="a screening that needs review waits for a practitioner's sign-off",
+    ),
+    pytest.param(
+        lambda c: c.ready(areas=("abdomen",)),
+        {"areas": ["abdomen"]},
+        "The latest screening needs a practitioner's sign-off before treatment.",
+        id="a body area waits for its off-label review to be signed off",
+    ),
+    pytest.param(
+        lambda c: c.ready(**PEEL_4_DAYS_AGO),
+        {"days": [march(10)]},
+        "The latest screening defers treatment until 11 March 2027; a session on "
+        "10 March 2027 is too early.",
+        id="a deferral refuses a session the day before its date",
+    ),
+    pytest.param(
+        lambda c: c.ready(**PEEL_4_DAYS_AGO),
+        {"days": [march(25), march(5), march(11), march(9)]},
+        "The latest screening defers treatment until 11 March 2027; a session on "
+        "5 March 2027 is too early.",
+        id="a deferral names the earliest session that is too early",
+    ),
+    pytest.param(
+        lambda c: c.ready(**PEEL_4_DAYS_AGO),
+        {"days": [march(11)], "check_in": True},
+        "The latest screening defers treatment until 11 March 2027 and does not clear the "
+        "patient: repeat the pre-session questions on or after that date.",
+        id="a deferral never clears a check-in even once its date has come",
+    ),
+    pytest.param(
+        lambda c: c.ready(),
+        {"days": [march(9)], "check_in": True},
+        "The latest screening is not valid for this session's date: repeat the pre-session "
+        "questions (answers expire after 7 days).",
+        id="a check-in 8 days after the answers is refused",
+    ),
+    pytest.param(
+        lambda c: c.ready(),
+        {"days": [dt.date(2027, 2, 28)], "check_in": True},
+        "The latest screening is not valid for this session's date: repeat the pre-session "
+        "questions (answers expire after 7 days).",
+        id="a check-in for a session before the answers were given is refused",
+    ),
+    pytest.param(
+        lambda c: c.intake(),
+        {},
+        "The patient has not signed the current treatment consent.",
+        id="a patient who has not signed the treatment consent is refused",
+    ),
+    pytest.param(
+        lambda c: (c.consent("clinical_photos"), c.intake()),
+        {},
+        "The patient has not signed the current treatment consent.",
+        id="a photo consent does not stand for the treatment consent",
+    ),
+    pytest.param(
+        lambda c: (c.ready(), c.hold()),
+        {"days": [march(5)]},
+        REACTION + HOLD_SUFFIX,
+        id="an open hold refuses a booking with its reason",
+    ),
+    pytest.param(
+        lambda c: (c.ready(), c.hold()),
+        {"days": [TODAY], "check_in": True},
+        REACTION + HOLD_SUFFIX,
+        id="an open hold refuses a check-in with its reason",
+    ),
+    pytest.param(
+        _blocked_then_consent_and_hold_missing,
+        {},
+        "The latest screening is blocked: this patient cannot be treated.",
+        id="the first rule broken is the answer",
+    ),
+]
+
+
+@pytest.mark.parametrize(("setup", "ask", "reason"), REFUSED)
+def test_clearance_refuses(clinic, setup: Setup, ask: dict, reason: str):
+    setup(clinic)
+    result = clinic.clearance(**ask)
+    assert not result
+    assert result.allowed is False
+    assert result.reason == reason
+
+
+ALLOWED: list = [
+    pytest.param(lambda c: c.ready(), {}, id="a clear screening with consent clears booking"),
+    pytest.param(
+        lambda c: c.ready(areas=("forehead", "cheeks", "chin")),
+        {"areas": ["chin", "cheeks"]},
+        id="fewer areas than were screened are cleared",
+    ),
+    pytest.param(
+        lambda c: c.ready(),
+        {"areas": []},
+        id="asking for no area only checks the rest",
+    ),
+    pytest.param(
+        lambda c: _sign_off_review(c, keloid_history=True),
+        {"days": [march(8)], "check_in": True},
+        id="a review signed off by a practitioner clears a check-in",
+    ),
+    pytest.param(
+        lambda c: _sign_off_review(c, areas=("cheeks", "abdomen")),
+        {"areas": ["abdomen"]},
+        id="a body area clears once its off-label review is signed off",
+    ),
+    pytest.param(
+        lambda c: c.ready(**PEEL_4_DAYS_AGO),
+        {"days": [march(11), march(25)]},
+        id="a deferral allows booking on and after its date",
+    ),
+    pytest.param(
+        lambda c: c.ready(),
+        {"days": [TODAY], "check_in": True},
+        id="a check-in on the day of the answers is cleared",
+    ),
+    pytest.param(
+        lambda c: c.ready(),
+        {"days": [march(8)], "check_in": True},
+        id="a check-in on the last day the answers are valid is cleared",
+    ),
+    pytest.param(
+        lambda c: c.ready(),
+        {"check_in": True},
+        id="a check-in without days is judged on today",
+    ),
+    pytest.param(
+        lambda c: c.ready(),
+        {"days": [march(9), march(30)]},
+        id="booking looks past the 7 days the answers are valid for",
+    ),
+    pytest.param(_hold_then_release, {}, id="a released hold no longer stops treatment"),
+]
+
+
+@pytest.mark.parametrize(("setup", "ask"), ALLOWED)
+def test_clearance_allows(clinic, setup: Setup, ask: dict):
+    setup(clinic)
+    result = clinic.clearance(**ask)
+    assert result, result.reason
+    assert result.reason == ""
+    assert result.screening == selectors.latest_screening(clinic.patient)
+
+
+def test_a_check_in_the_day_before_is_refused_by_the_clinic_date_not_utc(
+    front_desk_user, practitioner_user
+):
+    # 23:30 UTC on 30 June is 00:30 on 1 July in London (BST): the answers are from 1 July,
+    # too late for a session on 30 June, although the UTC date says 30 June.
+    with time_machine.travel(dt.datetime(2027, 6, 30, 23, 30, tzinfo=dt.UTC), tick=False) as t:
+        c = Clinic(front_desk=front_desk_user, practitioner=practitioner_user, clock=t)
+        c.ready()
+        assert not c.clearance(days=[dt.date(2027, 6, 30)], check_in=True)
+        assert c.clearance(days=[dt.date(2027, 7, 1)], check_in=True)
+        assert c.clearance(days=[dt.date(2027, 7, 8)], check_in=True)
+        assert not c.clearance(days=[dt.date(2027, 7, 9)], check_in=True)
+
+
+def test_the_screening_refused_is_the_latest_one(clinic):
+    clinic.ready()
+    latest = clinic.new_intake_an_hour_later(keloid_history=True)
+    assert clinic.clearance().screening == latest
+
+
+# --- Queries ----------------------------------------------------------------------------
+
+
+def _many_records(c: Clinic) -> None:
+    for _ in range(3):
+        c.consent()
+    for areas in (("cheeks",), ("cheeks", "eyelids"), ("cheeks", "abdomen"), ("cheeks",)):
+        c.new_intake_an_hour_later(areas)
+    for n in range(4):
+        c.release(c.hold(source_ref=f"report-{n}"))
+
+
+def test_clearance_runs_the_same_three_queries_for_one_record_or_many(
+    front_desk_user, practitioner_user, clock, django_assert_max_num_queries
+):
+    one = Clinic(front_desk=front_desk_user, practitioner=practitioner_user, clock=clock)
+    one.ready()
+    one.patient.refresh_from_db()
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.clearance(patient=one.patient, areas=["cheeks"], days=[TODAY])
+    # The latest screening (with its submission and signer), the consent, the open holds.
+    assert len(queries) == 3, "\n".join(q["sql"] for q in queries)
+
+    many = Clinic(front_desk=front_desk_user, practitioner=practitioner_user, clock=clock)
+    _many_records(many)
+    many.patient.refresh_from_db()
+    with django_assert_max_num_queries(3):
+        result = selectors.clearance(
+            patient=many.patient, areas=["cheeks"], days=[TODAY, march(8)], check_in=True
+        )
+        assert result, result.reason
+        assert result.screening.submission.areas == ["cheeks"]
+
+
+def test_a_screening_passed_in_saves_its_query(clinic, django_assert_num_queries):
+    clinic.ready()
+    latest = selectors.latest_screening(clinic.patient)
+    with django_assert_num_queries(2):  # the consent and the open holds
+        assert selectors.clearance(patient=clinic.patient, areas=["cheeks"], screening=latest)
+
+
+def test_a_screening_of_another_patient_is_a_programming_error(clinic):
+    other = Clinic(front_desk=clinic.front_desk, practitioner=clinic.practitioner, clock=None)
+    theirs = other.ready()
+    with pytest.raises(ValueError, match="another patient"):
+        selectors.clearance(patient=clinic.patient, areas=["cheeks"], screening=theirs)
+
+
+def test_the_old_service_names_give_the_selectors_answers(clinic):
+    latest = clinic.ready()
+    assert services.latest_screening(clinic.patient) == latest
+    assert services.has_current_treatment_consent(clinic.patient)
+
+
+# --- Placing and releasing holds --------------------------------------------------------
+
+
+def hold_events(action: str) -> int:
+    return AuditEvent.objects.filter(object_type="patients.hold", action=action).count()
+
+
+def test_placing_the_same_hold_twice_returns_the_open_one(clinic):
+    first = clinic.hold(source_ref="report-1")
+    again = clinic.hold(source_ref="report-1")
+    assert again.pk == first.pk
+    assert Hold.objects.count() == 1
+    assert hold_events(AuditEvent.Action.CREATE) == 1
+    assert first.placed_by == clinic.front_desk
+    assert first.placed_at == NOW
+
+
+def test_a_hold_from_another_report_is_a_second_hold(clinic):
+    clinic.hold(source_ref="report-1")
+    clinic.hold(source_ref="report-2")
+    assert clinic.patient.holds.open().count() == 2
+
+
+def test_after_a_release_the_same_cause_places_a_new_hold(clinic):
+    first = clinic.hold()
+    clinic.release(first)
+    second = clinic.hold()
+    assert second.pk != first.pk
+    assert list(clinic.patient.holds.open()) == [second]
+
+
+def test_a_hold_can_be_placed_without_a_user(clinic):
+    hold = services.hold_place(patient=clinic.patient, reason=REACTION, source=Hold.Source.REACTION)
+    assert hold.placed_by is None
+    assert hold.source_ref == ""
+
+
+@pytest.mark.parametrize(
+    ("reason", "source", "fields"),
+    [
+        pytest.param("  ", "reaction", {"reason"}, id="a hold needs a reason"),
+        pytest.param(REACTION, "whim", {"source"}, id="a hold needs a known source"),
+    ],
+)
+def test_an_incomplete_hold_is_refused_and_nothing_is_saved(clinic, reason, source, fields):
+    with pytest.raises(Invalid) as error:
+        services.hold_place(patient=clinic.patient, reason=reason, source=source)
+    assert set(error.value.fields) == fields
+    assert not Hold.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["front_desk_user", "manager_user"])
+def test_only_a_practitioner_releases_a_hold(clinic, request, role):
+    hold = clinic.hold()
+    with pytest.raises(Forbidden):
+        services.hold_release(hold=hold, note="Looks fine.", by=request.getfixturevalue(role))
+    hold.refresh_from_db()
+    assert hold.is_open
+
+
+@pytest.mark.parametrize("note", ["", "   "], ids=["empty", "blank"])
+def test_a_release_needs_a_note(clinic, note):
+    hold = clinic.hold()
+    with pytest.raises(Invalid) as error:
+        services.hold_release(hold=hold, note=note, by=clinic.practitioner)
+    assert list(error.value.fields) == ["note"]
+    hold.refresh_from_db()
+    assert hold.is_open
+
+
+def test_a_release_records_who_when_and_why_and_is_audited(clinic):
+    hold = clinic.hold()
+    clinic.clock.shift(dt.timedelta(days=2))
+    services.hold_release(hold=hold, note="  Settled; seen in clinic. ", by=clinic.practitioner)
+    hold.refresh_from_db()
+    assert hold.released_at == NOW + dt.timedelta(days=2)
+    assert hold.released_by == clinic.practitioner
+    assert hold.release_note == "Settled; seen in clinic."
+    assert hold_events(AuditEvent.Action.SIGN_OFF) == 1
+
+
+def test_a_hold_is_released_once(clinic):
+    hold = clinic.hold()
+    clinic.release(hold)
+    with pytest.raises(Conflict):
+        clinic.release(hold)
+    assert hold_events(AuditEvent.Action.SIGN_OFF) == 1
+
+
+def test_the_database_refuses_a_release_without_who_and_why():
+    hold = HoldFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Hold.objects.filter(pk=hold.pk).update(released_at=NOW)
+
+
+def test_the_database_refuses_two_open_holds_for_one_cause():
+    hold = HoldFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        HoldFactory(patient=hold.patient, source_ref=hold.source_ref)

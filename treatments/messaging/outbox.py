@@ -1,0 +1,220 @@
+"""What the clinic owes a patient, written to the outbox in the caller's transaction.
+
+The cadence is DESIGN.md §5 and clinical-reference.md §4: a booking confirmation; before each
+session the pre-session check (T−7 days) and reminders (T−48 h, T−24 h); at completion the
+aftercare and check-ins (T+24 h, T+72 h, T+7 days); after a course's last session the
+results reviews (+3 and +6 months). Offsets are settings (MESSAGE_OFFSETS).
+
+Times are wall-clock arithmetic in the clinic's zone: "24 hours before a 10:00 session" is
+10:00 the day before on the clinic's clock, even across a daylight-saving change. SMS never
+goes out in quiet hours (SMS_QUIET_HOURS, default 20:00–09:00): it waits for the morning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+from clinic.clock import clinic_zone, localize
+from patients.models import Patient
+from patients.screening import add_months
+from treatments.scheduling.models import Session
+
+from .models import Message
+
+Kind = Message.Kind
+Status = Message.Status
+
+BEFORE_SESSION = (Kind.PRE_SESSION_CHECK, Kind.REMINDER_48H, Kind.REMINDER_24H)
+AFTER_SESSION = (Kind.AFTERCARE, Kind.CHECKIN_24H, Kind.CHECKIN_72H, Kind.CHECKIN_7D)
+REVIEWS = (Kind.REVIEW_3M, Kind.REVIEW_6M)
+# Reminders that make no sense once their moment has passed (booked at short notice).
+LATE_SKIPPABLE = (Kind.REMINDER_48H, Kind.REMINDER_24H)
+TOO_LATE = "Booked too late for this reminder."
+
+
+# --- Wall-clock arithmetic ------------------------------------------------------------------
+
+
+def shift(moment: datetime, offset: dict, tz: ZoneInfo) -> datetime:
+    """`moment` moved by `offset` ({"days"|"hours"|"months": n}) on the clinic's wall clock."""
+    local = moment.astimezone(tz).replace(tzinfo=None)
+    months = offset.get("months", 0)
+    if months:
+        moved_day = add_months(local.date(), months)
+        local = datetime.combine(moved_day, local.time())
+    local += timedelta(days=offset.get("days", 0), hours=offset.get("hours", 0))
+    return localize(local, tz)
+
+
+def _clock(value: str) -> time:
+    return time.fromisoformat(value)
+
+
+def after_quiet_hours(moment: datetime, tz: ZoneInfo) -> datetime:
+    """For SMS: a moment inside quiet hours moves to the end of them, on the clinic's clock."""
+    start, end = (_clock(v) for v in settings.SMS_QUIET_HOURS)
+    local = moment.astimezone(tz)
+    t = local.time().replace(tzinfo=None)
+    day: date | None = None
+    if start > end:  # overnight, e.g. 20:00–09:00
+        if t >= start:
+            day = local.date() + timedelta(days=1)
+        elif t < end:
+            day = local.date()
+    elif start <= t < end:
+        day = local.date()
+    if day is None:
+        return moment
+    return localize(datetime.combine(day, end), tz)
+
+
+# --- Channel and consent --------------------------------------------------------------------
+
+
+NO_CONSENT = "The patient has not agreed to e-mail or SMS."
+
+
+def withdrawn_reason(channel: str) -> str:
+    """Why a message on `channel` is skipped once the patient withdrew consent to it."""
+    name = "SMS" if channel == Message.Channel.SMS else "e-mail"
+    return f"The patient withdrew consent to {name}."
+
+
+def reachable(patient: Patient, channel: str) -> bool:
+    """The patient agreed to this channel and we have the address or number for it."""
+    if channel == Message.Channel.SMS:
+        return patient.sms_consent and bool(patient.phone)
+    return patient.email_consent and bool(patient.email)
+
+
+def channel_for(patient: Patient) -> tuple[str, str]:
+    """The channel to use and, if nothing may be sent, why (the message is then `skipped`).
+
+    The preferred channel when the patient consents to it, else the other consented one.
+    """
+    preferred = patient.preferred_channel
+    other = Message.Channel.SMS if preferred == Message.Channel.EMAIL else Message.Channel.EMAIL
+    if patient.is_archived:
+        return preferred, "The patient's record is archived."
+    for channel in (preferred, other):
+        if reachable(patient, channel):
+            return channel, ""
+    return preferred, NO_CONSENT
+
+
+def skip_reason(message: Message, patient: Patient) -> str:
+    """Why this message must not be sent now, or "" when it still may be."""
+    if patient.is_archived:
+        return "The patient's record is archived."
+    if not reachable(patient, message.channel):
+        return withdrawn_reason(message.channel)
+    return ""
+
+
+# --- Scheduling ---------------------------------------------------------------------------
+
+
+def _offset(kind: str) -> dict:
+    return settings.MESSAGE_OFFSETS[kind]
+
+
+def _due(kind: str, anchor: datetime, channel: str, now: datetime, tz: ZoneInfo) -> datetime:
+    due = shift(anchor, _offset(kind), tz) if kind in settings.MESSAGE_OFFSETS else anchor
+    if due < now and kind not in LATE_SKIPPABLE:
+        due = now
+    if channel == Message.Channel.SMS:
+        due = after_quiet_hours(due, tz)
+    return due
+
+
+def _new(session: Session, kind: str, anchor: datetime, now: datetime) -> Message:
+    """The (session, kind) message as it should be now, not yet saved."""
+    channel, reason = channel_for(session.patient)
+    due = _due(kind, anchor, channel, now, clinic_zone())
+    if not reason and kind in LATE_SKIPPABLE and due < now:
+        reason = TOO_LATE
+    return Message(
+        patient=session.patient,
+        session=session,
+        kind=kind,
+        channel=channel,
+        due_at=due,
+        status=Status.SKIPPED if reason else Status.PENDING,
+        last_error=reason,
+    )
+
+
+def _write(session: Session, kind: str, anchor: datetime, now: datetime) -> Message:
+    """Create or re-time the (session, kind) message; sent ones are never touched."""
+    wanted = _new(session, kind, anchor, now)
+    message = Message.objects.filter(session=session, kind=kind).order_by("id").first()
+    if message is None:
+        wanted.save()
+        return wanted
+    due, reason = wanted.due_at, wanted.last_error
+    if message.status in (Status.PENDING, Status.SKIPPED, Status.CANCELLED):
+        message.due_at = due
+        message.status = Status.SKIPPED if reason else Status.PENDING
+        message.last_error = reason
+        message.enqueued_at = None
+        message.save(update_fields=["due_at", "status", "last_error", "enqueued_at", "updated_at"])
+    return message
+
+
+def on_booked(sessions: Iterable[Session], *, now: datetime | None = None) -> None:
+    """A series was just booked: a confirmation, and each session's check and reminders
+    (new sessions have no messages yet, so they are inserted together)."""
+    now = now or timezone.now()
+    sessions = list(sessions)
+    if not sessions:
+        return
+    rows = [_new(sessions[0], Kind.BOOKING_CONFIRMATION, now, now)]
+    rows += [_new(s, kind, s.starts_at, now) for s in sessions for kind in BEFORE_SESSION]
+    Message.objects.bulk_create(rows)
+
+
+def on_rescheduled(session: Session, *, now: datetime | None = None) -> None:
+    """A session moved: its check and reminders follow it."""
+    now = now or timezone.now()
+    for kind in BEFORE_SESSION:
+        _write(session, kind, session.starts_at, now)
+
+
+def cancel_pending(session: Session, reason: str, kinds: Iterable[str] | None = None) -> int:
+    messages = Message.objects.filter(session=session, status=Status.PENDING)
+    if kinds is not None:
+        messages = messages.filter(kind__in=list(kinds))
+    return messages.update(status=Status.CANCELLED, last_error=reason, updated_at=timezone.now())
+
+
+def on_cancelled(session: Session) -> None:
+    cancel_pending(session, "The session was cancelled.")
+
+
+def on_no_show(session: Session) -> None:
+    """A no-show gets no aftercare or check-ins (none are pending before completion, but a
+    completion undone by staff must not leave them behind)."""
+    cancel_pending(session, "The patient did not attend.")
+
+
+def on_completed(session: Session, *, course_completed: bool, now: datetime | None = None) -> None:
+    """Aftercare now, the check-ins after it, and the results reviews after the last one."""
+    now = now or timezone.now()
+    for kind in AFTER_SESSION:
+        _write(session, kind, now, now)
+    if course_completed:
+        for kind in REVIEWS:
+            _write(session, kind, session.starts_at, now)
+
+
+def on_consent_withdrawn(patient: Patient, channel: str) -> int:
+    """Nothing more goes out on a channel the patient withdrew: pending ones are skipped."""
+    reason = withdrawn_reason(channel)
+    return Message.objects.filter(patient=patient, channel=channel, status=Status.PENDING).update(
+        status=Status.SKIPPED, last_error=reason, updated_at=timezone.now()
+    )

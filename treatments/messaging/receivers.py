@@ -1,0 +1,44 @@
+"""The outbox listens to what scheduling and patients announce (connected in
+`TreatmentsConfig.ready`); each handler runs inside the announcing transaction."""
+
+from patients.signals import contact_consent_withdrawn
+from treatments.scheduling import signals as scheduling
+
+from . import outbox
+
+
+def booked(sender, *, sessions, **kwargs) -> None:
+    outbox.on_booked(sessions)
+
+
+def rescheduled(sender, *, session, **kwargs) -> None:
+    outbox.on_rescheduled(session)
+
+
+def cancelled(sender, *, session, **kwargs) -> None:
+    outbox.on_cancelled(session)
+
+
+def no_show(sender, *, session, **kwargs) -> None:
+    outbox.on_no_show(session)
+
+
+def completed(sender, *, session, course_completed, **kwargs) -> None:
+    outbox.on_completed(session, course_completed=course_completed)
+
+
+def consent_withdrawn(sender, *, patient, channel, **kwargs) -> None:
+    outbox.on_consent_withdrawn(patient, channel)
+
+
+def connect() -> None:
+    pairs = (
+        (scheduling.sessions_booked, booked),
+        (scheduling.session_rescheduled, rescheduled),
+        (scheduling.session_cancelled, cancelled),
+        (scheduling.session_no_show, no_show),
+        (scheduling.session_completed, completed),
+        (contact_consent_withdrawn, consent_withdrawn),
+    )
+    for signal, handler in pairs:
+        signal.connect(handler, dispatch_uid=f"messaging.{handler.__name__}")

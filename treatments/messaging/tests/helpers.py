@@ -1,0 +1,141 @@
+"""Helpers for the outbox tests: booking and completing through the services at a chosen
+moment, due messages in bulk, and reading what the file backends delivered."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import time_machine
+from django.utils import timezone
+
+from patients import services as patient_services
+from patients.tests.helpers import clear_answers
+from treatments.messaging.models import Message
+from treatments.scheduling import services
+from treatments.scheduling.models import Course, Session
+
+LONDON = ZoneInfo("Europe/London")
+RECORDS = [
+    services.AreaRecord(
+        area="cheeks", device_setting_mm=Decimal("1.50"), passes=4, cartridge_lot="LOT-7"
+    )
+]
+
+
+def local(y, m, d, h, minute=0) -> dt.datetime:
+    return dt.datetime(y, m, d, h, minute, tzinfo=LONDON)
+
+
+def at(moment: dt.datetime):
+    return time_machine.travel(moment, tick=False)
+
+
+def book(clinic, *, by, practitioner_user, protocol, starts, booked_at, patient=None, **fields):
+    """Book a course with sessions at `starts` (aware), as it was at `booked_at`."""
+    with at(booked_at):
+        patient = patient or clinic.screened_patient(by, **fields)
+        course = services.course_create(
+            patient=patient,
+            practitioner=clinic.practitioner,
+            protocol=protocol,
+            areas=["cheeks"],
+            sessions=len(starts),
+            interval_days=28,
+            by=practitioner_user,
+        )
+        slots = [services.SlotRequest(starts_at=s, room=clinic.rooms[0]) for s in starts]
+        return services.course_book(course=course, slots=slots, by=by)
+
+
+def complete(session, *, by, practitioner_user, when):
+    """Screen again, check in and complete `session` at `when` (after its start)."""
+    with at(when):
+        patient_services.intake_submit(
+            patient=session.patient, answers=clear_answers(), areas=["cheeks"], by=by
+        )
+        services.session_check_in(session=session, by=by)
+        return services.session_complete(session=session, records=RECORDS, by=practitioner_user)
+
+
+def next_monday(after: dt.datetime) -> dt.date:
+    day = after.astimezone(LONDON).date() + dt.timedelta(days=1)
+    return day + dt.timedelta(days=(7 - day.weekday()) % 7)
+
+
+def make_due(queryset=None) -> int:
+    """Move pending messages' due time to a minute ago (real time), as if their moment came."""
+    queryset = queryset if queryset is not None else Message.objects.all()
+    return queryset.filter(status=Message.Status.PENDING).update(
+        due_at=timezone.now() - dt.timedelta(minutes=1), enqueued_at=None
+    )
+
+
+def bulk_due_messages(count: int, *, clinic, patient, by, protocol) -> list[Message]:
+    """`count` pending messages due a minute ago, 20 per (completed) session: every kind on
+    both channels. Written directly: these tests are about claiming, not scheduling."""
+    course = Course.objects.create(
+        patient=patient,
+        practitioner=clinic.practitioner,
+        protocol=protocol,
+        areas=["cheeks"],
+        planned_sessions=1,
+        interval_days=28,
+        created_by=by,
+    )
+    due = timezone.now() - dt.timedelta(minutes=1)
+    combos = [(k, c) for k in Message.Kind.values for c in Message.Channel.values]
+    messages = []
+    number = 0
+    while len(messages) < count:
+        number += 1
+        start = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC) + dt.timedelta(days=number)
+        session = Session.objects.create(
+            course=course,
+            patient=patient,
+            practitioner=clinic.practitioner,
+            room=clinic.rooms[0],
+            number=number,
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=2),
+            status=Session.Status.COMPLETED,
+        )
+        for kind, channel in combos[: count - len(messages)]:
+            messages.append(
+                Message(patient=patient, session=session, kind=kind, channel=channel, due_at=due)
+            )
+    return Message.objects.bulk_create(messages)
+
+
+def wait_until(condition, *, timeout: float, interval: float = 0.2, message: str = ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"Timed out after {timeout:g} s: {message or condition}")
+
+
+def delivered_emails(mail_dir: Path) -> Counter:
+    """How many times each message (by its X-Clinic-Message id) was written by Django's file
+    e-mail backend (one file may hold several e-mails)."""
+    counts: Counter = Counter()
+    if not mail_dir.exists():
+        return counts
+    for path in mail_dir.iterdir():
+        for line in path.read_text(errors="replace").splitlines():
+            if line.startswith("X-Clinic-Message: "):
+                counts[line.split(": ", 1)[1].strip()] += 1
+    return counts
+
+
+def delivered_sms(sms_dir: Path) -> dict[str, str]:
+    """Provider id → file text, for every SMS the file backend wrote."""
+    if not sms_dir.exists():
+        return {}
+    return {p.stem: p.read_text() for p in sms_dir.glob("*.txt")}

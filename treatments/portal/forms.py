@@ -1,0 +1,259 @@
+"""Forms for the patient portal and its small staff pages: they parse what was typed; the
+rules live in treatments.portal.services and the intake vocabulary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from clinic.forms import ServiceErrorsMixin
+from patients import vocabulary
+from patients.forms import NO, YES, YES_NO, answers_from, days_field
+
+from . import aftercare
+from .models import CheckInAnswer, PortalInvite, SessionChangeRequest
+
+NO_YES = ((NO, "No"), (YES, "Yes"))
+REQUIRED = {"required": "Please answer this question."}
+
+
+# --- Logging in and one-time links --------------------------------------------------------
+
+
+class PortalLoginForm(AuthenticationForm):
+    """The portal's login: patients only. Staff are told where their login is."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That e-mail address and password do not match. Check them and try "
+        "again, or reset your password.",
+        "staff": "This login is for patients. Clinic staff log in on the staff login page.",
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = "E-mail address"
+        self.fields["username"].help_text = "Or the username the clinic gave you."
+        self.fields["username"].widget.attrs.update({"autocomplete": "username"})
+
+    def clean_username(self) -> str:
+        return (self.cleaned_data.get("username") or "").strip().lower()
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if not user.is_patient:
+            raise forms.ValidationError(self.error_messages["staff"], code="staff")
+
+
+class SetPasswordForm(ServiceErrorsMixin, forms.Form):
+    password = forms.CharField(
+        label="New password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters. Avoid common passwords and your name.",
+    )
+    password_again = forms.CharField(
+        label="New password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("password")
+            and cleaned.get("password_again")
+            and cleaned["password"] != cleaned["password_again"]
+        ):
+            self.add_error("password_again", "The two passwords are not the same.")
+        return cleaned
+
+
+class ResetRequestForm(ServiceErrorsMixin, forms.Form):
+    identifier = forms.CharField(
+        label="E-mail address or mobile number",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+
+
+# --- Check-in -----------------------------------------------------------------------------
+
+
+class CheckInForm(ServiceErrorsMixin, forms.Form):
+    skin = forms.ChoiceField(
+        label="How is your skin?",
+        choices=CheckInAnswer.Skin.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how your skin is."},
+    )
+    warning_signs = forms.MultipleChoiceField(
+        label="Do you have any of these?",
+        choices=[(s.code, s.text) for s in aftercare.WARNING_SIGNS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Tick any that apply. Leave them all unticked if none do.",
+    )
+    note = forms.CharField(
+        label="Anything else you want us to know? (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    photo = forms.FileField(
+        label="A photo of the treated skin (optional)",
+        required=False,
+        help_text="A JPEG or PNG photo, up to 5 MB. Only the clinic's practitioners see it.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
+    )
+
+
+# --- The pre-session check ----------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    field: forms.BoundField
+    days: forms.BoundField | None = None
+
+
+class PreSessionForm(ServiceErrorsMixin, forms.Form):
+    """The questions that expire (clinical reference §1.2 "re-ask"), in the vocabulary's
+    order. Nothing has a default: an unanswered question is an error, never a "no"."""
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.keys = [k for k in vocabulary.QUESTIONS if k in vocabulary.EXPIRING_KEYS]
+        for key in self.keys:
+            question = vocabulary.QUESTIONS[key]
+            if question.kind == "bool":
+                self.fields[key] = forms.ChoiceField(
+                    label=question.label,
+                    choices=YES_NO,
+                    widget=forms.RadioSelect,
+                    error_messages=REQUIRED,
+                )
+            elif question.kind == "choice":
+                self.fields[key] = forms.ChoiceField(
+                    label=question.label,
+                    choices=question.choices,
+                    widget=forms.RadioSelect,
+                    error_messages=REQUIRED,
+                )
+            elif question.kind == "date":
+                self.fields[key] = forms.DateField(
+                    label=question.label,
+                    required=False,
+                    widget=forms.DateInput(
+                        attrs={"type": "date", "max": today.isoformat()}, format="%Y-%m-%d"
+                    ),
+                    input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+                    help_text="Only if you have stopped.",
+                    error_messages={"invalid": "Enter a real date, for example 12/04/2025."},
+                )
+            else:  # "how many days ago": asked as No/Yes, then a number
+                self.fields[key] = forms.ChoiceField(
+                    label=question.label.split("?")[0] + "?",
+                    choices=NO_YES,
+                    widget=forms.RadioSelect,
+                    error_messages=REQUIRED,
+                )
+                self.fields[days_field(key)] = forms.IntegerField(
+                    label="If yes, how many days ago?",
+                    required=False,
+                    min_value=0,
+                    max_value=vocabulary.MAX_DAYS,
+                    widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+                )
+
+    def rows(self) -> list[Row]:
+        return [
+            Row(
+                field=self[key],
+                days=self[days_field(key)] if days_field(key) in self.fields else None,
+            )
+            for key in self.keys
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        for key in self.keys:
+            if days_field(key) not in self.fields or days_field(key) in self.errors:
+                continue
+            days = cleaned.get(days_field(key))
+            if cleaned.get(key) == YES and days is None:
+                self.add_error(days_field(key), "Enter how many days ago, or answer No.")
+        return cleaned
+
+    def answers(self) -> dict[str, Any]:
+        """The answers `pre_session_submit` takes (only the questions that parsed)."""
+        return answers_from(getattr(self, "cleaned_data", {}), self.keys)
+
+    def service_field(self, key: str) -> str | None:
+        question = vocabulary.QUESTIONS.get(key)
+        if question is not None and question.kind == "int" and self.data.get(key) == YES:
+            return days_field(key)
+        return super().service_field(key)
+
+
+# --- Sessions and preferences -------------------------------------------------------------
+
+
+class ChangeRequestForm(ServiceErrorsMixin, forms.Form):
+    kind = forms.ChoiceField(
+        label="What would you like to do?",
+        choices=SessionChangeRequest.Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether to cancel or move the session."},
+    )
+    note = forms.CharField(
+        label="Days and times that suit you, or anything else (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class PreferencesForm(ServiceErrorsMixin, forms.Form):
+    email_consent = forms.BooleanField(
+        label="Send me appointment and aftercare messages by e-mail", required=False
+    )
+    sms_consent = forms.BooleanField(
+        label="Send me appointment and aftercare messages by SMS", required=False
+    )
+    preferred_channel = forms.ChoiceField(
+        label="Which do you prefer?",
+        choices=(("email", "E-mail"), ("sms", "SMS")),
+        widget=forms.RadioSelect,
+    )
+
+    def service_field(self, key: str) -> str | None:
+        # The contact details themselves are changed by the clinic; show such errors on top.
+        return key if key in self.fields else None
+
+
+# --- Staff --------------------------------------------------------------------------------
+
+
+class InviteForm(ServiceErrorsMixin, forms.Form):
+    channel = forms.ChoiceField(
+        label="Send the link by",
+        choices=PortalInvite.Channel.choices,
+        widget=forms.RadioSelect,
+    )
+
+
+class NoteForm(ServiceErrorsMixin, forms.Form):
+    note = forms.CharField(
+        label="Note",
+        required=False,  # the service requires it and says so
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class HandleRequestForm(NoteForm):
+    outcome = forms.ChoiceField(
+        choices=(("cancel", "Cancel the session"), ("done", "Done"), ("declined", "Not possible"))
+    )

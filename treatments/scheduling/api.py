@@ -1,0 +1,223 @@
+"""The courses and sessions API (DESIGN.md §7): thin views over treatments.scheduling.services.
+
+Objects named in the URL that do not exist are a 404; ids in a request body that name
+nothing are a 400 on that field; conflicts with the screening, consent or other bookings are
+a 409 with the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinic import audit
+from clinic.api import CONFLICT
+from clinic.api import ERRORS as BASE_ERRORS
+from clinic.models import Role
+from clinic.roles import PLANNERS, STAFF, HasRole
+from patients.models import Patient
+
+from . import services
+from .models import Course, Device, Practitioner, Protocol, Room, Session
+from .serializers import (
+    BookInputSerializer,
+    CancelInputSerializer,
+    CompleteInputSerializer,
+    CourseInputSerializer,
+    CourseSerializer,
+    ProposalSerializer,
+    RescheduleInputSerializer,
+    SessionRecordSerializer,
+    SessionSerializer,
+)
+
+Action = audit.Action
+# Every workflow endpoint here can also answer 409 (screening, consent, clashes).
+ERRORS = {**BASE_ERRORS, **CONFLICT}
+
+
+def _get(model, field: str, pk, *, active_only: bool = True):
+    """A referenced row from a request body, or a 400 naming the field."""
+    queryset = model.objects.all()
+    if active_only and hasattr(model, "active"):
+        queryset = queryset.filter(active=True)
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise exceptions.ValidationError({field: [f"No such {model._meta.verbose_name}."]})
+    return found
+
+
+def _course(public_id) -> Course:
+    return get_object_or_404(
+        Course.objects.select_related("patient", "practitioner", "protocol"),
+        public_id=public_id,
+        patient__archived_at__isnull=True,
+    )
+
+
+def _session(public_id) -> Session:
+    return get_object_or_404(Session.objects.select_related("course"), public_id=public_id)
+
+
+class CourseCreateView(APIView):
+    permission_classes = [HasRole(*PLANNERS)]
+
+    @extend_schema(request=CourseInputSerializer, responses={201: CourseSerializer, **ERRORS})
+    def post(self, request):
+        data = CourseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        patient = get_object_or_404(Patient.objects.active(), public_id=v["patient"])
+        course = services.course_create(
+            patient=patient,
+            practitioner=_get(Practitioner, "practitioner", v["practitioner"], active_only=False),
+            protocol=_get(Protocol, "protocol", v["protocol"]),
+            areas=v["areas"],
+            sessions=v.get("sessions"),
+            interval_days=v.get("interval_days"),
+            by=request.user,
+            request=request,
+        )
+        return Response(CourseSerializer(course).data, status=status.HTTP_201_CREATED)
+
+
+class CourseDetailView(APIView):
+    @extend_schema(responses={200: CourseSerializer, **ERRORS})
+    def get(self, request, public_id):
+        course = _course(public_id)
+        audit.record(actor=request.user, action=Action.VIEW, obj=course, request=request)
+        return Response(CourseSerializer(course).data)
+
+
+class CourseProposalView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", date, required=True, description="Earliest date, YYYY-MM-DD")
+        ],
+        responses={200: ProposalSerializer, **ERRORS},
+    )
+    def get(self, request, public_id):
+        course = _course(public_id)
+        raw = request.query_params.get("start", "")
+        try:
+            start = date.fromisoformat(raw)
+        except ValueError as exc:
+            raise exceptions.ValidationError({"start": ["A date as YYYY-MM-DD."]}) from exc
+        slots = services.course_proposal(course=course, start=start)
+        return Response(ProposalSerializer({"sessions": slots}).data)
+
+
+class CourseBookView(APIView):
+    permission_classes = [HasRole(*STAFF)]
+
+    @extend_schema(
+        request=BookInputSerializer,
+        responses={201: SessionSerializer(many=True), **ERRORS},
+    )
+    def post(self, request, public_id):
+        course = _course(public_id)
+        data = BookInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        slots = []
+        for i, slot in enumerate(data.validated_data["sessions"]):
+            device = slot.get("device")
+            slots.append(
+                services.SlotRequest(
+                    starts_at=slot["starts_at"],
+                    room=_get(Room, f"sessions.{i}.room", slot["room"]),
+                    device=_get(Device, f"sessions.{i}.device", device) if device else None,
+                )
+            )
+        sessions = services.course_book(
+            course=course, slots=slots, by=request.user, request=request
+        )
+        return Response(SessionSerializer(sessions, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class SessionDetailView(APIView):
+    @extend_schema(responses={200: SessionSerializer, **ERRORS})
+    def get(self, request, public_id):
+        session = _session(public_id)
+        audit.record(actor=request.user, action=Action.VIEW, obj=session, request=request)
+        return Response(SessionSerializer(session).data)
+
+
+class SessionRescheduleView(APIView):
+    permission_classes = [HasRole(*STAFF)]
+
+    @extend_schema(request=RescheduleInputSerializer, responses={200: SessionSerializer, **ERRORS})
+    def post(self, request, public_id):
+        session = _session(public_id)
+        data = RescheduleInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        room = data.validated_data.get("room")
+        session = services.session_reschedule(
+            session=session,
+            starts_at=data.validated_data["starts_at"],
+            room=_get(Room, "room", room) if room else None,
+            by=request.user,
+            request=request,
+        )
+        return Response(SessionSerializer(session).data)
+
+
+class SessionCancelView(APIView):
+    permission_classes = [HasRole(*STAFF)]
+
+    @extend_schema(request=CancelInputSerializer, responses={200: SessionSerializer, **ERRORS})
+    def post(self, request, public_id):
+        session = _session(public_id)
+        data = CancelInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = services.session_cancel(
+            session=session,
+            reason=data.validated_data["reason"],
+            by=request.user,
+            request=request,
+        )
+        return Response(SessionSerializer(session).data)
+
+
+class SessionCheckInView(APIView):
+    permission_classes = [HasRole(*STAFF)]
+
+    @extend_schema(request=None, responses={200: SessionSerializer, **ERRORS})
+    def post(self, request, public_id):
+        session = services.session_check_in(
+            session=_session(public_id), by=request.user, request=request
+        )
+        return Response(SessionSerializer(session).data)
+
+
+class SessionNoShowView(APIView):
+    permission_classes = [HasRole(*STAFF)]
+
+    @extend_schema(request=None, responses={200: SessionSerializer, **ERRORS})
+    def post(self, request, public_id):
+        session = services.session_no_show(
+            session=_session(public_id), by=request.user, request=request
+        )
+        return Response(SessionSerializer(session).data)
+
+
+class SessionCompleteView(APIView):
+    permission_classes = [HasRole(Role.PRACTITIONER)]
+
+    @extend_schema(
+        request=CompleteInputSerializer,
+        responses={200: SessionRecordSerializer(many=True), **ERRORS},
+    )
+    def post(self, request, public_id):
+        session = _session(public_id)
+        data = CompleteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        records = [services.AreaRecord(**r) for r in data.validated_data["records"]]
+        session = services.session_complete(
+            session=session, records=records, by=request.user, request=request
+        )
+        return Response(SessionRecordSerializer(session.records.all(), many=True).data)

@@ -1,0 +1,559 @@
+"""Workflows that change courses and sessions. Views, the API, tasks and tests call these.
+
+Each is keyword-only and atomic, and writes its own audit rows. The rules come from
+DESIGN.md §5 (flows 2-5, 7) and §6, and clinical-reference.md §2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from clinic import audit
+from clinic.clock import clinic_today, clinic_zone, to_local
+from clinic.errors import Conflict, Invalid
+from clinic.models import User
+from patients import selectors as patient_selectors
+from patients import vocabulary
+from patients.models import Patient, ScreeningResult
+
+from . import planner, selectors, signals
+from .models import Course, Device, Practitioner, Protocol, Room, Session, SessionRecord
+
+Action = audit.Action
+# How far ahead the planner looks for a series, beyond the course's own span.
+PLANNING_SLACK_DAYS = 120
+
+
+@dataclass(frozen=True)
+class SlotRequest:
+    """One session asked for by hand: a start instant, a room, optionally a device."""
+
+    starts_at: datetime
+    room: Room
+    device: Device | None = None
+
+
+# --- The clearance rule -----------------------------------------------------------------
+
+
+def require_clearance(
+    patient: Patient, areas: Sequence[str], days: Sequence[date] = (), *, check_in: bool = False
+) -> ScreeningResult | None:
+    """Refuse (409, with the selector's reason) unless the one clearance rule allows treating
+    `patient` on `areas` on `days` (`patients.selectors.clearance`, DESIGN.md §3)."""
+    verdict = patient_selectors.clearance(
+        patient=patient, areas=areas, days=days, check_in=check_in
+    )
+    if not verdict:
+        raise Conflict(verdict.reason)
+    return verdict.screening
+
+
+def _within_working_hours(practitioner: Practitioner, start: datetime, end: datetime) -> bool:
+    """The whole session lies inside one of the practitioner's local working windows.
+
+    Working hours are read through `practitioner.working_hours.all()`, so a caller that
+    prefetches them checks a whole series without a query per session.
+    """
+    local_start, local_end = to_local(start), to_local(end)
+    if local_start.date() != local_end.date():
+        return False
+    return any(
+        hours.weekday == local_start.weekday()
+        and hours.start <= local_start.time()
+        and local_end.time() <= hours.end
+        for hours in practitioner.working_hours.all()
+    )
+
+
+def _lock_resources(practitioner: Practitioner, rooms: set[int], devices: set[int]) -> None:
+    """Serialise bookings that touch the same practitioner, rooms or devices.
+
+    Locks are taken in a fixed order (practitioner, rooms, devices, by id) so two bookings
+    never deadlock. On PostgreSQL the exclusion constraints are the last line of defence.
+    """
+    list(Practitioner.objects.select_for_update().filter(pk=practitioner.pk))
+    list(Room.objects.select_for_update().filter(pk__in=sorted(rooms)).order_by("pk"))
+    list(Device.objects.select_for_update().filter(pk__in=sorted(devices)).order_by("pk"))
+
+
+def _check_slot(
+    *,
+    practitioner: Practitioner,
+    room: Room,
+    device: Device | None,
+    start: datetime,
+    end: datetime,
+    field: str,
+    exclude: tuple[int, ...] = (),
+) -> None:
+    """One session's time: inside working hours, not in the past, no clash (409)."""
+    if start <= timezone.now():
+        raise Invalid("A session cannot start in the past.", fields={field: ["In the past."]})
+    if not room.active:
+        raise Invalid("That room is not in use.", fields={field: ["The room is not active."]})
+    if not _within_working_hours(practitioner, start, end):
+        local = to_local(start)
+        raise Invalid(
+            "Outside the practitioner's working hours.",
+            fields={field: [f"{local:%A %d %B %H:%M} is outside {practitioner}'s hours."]},
+        )
+    if practitioner.time_off.filter(starts_at__lt=end, ends_at__gt=start).exists():
+        raise Conflict(f"{practitioner} is off at {to_local(start):%d %B %H:%M}.")
+    if device is not None and device.outages.filter(starts_at__lt=end, ends_at__gt=start).exists():
+        raise Conflict(f"{device} is out of service at {to_local(start):%d %B %H:%M}.")
+    clash = selectors.conflicts(
+        practitioner_id=practitioner.pk,
+        room_id=room.pk,
+        device_id=device.pk if device else None,
+        start=start,
+        end=end,
+        exclude=exclude,
+    ).first()
+    if clash is not None:
+        what = (
+            "the practitioner"
+            if clash.practitioner_id == practitioner.pk
+            else "the room"
+            if clash.room_id == room.pk
+            else "the device"
+        )
+        raise Conflict(
+            f"That time is already taken: {what} is booked at {to_local(start):%d %B %H:%M}."
+        )
+
+
+def _device_free(device: Device, start: datetime, end: datetime, exclude: tuple[int, ...]) -> bool:
+    busy = Session.objects.active().overlapping(start, end).filter(device=device)
+    return not (
+        busy.exclude(pk__in=exclude).exists()
+        or device.outages.filter(starts_at__lt=end, ends_at__gt=start).exists()
+    )
+
+
+def _free_device(start: datetime, end: datetime, exclude: tuple[int, ...] = ()) -> Device | None:
+    """The first active device free for [start, end), or None when the clinic has none."""
+    devices = list(Device.objects.filter(active=True).order_by("pk"))
+    if not devices:
+        return None
+    busy = set(
+        Session.objects.active()
+        .overlapping(start, end)
+        .exclude(pk__in=exclude)
+        .values_list("device_id", flat=True)
+    )
+    busy |= set(
+        Device.objects.filter(outages__starts_at__lt=end, outages__ends_at__gt=start).values_list(
+            "pk", flat=True
+        )
+    )
+    for device in devices:
+        if device.pk not in busy:
+            return device
+    raise Conflict(f"No device is free at {to_local(start):%d %B %H:%M}.")
+
+
+# --- Courses ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def course_create(
+    *,
+    patient: Patient,
+    practitioner: Practitioner,
+    protocol: Protocol,
+    areas: Any,
+    sessions: int | None,
+    interval_days: int | None,
+    by: User,
+    request: HttpRequest | None = None,
+) -> Course:
+    """Plan a course for a screened patient; the protocol gives the defaults."""
+    if patient.is_archived:
+        raise Conflict("This patient is archived.")
+    try:
+        chosen = vocabulary.clean_areas(areas)
+    except vocabulary.AnswersInvalid as exc:
+        raise Invalid("Check the areas.", fields=exc.errors) from exc
+    sessions = sessions or protocol.default_sessions
+    interval_days = interval_days or protocol.default_interval_days
+    errors = {}
+    if not 1 <= sessions <= 12:
+        errors["sessions"] = ["Plan between 1 and 12 sessions."]
+    if interval_days < protocol.min_interval_days:
+        errors["interval_days"] = [
+            f"At least {protocol.min_interval_days} days apart for this protocol."
+        ]
+    elif interval_days > 365:
+        errors["interval_days"] = ["At most 365 days apart."]
+    if not practitioner.active:
+        errors["practitioner"] = ["This practitioner is not active."]
+    if errors:
+        raise Invalid("The course needs changes.", fields=errors)
+    require_clearance(patient, chosen)
+    course = Course.objects.create(
+        patient=patient,
+        practitioner=practitioner,
+        protocol=protocol,
+        areas=chosen,
+        planned_sessions=sessions,
+        interval_days=interval_days,
+        created_by=by,
+    )
+    audit.record(actor=by, action=Action.CREATE, obj=course, request=request)
+    return course
+
+
+def course_proposal(
+    *, course: Course, start: date, now: datetime | None = None
+) -> list[planner.Slot]:
+    """The earliest feasible series for a course from `start` (DESIGN.md flow 2).
+
+    A `defer` screening moves the first possible date to its `defer_until`.
+    """
+    now = now or timezone.now()
+    latest = require_clearance(course.patient, course.areas)
+    if latest is not None and latest.outcome == ScreeningResult.Outcome.DEFER:
+        start = max(start, latest.defer_until)
+    start = max(start, clinic_today())
+    span = course.interval_days * course.planned_sessions + PLANNING_SLACK_DAYS
+    window_start, window_end = selectors.local_day_bounds(start, start + timedelta(days=span))
+    inputs = selectors.planner_inputs(
+        practitioner=course.practitioner, start=window_start, end=window_end
+    )
+    try:
+        return planner.plan_series(
+            tz=clinic_zone(),
+            working_hours=inputs.working_hours,
+            time_off=inputs.time_off,
+            practitioner_busy=inputs.practitioner_busy,
+            rooms=inputs.rooms,
+            devices=inputs.devices,
+            sessions=course.planned_sessions,
+            interval_days=course.interval_days,
+            min_interval_days=course.protocol.min_interval_days,
+            minutes=course.protocol.session_minutes,
+            earliest=start,
+            not_before=now,
+            horizon_days=PLANNING_SLACK_DAYS,
+        )
+    except planner.NoFeasibleSeries as exc:
+        raise Conflict(f"No series fits: {exc.reason}.") from exc
+
+
+@transaction.atomic
+def course_book(
+    *,
+    course: Course,
+    slots: Sequence[SlotRequest],
+    by: User,
+    request: HttpRequest | None = None,
+) -> list[Session]:
+    """Book the whole series in one transaction: every session or none (DESIGN.md flow 3).
+
+    Refused with a 409 and the reason when the screening or consent does not allow it, or
+    when any slot clashes with another booking; a 400 when a slot is outside working hours,
+    in the past, or closer than the protocol's minimum interval to its neighbour.
+    """
+    course = (
+        Course.objects.select_for_update()
+        .select_related("patient", "practitioner", "protocol")
+        .get(pk=course.pk)
+    )
+    if course.status != Course.Status.PLANNED:
+        raise Conflict(f"This course is already {course.get_status_display().lower()}.")
+    if course.patient.is_archived:
+        raise Conflict("This patient is archived.")
+    if len(slots) != course.planned_sessions:
+        raise Invalid(
+            "Book the whole series.",
+            fields={"sessions": [f"Give all {course.planned_sessions} sessions of the course."]},
+        )
+    slots = sorted(slots, key=lambda s: s.starts_at)
+    tz = clinic_zone()
+    minutes = timedelta(minutes=course.protocol.session_minutes)
+    too_close = planner.spacing_violations(
+        [s.starts_at for s in slots], tz=tz, min_interval_days=course.protocol.min_interval_days
+    )
+    if too_close:
+        i = too_close[0]
+        raise Invalid(
+            "Sessions are too close together.",
+            fields={
+                f"sessions.{i}.starts_at": [
+                    f"At least {course.protocol.min_interval_days} days after the previous session."
+                ]
+            },
+        )
+    days = [to_local(s.starts_at).date() for s in slots]
+    require_clearance(course.patient, course.areas, days)
+
+    practitioner = Practitioner.objects.prefetch_related("working_hours").get(
+        pk=course.practitioner_id
+    )
+    _lock_resources(
+        practitioner,
+        rooms={s.room.pk for s in slots},
+        devices={s.device.pk for s in slots if s.device},
+    )
+    sessions = []
+    for number, slot in enumerate(slots, start=1):
+        end = slot.starts_at + minutes
+        # Practitioner and room first (the clearer reason), then a device that is free.
+        _check_slot(
+            practitioner=practitioner,
+            room=slot.room,
+            device=slot.device,
+            start=slot.starts_at,
+            end=end,
+            field=f"sessions.{number - 1}.starts_at",
+        )
+        device = slot.device or _free_device(slot.starts_at, end)
+        sessions.append(
+            Session(
+                course=course,
+                patient=course.patient,
+                practitioner=practitioner,
+                room=slot.room,
+                device=device,
+                number=number,
+                starts_at=slot.starts_at,
+                ends_at=end,
+            )
+        )
+    # The series' own sessions are weeks apart, so checking each against the database and
+    # inserting them together is safe; the exclusion constraints check the insert again.
+    sessions = Session.objects.bulk_create(sessions)
+    course.status = Course.Status.BOOKED
+    course.save(update_fields=["status"])
+    signals.sessions_booked.send(sender=Session, sessions=sessions)
+    audit.record_many(actor=by, action=Action.CREATE, objects=sessions, request=request)
+    return sessions
+
+
+# --- Session transitions ------------------------------------------------------------------
+
+
+def _locked(session: Session) -> Session:
+    return (
+        Session.objects.select_for_update(of=("self",))
+        .select_related("course__protocol", "patient", "practitioner", "room", "device")
+        .get(pk=session.pk)
+    )
+
+
+def _require_status(session: Session, *allowed: str, action: str) -> None:
+    if session.status not in allowed:
+        raise Conflict(f"A {session.get_status_display().lower()} session cannot be {action}.")
+
+
+def _transition(session: Session, status: str, by: User, request, **detail) -> Session:
+    session.status = status
+    session.status_changed_at = timezone.now()
+    session.status_changed_by = by
+    session.save()
+    audit.record(
+        actor=by,
+        action=Action.TRANSITION,
+        obj=session,
+        request=request,
+        detail={"to": status, **detail},
+    )
+    return session
+
+
+@transaction.atomic
+def session_reschedule(
+    *,
+    session: Session,
+    starts_at: datetime,
+    room: Room | None = None,
+    by: User,
+    request: HttpRequest | None = None,
+) -> Session:
+    """Move a booked session: the same checks as booking, and the course's spacing holds."""
+    session = _locked(session)
+    _require_status(session, Session.Status.BOOKED, action="moved")
+    room = room or session.room
+    end = starts_at + (session.ends_at - session.starts_at)
+    siblings = list(
+        session.course.sessions.filter(status__in=[*Session.ACTIVE, Session.Status.COMPLETED])
+        .exclude(pk=session.pk)
+        .values_list("starts_at", flat=True)
+    )
+    starts = sorted([*siblings, starts_at])
+    if planner.spacing_violations(
+        starts, tz=clinic_zone(), min_interval_days=session.course.protocol.min_interval_days
+    ):
+        raise Conflict(
+            "That move puts the session closer than "
+            f"{session.course.protocol.min_interval_days} days to another in the course."
+        )
+    require_clearance(session.patient, session.course.areas, [to_local(starts_at).date()])
+    _lock_resources(
+        session.practitioner, {room.pk}, {session.device_id} if session.device_id else set()
+    )
+    device = session.device
+    if device is not None and not _device_free(device, starts_at, end, exclude=(session.pk,)):
+        device = _free_device(starts_at, end, exclude=(session.pk,))
+    _check_slot(
+        practitioner=session.practitioner,
+        room=room,
+        device=device,
+        start=starts_at,
+        end=end,
+        field="starts_at",
+        exclude=(session.pk,),
+    )
+    old = session.starts_at
+    session.starts_at, session.ends_at, session.room, session.device = starts_at, end, room, device
+    session.save()
+    signals.session_rescheduled.send(sender=Session, session=session)
+    audit.record(
+        actor=by,
+        action=Action.UPDATE,
+        obj=session,
+        request=request,
+        detail={"moved_from": old.isoformat(), "moved_to": starts_at.isoformat()},
+    )
+    return session
+
+
+@transaction.atomic
+def session_cancel(
+    *, session: Session, reason: str, by: User, request: HttpRequest | None = None
+) -> Session:
+    session = _locked(session)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("A reason is required.", fields={"reason": ["Say why it is cancelled."]})
+    _require_status(session, Session.Status.BOOKED, Session.Status.CHECKED_IN, action="cancelled")
+    session.cancel_reason = reason[:300]
+    signals.session_cancelled.send(sender=Session, session=session)
+    return _transition(session, Session.Status.CANCELLED, by, request)
+
+
+@transaction.atomic
+def session_no_show(*, session: Session, by: User, request: HttpRequest | None = None) -> Session:
+    session = _locked(session)
+    _require_status(session, Session.Status.BOOKED, action="marked as a no-show")
+    if session.starts_at > timezone.now():
+        raise Conflict("A session that has not started yet cannot be a no-show.")
+    signals.session_no_show.send(sender=Session, session=session)
+    return _transition(session, Session.Status.NO_SHOW, by, request)
+
+
+@transaction.atomic
+def session_check_in(*, session: Session, by: User, request: HttpRequest | None = None) -> Session:
+    """Check a patient in: only when the clearance rule allows it on the session's day
+    (DESIGN.md flow 4): a screening covering the course's areas that clears them (or a review
+    signed off), collected no more than 7 days before (clinical reference §1.2), consent, and
+    no hold from a reported reaction.
+    """
+    session = _locked(session)
+    _require_status(session, Session.Status.BOOKED, action="checked in")
+    day = to_local(session.starts_at).date()
+    result = require_clearance(session.patient, session.course.areas, [day], check_in=True)
+    session.screening = result
+    return _transition(
+        session, Session.Status.CHECKED_IN, by, request, screening=str(result.public_id)
+    )
+
+
+@dataclass(frozen=True)
+class AreaRecord:
+    area: str
+    device_setting_mm: Decimal
+    passes: int
+    cartridge_lot: str
+    endpoint: str = ""
+    numbing_product: str = ""
+    immediate_reaction: str = ""
+    notes: str = ""
+
+
+@transaction.atomic
+def session_complete(
+    *,
+    session: Session,
+    records: Sequence[AreaRecord],
+    by: User,
+    request: HttpRequest | None = None,
+) -> Session:
+    """Chart each treated area and complete the session.
+
+    A device setting outside the protocol's range for that area is recorded and flagged for
+    the practitioner, not refused (clinical reference §2.2: the ranges are starting points).
+    """
+    session = _locked(session)
+    _require_status(session, Session.Status.CHECKED_IN, action="completed")
+    if not records:
+        raise Invalid("Chart at least one area.", fields={"records": ["Chart each area."]})
+    errors: dict[str, list[str]] = {}
+    seen = set()
+    for i, record in enumerate(records):
+        if record.area not in session.course.areas:
+            errors[f"records.{i}.area"] = ["This area is not part of the course."]
+        if record.area in seen:
+            errors[f"records.{i}.area"] = ["Each area is charted once."]
+        seen.add(record.area)
+        if not Decimal("0") <= record.device_setting_mm <= Decimal("3"):
+            errors[f"records.{i}.device_setting_mm"] = ["A setting from 0 to 3 mm."]
+        if record.passes < 1 or record.passes > 20:
+            errors[f"records.{i}.passes"] = ["From 1 to 20 passes."]
+        if not record.cartridge_lot.strip():
+            errors[f"records.{i}.cartridge_lot"] = ["Record the single-use cartridge's lot."]
+    if errors:
+        raise Invalid("The chart needs changes.", fields=errors)
+    # Still cleared for what is charted, on the session's day (a hold raised since check-in
+    # or a new screening that no longer clears stops it).
+    require_clearance(
+        session.patient,
+        [r.area for r in records],
+        [to_local(session.starts_at).date()],
+        check_in=True,
+    )
+    ranges = session.course.protocol.depth_ranges
+    rows = []
+    for record in records:
+        flag_above = (ranges.get(record.area) or {}).get("flag_above")
+        flagged = flag_above is not None and record.device_setting_mm > Decimal(str(flag_above))
+        rows.append(
+            SessionRecord(
+                session=session,
+                area=record.area,
+                device_setting_mm=record.device_setting_mm,
+                passes=record.passes,
+                cartridge_lot=record.cartridge_lot.strip(),
+                endpoint=record.endpoint,
+                numbing_product=record.numbing_product,
+                immediate_reaction=record.immediate_reaction,
+                notes=record.notes,
+                flagged=flagged or flag_above is None,
+                flag_reason=(
+                    f"Above {flag_above} mm for this area."
+                    if flagged
+                    else "No protocol range for this area."
+                    if flag_above is None
+                    else ""
+                ),
+            )
+        )
+    SessionRecord.objects.bulk_create(rows)
+    _transition(session, Session.Status.COMPLETED, by, request, areas=len(rows))
+    course = session.course
+    course_completed = not course.sessions.filter(status__in=Session.ACTIVE).exists()
+    if course_completed:
+        Course.objects.filter(pk=course.pk).update(status=Course.Status.COMPLETED)
+    signals.session_completed.send(
+        sender=Session, session=session, course_completed=course_completed
+    )
+    return session
