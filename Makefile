@@ -28,6 +28,7 @@ run: $(VENV)/.run-installed
 ## make test: set up, make sure PostgreSQL and Redis answer, run the whole suite on them.
 test: $(VENV)/.dev-installed services
 	$(BIN)/python manage.py collectstatic --no-input -v 0
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 services:
@@ -44,6 +45,7 @@ bench-messages: $(VENV)/.dev-installed services
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff format .

@@ -4,6 +4,7 @@ DRF's defaults coerce ("1" and 0 become booleans, 5 becomes "5"); a clinic API s
 them with a 400 naming the field, as the OpenAPI schema promises.
 """
 
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 
@@ -34,8 +35,6 @@ class AwareDateTimeField(serializers.DateTimeField):
 
     def to_internal_value(self, value):
         if isinstance(value, str) and value.strip():
-            from django.utils.dateparse import parse_datetime
-
             try:
                 parsed = parse_datetime(value.strip())
             except ValueError:

@@ -8,6 +8,9 @@ patient records are read-only there: they change only through the services.
 
 from __future__ import annotations
 
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
 MANAGED = {
     "treatments": [
         "protocol", "practitioner", "workinghours", "timeoff", "room", "device",
@@ -24,9 +27,6 @@ READ_ONLY = {
 
 
 def grant_manager_permissions(**kwargs) -> None:
-    from django.contrib.auth.models import Group, Permission
-    from django.db.models import Q
-
     manager = Group.objects.filter(name="manager").first()
     if manager is None:
         return

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clinic import audit
+from clinic import audit, panels
 from clinic.clock import clinic_today, clinic_zone
 from clinic.errors import Conflict, Invalid, ServiceError
 from clinic.models import Role
@@ -330,6 +330,8 @@ def patient_detail(request: HttpRequest, public_id) -> HttpResponse:
             "consent_rows": consent_rows,
             "treatment_consent": selectors.has_current_treatment_consent(patient),
             "can_write": request.user.has_role(*FRONT_OFFICE),
+            # Courses and messages, added by the apps that own them (clinic.panels).
+            "panels": panels.collect(panels.PATIENT_RECORD, request=request, patient=patient),
         },
     )
 

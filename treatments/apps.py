@@ -7,6 +7,10 @@ class TreatmentsConfig(AppConfig):
 
     def ready(self) -> None:
         # The higher packages listen to the lower ones (DESIGN.md §3): connect them once.
+        from .messaging import panels as messaging_panels
         from .messaging import receivers as messaging_receivers
+        from .scheduling import panels as scheduling_panels
 
         messaging_receivers.connect()
+        scheduling_panels.connect()
+        messaging_panels.connect()

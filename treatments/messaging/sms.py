@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Protocol
 
+import requests
 from django.conf import settings
 from django.utils.module_loading import import_string
 
@@ -65,8 +66,6 @@ class HttpSmsBackend:
         self.timeout = timeout
 
     def send(self, to: str, body: str) -> str:
-        import requests  # only this adapter needs it
-
         if not self.url:
             raise SmsError("SMS_HTTP_URL is not set.")
         try:

@@ -10,7 +10,16 @@ from django.db.models import Q
 from clinic.clock import clinic_zone
 
 from . import planner
-from .models import Device, DeviceOutage, Practitioner, Room, Session, TimeOff, WorkingHours
+from .models import (
+    Course,
+    Device,
+    DeviceOutage,
+    Practitioner,
+    Room,
+    Session,
+    TimeOff,
+    WorkingHours,
+)
 
 
 @dataclass(frozen=True)
@@ -105,3 +114,15 @@ def conflicts(
     if device_id is not None:
         clash |= Q(device_id=device_id)
     return Session.objects.active().overlapping(start, end).filter(clash).exclude(pk__in=exclude)
+
+
+def patient_courses(patient) -> list[tuple[Course, list[Session]]]:
+    """A patient's courses, newest first, each with its sessions in time order (two queries:
+    the courses with protocol and practitioner, and their sessions)."""
+    courses = (
+        Course.objects.filter(patient=patient)
+        .select_related("protocol", "practitioner")
+        .prefetch_related("sessions")
+        .order_by("-created_at")
+    )
+    return [(c, sorted(c.sessions.all(), key=lambda s: s.starts_at)) for c in courses]

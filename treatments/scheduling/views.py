@@ -23,7 +23,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
 
-from clinic import audit
+from clinic import audit, panels
 from clinic.clock import clinic_today, clinic_zone
 from clinic.models import Role
 from clinic.roles import FRONT_OFFICE, PLANNERS, STAFF, role_required
@@ -429,6 +429,7 @@ def session_detail(request: HttpRequest, public_id) -> HttpResponse:
             "zone": tz.key,
             "week_url": week_url,
             "day_url": _url("treatments:day", date=local_start.date().isoformat()),
+            "panels": panels.collect(panels.SESSION_PAGE, request=request, session=session),
         },
     )
 

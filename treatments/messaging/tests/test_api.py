@@ -8,10 +8,10 @@ import pytest
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 
+from clinic import panels
 from clinic.models import AuditEvent
 from treatments.messaging import sending
 from treatments.messaging.models import Message
-from treatments.messaging.views import message_log_context
 
 from .helpers import at, book, local
 
@@ -193,9 +193,13 @@ def test_both_endpoints_are_in_the_schema(front_desk_client):
 def _render_log(user, **filters):
     request = RequestFactory().get("/sessions/x/")
     request.user = user
-    return render_to_string(
-        "messaging/_message_log.html", message_log_context(request=request, **filters)
-    )
+    page = panels.PATIENT_RECORD if "patient" in filters else panels.SESSION_PAGE
+    (panel,) = [  # collected as the page does it: read through the selector, then audited
+        p
+        for p in panels.collect(page, request=request, **filters)
+        if p.template == "messaging/_message_log.html"
+    ]
+    return render_to_string(panel.template, panel.context)
 
 
 @pytest.mark.urls("treatments.messaging.tests.messages_urls")
