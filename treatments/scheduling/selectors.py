@@ -118,10 +118,11 @@ def conflicts(
 
 def patient_courses(patient) -> list[tuple[Course, list[Session]]]:
     """A patient's courses, newest first, each with its sessions in time order (two queries:
-    the courses with protocol and practitioner, and their sessions)."""
+    the courses with protocol, practitioner and patient (for the audit rows), and their
+    sessions)."""
     courses = (
         Course.objects.filter(patient=patient)
-        .select_related("protocol", "practitioner")
+        .select_related("protocol", "practitioner", "patient")
         .prefetch_related("sessions")
         .order_by("-created_at")
     )
