@@ -96,8 +96,15 @@ class HttpSmsBackend:
         return provider_id[:200]
 
 
+# Dotted paths from before `treatments/` became packages, still accepted in SMS_BACKEND.
+MOVED_BACKENDS = {
+    "treatments.sms.HttpSmsBackend": "treatments.messaging.sms.HttpSmsBackend",
+    "treatments.sms.FileSmsBackend": "treatments.messaging.sms.FileSmsBackend",
+}
+
+
 def get_sms_backend() -> SmsBackend:
     name = settings.SMS_BACKEND
     if name == "file":
         return FileSmsBackend()
-    return import_string(name)()
+    return import_string(MOVED_BACKENDS.get(name, name))()
