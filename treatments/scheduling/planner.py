@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+from .intervals import Interval, Resource, Slot, WorkingWindow, to_utc
+
 __all__ = [
     "Interval",
     "NoFeasibleSeries",
@@ -42,103 +44,6 @@ __all__ = [
     "plan_series",
     "spacing_violations",
 ]
-
-
-def _to_utc(value: datetime, name: str) -> datetime:
-    """The same instant in UTC; naive datetimes are refused because they name no instant."""
-    if not isinstance(value, datetime):
-        raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be an aware datetime, got naive {value.isoformat()}")
-    return value.astimezone(UTC)
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A half-open span of time ``[start, end)`` between two instants.
-
-    Any zone may be passed in; both ends are stored in UTC so that comparisons are between
-    instants, never wall clocks. An empty interval (``start == end``) overlaps nothing, like an
-    empty ``tstzrange`` in PostgreSQL.
-    """
-
-    start: datetime
-    end: datetime
-
-    def __post_init__(self) -> None:
-        start = _to_utc(self.start, "Interval.start")
-        end = _to_utc(self.end, "Interval.end")
-        if end < start:
-            raise ValueError(
-                f"an interval cannot end ({end.isoformat()}) before it starts ({start.isoformat()})"
-            )
-        object.__setattr__(self, "start", start)
-        object.__setattr__(self, "end", end)
-
-    def overlaps(self, other: Interval) -> bool:
-        """Whether the two share an instant; ``a.end == b.start`` (back-to-back) does not."""
-        if self.start == self.end or other.start == other.end:
-            return False
-        return self.start < other.end and other.start < self.end
-
-
-@dataclass(frozen=True)
-class WorkingWindow:
-    """One stretch of weekly working hours, in wall-clock time in the clinic's zone.
-
-    ``weekday`` is 0 for Monday. A window lies within one local day (``start < end``); a day
-    may have several windows (morning and afternoon, say). A session must fit inside one of
-    them: two windows that touch are not joined, because the gap between "until 12:00" and
-    "from 12:00" is usually a break someone meant to keep.
-    """
-
-    weekday: int
-    start: time
-    end: time
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.weekday <= 6:
-            raise ValueError(f"weekday must be 0 (Monday) to 6 (Sunday), got {self.weekday}")
-        if self.start.tzinfo is not None or self.end.tzinfo is not None:
-            raise ValueError("working hours are wall-clock times: pass naive times, not aware ones")
-        if not self.start < self.end:
-            raise ValueError(
-                f"a working window must end after it starts on the same day, got "
-                f"{self.start.isoformat()}-{self.end.isoformat()}"
-            )
-
-
-@dataclass(frozen=True)
-class Resource:
-    """A room or a device, with the intervals it is unavailable (sessions, out of service)."""
-
-    id: int
-    busy: tuple[Interval, ...] = ()
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "busy", tuple(self.busy))
-
-
-@dataclass(frozen=True)
-class Slot:
-    """A proposed session: when (UTC instants), in which room, on which device (if any)."""
-
-    starts_at: datetime
-    ends_at: datetime
-    room_id: int
-    device_id: int | None
-
-    def __post_init__(self) -> None:
-        starts_at = _to_utc(self.starts_at, "Slot.starts_at")
-        ends_at = _to_utc(self.ends_at, "Slot.ends_at")
-        if not starts_at < ends_at:
-            raise ValueError("a slot must end after it starts")
-        object.__setattr__(self, "starts_at", starts_at)
-        object.__setattr__(self, "ends_at", ends_at)
-
-    @property
-    def interval(self) -> Interval:
-        return Interval(self.starts_at, self.ends_at)
 
 
 class NoFeasibleSeries(Exception):
@@ -261,7 +166,7 @@ class _Calendar:
             devices=tuple(sorted(devices, key=lambda d: d.id)),
             length=timedelta(minutes=minutes),
             step=timedelta(minutes=step_minutes),
-            not_before=None if not_before is None else _to_utc(not_before, "not_before"),
+            not_before=None if not_before is None else to_utc(not_before, "not_before"),
         )
 
     def starts_on(self, day: date, extra_busy: Sequence[Interval] = ()) -> list[Slot]:
@@ -503,6 +408,6 @@ def spacing_violations(
     """
     if min_interval_days < 1:
         raise ValueError(f"min_interval_days must be at least 1, got {min_interval_days}")
-    ordered = sorted(_to_utc(start, f"starts[{i}]") for i, start in enumerate(starts))
+    ordered = sorted(to_utc(start, f"starts[{i}]") for i, start in enumerate(starts))
     days = [start.astimezone(tz).date() for start in ordered]
     return [i for i in range(1, len(days)) if (days[i] - days[i - 1]).days < min_interval_days]
