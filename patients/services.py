@@ -23,7 +23,7 @@ from clinic.errors import Conflict, Forbidden, Invalid
 from clinic.models import Role, User
 
 from . import consent as consent_templates
-from . import screening, selectors, signals, vocabulary
+from . import screening, signals, vocabulary
 from .models import Consent, Hold, IntakeSubmission, Patient, ScreeningResult
 
 Action = audit.Action
@@ -357,10 +357,6 @@ def screening_sign_off(
     return result
 
 
-# A read, kept here by name for existing callers; the answer lives in selectors.
-latest_screening = selectors.latest_screening
-
-
 # --- Consent ------------------------------------------------------------------------------
 
 
@@ -399,10 +395,6 @@ def consent_sign(
     )
     audit.record(actor=by, action=Action.CREATE, obj=consent, request=request)
     return consent
-
-
-# A read, kept here by name for existing callers; the answer lives in selectors.
-has_current_treatment_consent = selectors.has_current_treatment_consent
 
 
 # --- Holds --------------------------------------------------------------------------------

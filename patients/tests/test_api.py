@@ -370,7 +370,7 @@ def test_the_treatment_consent_is_signed_with_name_agreement_and_version(front_d
     consent = Consent.objects.get()
     assert consent.template_version == "2026.11"
     assert consent.signed_at is not None
-    from patients.services import has_current_treatment_consent
+    from patients.selectors import has_current_treatment_consent
 
     assert has_current_treatment_consent(patient)
 
@@ -397,7 +397,7 @@ def test_an_incomplete_consent_is_a_400_and_nothing_is_saved(front_desk_client, 
 def test_photo_and_marketing_consents_are_separate_and_do_not_count_for_treatment(
     front_desk_client,
 ):
-    from patients.services import has_current_treatment_consent
+    from patients.selectors import has_current_treatment_consent
 
     patient = PatientFactory(first_name="Alice", last_name="Morgan")
     for kind in ("clinical_photos", "marketing"):
