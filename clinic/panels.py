@@ -21,6 +21,7 @@ from . import audit
 # The pages that take panels, and what their providers are given besides the request.
 PATIENT_RECORD = "patient_record"  # patient=
 SESSION_PAGE = "session_page"  # session=
+DASHBOARD = "dashboard"  # nothing else: tiles of counts, never patient data
 
 
 @dataclass(frozen=True)

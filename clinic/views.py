@@ -5,6 +5,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from . import panels
+
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -14,4 +16,5 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return redirect("portal:home")
     if not user.is_clinic_staff:
         raise PermissionDenied("Your account does not have a role yet; ask the clinic manager.")
-    return render(request, "clinic/dashboard.html", {})
+    tiles = panels.collect(panels.DASHBOARD, request=request)
+    return render(request, "clinic/dashboard.html", {"panels": tiles})

@@ -9,8 +9,10 @@ class TreatmentsConfig(AppConfig):
         # The higher packages listen to the lower ones (DESIGN.md §3): connect them once.
         from .messaging import panels as messaging_panels
         from .messaging import receivers as messaging_receivers
+        from .portal import panels as portal_panels
         from .scheduling import panels as scheduling_panels
 
         messaging_receivers.connect()
         scheduling_panels.connect()
         messaging_panels.connect()
+        portal_panels.connect()
