@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 
 from .errors import ServiceError
+from .models import User
 
 _CODES = {
     400: "invalid",
@@ -154,15 +155,24 @@ ERRORS = {
 CONFLICT = {409: OpenApiResponse(ErrorSerializer, description=_ERROR_DESCRIPTIONS[409])}
 
 
+class TokenInputSerializer(AuthTokenSerializer):
+    """DRF's, with the username's length checked: an over-long one is a 400, not a row too
+    long for django-axes' log of failed logins (a 500)."""
+
+    username = serializers.CharField(
+        label="Username", write_only=True, max_length=User._meta.get_field("username").max_length
+    )
+
+
 class TokenView(APIView):
     """`POST /api/auth/token/` with username and password → `{"token": "..."}`."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    serializer_class = AuthTokenSerializer
+    serializer_class = TokenInputSerializer
 
     @extend_schema(
-        request=AuthTokenSerializer,
+        request=TokenInputSerializer,
         responses={
             200: inline_serializer("Token", {"token": serializers.CharField()}),
             400: OpenApiResponse(ErrorSerializer),
@@ -171,7 +181,7 @@ class TokenView(APIView):
         auth=[],
     )
     def post(self, request):
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer = TokenInputSerializer(data=request.data, context={"request": request})
         if not serializer.is_valid():
             if getattr(request, "axes_locked_out", False) or getattr(
                 request._request, "axes_locked_out", False

@@ -35,20 +35,34 @@ def localize(naive: datetime, tz: ZoneInfo | None = None) -> datetime:
     return naive.replace(tzinfo=tz or clinic_zone(), fold=0).astimezone(UTC)
 
 
-# Formats (Django's `date` filter syntax) for the clinic's wall clock, named once.
+# Formats (Django's `date` filter syntax) for the clinic's wall clock, named once. Templates
+# name them too: `{{ session.starts_at|local:"DAY_TIME" }}`.
 DATE = "j F Y"  # 20 April 2027
 TIME = "H:i"  # 09:00
-DATE_TIME = "j F Y, H:i"  # 20 April 2027, 09:00
-WHEN = "l j F \\a\\t H:i"  # Tuesday 20 April at 09:00 (messages)
+DATE_TIME = "j F Y, H:i"  # 20 April 2027, 09:00 (records: signed, screened)
 DAY_TIME = "D j M Y, H:i"  # Tue 20 Apr 2027, 09:00 (tables)
+DAY_DATE_TIME = "l j F Y, H:i"  # Tuesday 20 April 2027, 09:00 (a session on staff pages)
+WHEN = "l j F \\a\\t H:i"  # Tuesday 20 April at 09:00 (messages)
+WHEN_IN_ZONE = "l j F Y \\a\\t H:i T"  # Tuesday 20 April 2027 at 09:00 BST (the portal)
+FORMATS = {
+    "DATE": DATE,
+    "TIME": TIME,
+    "DATE_TIME": DATE_TIME,
+    "DAY_TIME": DAY_TIME,
+    "DAY_DATE_TIME": DAY_DATE_TIME,
+    "WHEN": WHEN,
+    "WHEN_IN_ZONE": WHEN_IN_ZONE,
+}
 
 
-def local_format(moment: datetime | None, fmt: str = DATE_TIME) -> str:
-    """`moment` as the clinic's wall clock shows it, in Django's date-format syntax.
+def local_format(moment: datetime | date | None, fmt: str = DATE_TIME) -> str:
+    """`moment` as the clinic's wall clock shows it, in Django's date-format syntax (or one of
+    the names in FORMATS).
 
     The one way pages, messages and files show a time (template filter: `{{ x|local }}`):
     storage is UTC, and a patient or a receptionist reads the clinic's local time, on either
-    side of a daylight-saving change.
+    side of a daylight-saving change. Unlike Django's `date` filter it does not depend on the
+    zone a view happens to activate. A `date` is shown as it is (it has no zone).
     """
     if moment is None:
         return ""
@@ -56,4 +70,4 @@ def local_format(moment: datetime | None, fmt: str = DATE_TIME) -> str:
         if timezone.is_naive(moment):
             raise ValueError("A naive datetime has no place on the clinic's clock.")
         moment = to_local(moment)
-    return dateformat.format(moment, fmt)
+    return dateformat.format(moment, FORMATS.get(fmt, fmt))

@@ -1,8 +1,14 @@
-"""What every HTML form shares: a service's refusal shown on the form that caused it."""
+"""What every HTML form shares: one value per field, a service's refusal shown on the form
+that caused it, and logins that check the username's length."""
 
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.validators import MaxLengthValidator
+from django.forms.utils import pretty_name
 
 from .errors import ServiceError
 
@@ -33,3 +39,61 @@ class ServiceErrorsMixin:
 
     def add_service_errors(self, exc: ServiceError) -> None:
         add_service_errors(self, exc, self.service_field)
+
+
+def error_texts(form: forms.BaseForm) -> list[str]:
+    """The form's problems as sentences ("Reason: Null characters are not allowed."), for a
+    page that answers a refused POST with a message rather than the form again."""
+    texts = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        label = field.label if field is not None and field.label else pretty_name(name)
+        texts += [error if name == NON_FIELD_ERRORS else f"{label}: {error}" for error in errors]
+    return texts
+
+
+ONE_VALUE = "Give one value."
+
+
+class OneValueEach:
+    """For a Form: a field that takes one value refuses two. Django reads the last of
+    repeated values and drops the rest; a doubled or tampered form is told instead, as the
+    API's serializers refuse a list where one value belongs."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if not self.is_bound:
+            return
+        for name, field in self.fields.items():
+            widget = field.widget
+            if getattr(widget, "allow_multiple_selected", False) or isinstance(
+                widget, forms.MultipleHiddenInput
+            ):
+                continue
+            posted = self.files if isinstance(field, forms.FileField) else self.data
+            if hasattr(posted, "getlist") and len(posted.getlist(self.add_prefix(name))) > 1:
+                self.add_error(name, ONE_VALUE)
+
+
+class ClinicForm(OneValueEach, ServiceErrorsMixin, forms.Form):
+    """The clinic's HTML forms: one value per field, and a service's refusal on its field."""
+
+
+class UsernameLengthMixin:
+    """For an AuthenticationForm: Django sets the username's `max_length` after the field is
+    made, so only the HTML sees it. Checked here, an over-long username is a form error, not
+    a row too long for django-axes' log of failed logins (a 500)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].validators.append(
+            MaxLengthValidator(self.fields["username"].max_length)
+        )
+
+
+class StaffLoginForm(UsernameLengthMixin, OneValueEach, AuthenticationForm):
+    """The staff login (/login/)."""
+
+
+class AdminLoginForm(UsernameLengthMixin, OneValueEach, AdminAuthenticationForm):
+    """The admin's own login (/admin/login/)."""

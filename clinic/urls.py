@@ -6,6 +6,9 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import api, health, views
+from .forms import AdminLoginForm, StaffLoginForm
+
+admin.site.login_form = AdminLoginForm
 
 api_urlpatterns = [
     path("auth/token/", api.TokenView.as_view(), name="api-token"),
@@ -20,7 +23,9 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path(
         "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=StaffLoginForm
+        ),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

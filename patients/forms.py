@@ -13,7 +13,7 @@ from typing import Any
 
 from django import forms
 
-from clinic.forms import ServiceErrorsMixin
+from clinic.forms import ClinicForm
 
 from . import vocabulary
 from .models import Patient
@@ -22,14 +22,19 @@ YES, NO = "yes", "no"
 YES_NO = ((YES, "Yes"), (NO, "No"))
 NO_YES_DAYS = ((NO, "No, never"), (YES, "Yes"))
 ANSWER_REQUIRED = {"required": vocabulary.MISSING}
+REASON_MAX = 2000  # a paragraph; anything longer belongs in the clinical notes
 
 
 # --- Patient details ---------------------------------------------------------------------------
 
 
-class PatientForm(ServiceErrorsMixin, forms.Form):
-    first_name = forms.CharField(label="First name", max_length=100)
-    last_name = forms.CharField(label="Last name", max_length=100)
+def _max_length(name: str) -> int:
+    return Patient._meta.get_field(name).max_length
+
+
+class PatientForm(ClinicForm):
+    first_name = forms.CharField(label="First name", max_length=_max_length("first_name"))
+    last_name = forms.CharField(label="Last name", max_length=_max_length("last_name"))
     date_of_birth = forms.DateField(
         label="Date of birth",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -38,6 +43,7 @@ class PatientForm(ServiceErrorsMixin, forms.Form):
     )
     email = forms.EmailField(
         label="E-mail address",
+        max_length=_max_length("email"),
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
@@ -123,7 +129,7 @@ class Section:
     questions: list[QuestionRow]
 
 
-class IntakeForm(ServiceErrorsMixin, forms.Form):
+class IntakeForm(ClinicForm):
     """The full questionnaire (DESIGN.md §4.1), in the order a receptionist asks it.
 
     No answer has a default: an unanswered question is an error, never a "no".
@@ -241,7 +247,7 @@ class IntakeForm(ServiceErrorsMixin, forms.Form):
 # --- Consent and sign-off ----------------------------------------------------------------------
 
 
-class ConsentForm(ServiceErrorsMixin, forms.Form):
+class ConsentForm(ClinicForm):
     signed_name = forms.CharField(
         label="Patient's full name",
         max_length=200,
@@ -253,15 +259,16 @@ class ConsentForm(ServiceErrorsMixin, forms.Form):
     agreed = forms.BooleanField(label="I have read this and I agree", required=False)
 
 
-class SignOffForm(forms.Form):
+class SignOffForm(ClinicForm):
     reason = forms.CharField(
         label="Clinical reason for signing off",
+        max_length=REASON_MAX,
         required=False,  # the service requires a reason and says so
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
-class SearchForm(forms.Form):
+class SearchForm(ClinicForm):
     q = forms.CharField(label="Search by name, e-mail or phone", required=False)
     archived = forms.BooleanField(label="Include archived patients", required=False)
     needs_review = forms.BooleanField(label="Only patients waiting for sign-off", required=False)

@@ -16,13 +16,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic import audit, panels
-from clinic.clock import clinic_today, clinic_zone
+from clinic.clock import clinic_today
 from clinic.errors import Conflict, Invalid, ServiceError
+from clinic.forms import error_texts
 from clinic.models import Role
 from clinic.roles import FRONT_OFFICE, STAFF, role_required, staff_required
 
@@ -37,9 +37,8 @@ MAX_SEARCH = 100
 
 
 def _render(request: HttpRequest, template: str, context: dict, status: int = 200):
-    """Render with the clinic's zone active, so times show on the local wall clock."""
-    with timezone.override(clinic_zone()):
-        return render(request, template, context, status=status)
+    """Templates show times with `{% load clock %}{{ x|local }}`: no zone is activated."""
+    return render(request, template, context, status=status)
 
 
 def _audit_view(request: HttpRequest, patient: Patient, page: str) -> None:
@@ -417,10 +416,16 @@ def screening_sign_off(request: HttpRequest, public_id) -> HttpResponse:
     """A practitioner approves a result that needs review, with the clinical reason."""
     result: ScreeningResult = selectors.screening_for_sign_off(public_id)
     form = SignOffForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    if not form.is_valid():
+        for text in error_texts(form):
+            messages.error(request, text)
+        return redirect(_detail_url(result.patient, "screening"))
     try:
         services.screening_sign_off(
-            screening_result=result, reason=reason, by=request.user, request=request
+            screening_result=result,
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+            request=request,
         )
     except ServiceError as exc:
         messages.error(request, _error_text(exc))

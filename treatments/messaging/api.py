@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.generics import GenericAPIView
@@ -32,7 +32,8 @@ from .models import Message
 class MessageSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     patient = serializers.UUIDField(source="patient.public_id", read_only=True)
-    session = serializers.UUIDField(source="session.public_id", read_only=True)
+    session = serializers.UUIDField(source="session.public_id", read_only=True, allow_null=True)
+    to = serializers.SerializerMethodField(help_text="Who the message goes to.")
 
     class Meta:
         model = Message
@@ -40,6 +41,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "id",
             "patient",
             "session",
+            "to",
             "kind",
             "channel",
             "due_at",
@@ -49,6 +51,11 @@ class MessageSerializer(serializers.ModelSerializer):
             "sent_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "enum": ["patient", "staff"]})
+    def get_to(self, message: Message) -> str:
+        """The patient, or "staff" for an alert to a practitioner (no staff names here)."""
+        return "staff" if message.to_staff else "patient"
 
 
 class PresentMeansGiven:
@@ -84,8 +91,9 @@ class MessageFilterSerializer(serializers.Serializer):
 
 def message_log(*, patient: Patient | None = None, session: Session | None = None) -> QuerySet:
     """The messages of a patient and/or a session, oldest due first, with what a row shows
-    joined in (a constant number of queries, whatever the number of rows)."""
-    messages = Message.objects.select_related("patient", "session")
+    joined in (a constant number of queries, whatever the number of rows). Staff only: it
+    includes the alerts sent to practitioners about the patient."""
+    messages = Message.objects.select_related("patient", "session", "recipient")
     if patient is not None:
         messages = messages.filter(patient=patient)
     if session is not None:

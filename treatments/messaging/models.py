@@ -1,34 +1,64 @@
-"""The outbox: one row per message the clinic owes a patient."""
+"""The outbox: one row per message the clinic sends, to a patient or to a member of staff."""
 
 from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from treatments.scheduling.models import Session
 
 
+class MessageKind(models.TextChoices):
+    BOOKING_CONFIRMATION = "booking_confirmation", "Booking confirmation"
+    PRE_SESSION_CHECK = "pre_session_check", "Pre-session check"
+    REMINDER_48H = "reminder_48h", "Reminder (48 hours)"
+    REMINDER_24H = "reminder_24h", "Reminder (24 hours)"
+    AFTERCARE = "aftercare", "Aftercare"
+    CHECKIN_24H = "checkin_24h", "Check-in (24 hours)"
+    CHECKIN_72H = "checkin_72h", "Check-in (72 hours)"
+    CHECKIN_7D = "checkin_7d", "Check-in (7 days)"
+    REVIEW_3M = "review_3m", "Results review (3 months)"
+    REVIEW_6M = "review_6m", "Results review (6 months)"
+    PORTAL_INVITE = "portal_invite", "Portal invitation"
+    PASSWORD_RESET = "password_reset", "Link to set a new password"
+    PRACTITIONER_ALERT = "practitioner_alert", "Alert to the practitioner"
+
+
+# Three families of message, each with its own rules (the constraints below, and
+# `outbox.skip_reason`).
+# One-time links into the portal: to the patient, about one PortalInvite (`ref`), no session.
+LINK_KINDS: tuple[str, ...] = (MessageKind.PORTAL_INVITE.value, MessageKind.PASSWORD_RESET.value)
+# To a member of staff (`recipient`), by e-mail, about a record of the patient's (`ref`).
+STAFF_KINDS: tuple[str, ...] = (MessageKind.PRACTITIONER_ALERT.value,)
+# The session cadence (DESIGN.md §5): about one session, one of a kind per session and channel.
+SESSION_KINDS: tuple[str, ...] = tuple(
+    kind for kind in MessageKind.values if kind not in LINK_KINDS + STAFF_KINDS
+)
+
+
+class MessageQuerySet(models.QuerySet):
+    def to_patients(self) -> MessageQuerySet:
+        """Messages that go to the patient themselves (never a member of staff's)."""
+        return self.filter(recipient__isnull=True)
+
+    def session_cadence(self) -> MessageQuerySet:
+        return self.filter(kind__in=SESSION_KINDS)
+
+
 class Message(models.Model):
-    """The outbox: one message the clinic owes a patient (DESIGN.md §4, §6).
+    """The outbox: one message the clinic sends (DESIGN.md §4, §6): the session cadence to a
+    patient, a one-time portal link, or an alert to a practitioner.
 
     Written in the same transaction as the change that causes it; a beat sweep claims due
-    rows and a worker sends each once. Rows are never deleted: cancelled and skipped ones
-    say why in `last_error`.
+    rows and a worker sends each once. Nothing is sent from a web request. Rows are never
+    deleted: cancelled and skipped ones say why in `last_error`. `patient` is whom the
+    message is about: the addressee too, unless `recipient` names a member of staff.
     """
 
-    class Kind(models.TextChoices):
-        BOOKING_CONFIRMATION = "booking_confirmation", "Booking confirmation"
-        PRE_SESSION_CHECK = "pre_session_check", "Pre-session check"
-        REMINDER_48H = "reminder_48h", "Reminder (48 hours)"
-        REMINDER_24H = "reminder_24h", "Reminder (24 hours)"
-        AFTERCARE = "aftercare", "Aftercare"
-        CHECKIN_24H = "checkin_24h", "Check-in (24 hours)"
-        CHECKIN_72H = "checkin_72h", "Check-in (72 hours)"
-        CHECKIN_7D = "checkin_7d", "Check-in (7 days)"
-        REVIEW_3M = "review_3m", "Results review (3 months)"
-        REVIEW_6M = "review_6m", "Results review (6 months)"
+    Kind = MessageKind
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
@@ -46,8 +76,29 @@ class Message(models.Model):
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="messages"
     )
-    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="messages")
-    kind = models.CharField(max_length=30, choices=Kind.choices)
+    session = models.ForeignKey(
+        Session,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        null=True,
+        blank=True,
+        help_text="The session the message is about; empty for a portal link.",
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="staff_messages",
+        null=True,
+        blank=True,
+        help_text="The member of staff a staff message goes to; empty when it goes to the patient.",
+    )
+    ref = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The public id of what a link or an alert is about (the portal invitation, "
+        "the reaction flag); empty for the session cadence.",
+    )
+    kind = models.CharField(max_length=30, choices=MessageKind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     due_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -60,11 +111,38 @@ class Message(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = MessageQuerySet.as_manager()
+
     class Meta:
         ordering = ["due_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["session", "kind", "channel"], name="one_message_per_session_kind_channel"
+                fields=["session", "kind", "channel"],
+                condition=Q(kind__in=SESSION_KINDS),
+                name="one_message_per_session_kind_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["ref"],
+                condition=Q(kind__in=LINK_KINDS),
+                name="one_message_per_portal_link",
+            ),
+            models.UniqueConstraint(
+                fields=["ref", "recipient"],
+                condition=Q(kind__in=STAFF_KINDS),
+                name="one_alert_per_record_and_recipient",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=SESSION_KINDS) | Q(session__isnull=False),
+                name="session_message_has_session",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=SESSION_KINDS) | ~Q(ref=""),
+                name="link_or_alert_message_has_ref",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind__in=STAFF_KINDS) & Q(recipient__isnull=False, channel="email"))
+                | (~Q(kind__in=STAFF_KINDS) & Q(recipient__isnull=True)),
+                name="staff_message_by_email_to_a_user",
             ),
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False),
@@ -82,3 +160,7 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.channel} ({self.status})"
+
+    @property
+    def to_staff(self) -> bool:
+        return self.recipient_id is not None

@@ -1,4 +1,5 @@
-"""What the clinic owes a patient, written to the outbox in the caller's transaction.
+"""What the clinic owes a patient, written to the outbox in the caller's transaction; and the
+one-time portal links and staff alerts other packages write through `write_now`.
 
 The cadence is DESIGN.md §5 and clinical-reference.md §4: a booking confirmation; before each
 session the pre-session check (T−7 days) and reminders (T−48 h, T−24 h); at completion the
@@ -20,11 +21,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from clinic.clock import clinic_zone, localize
+from clinic.models import User
 from patients.models import Patient
 from patients.screening import add_months
 from treatments.scheduling.models import Session
 
-from .models import Message
+from .models import LINK_KINDS, STAFF_KINDS, Message
 
 Kind = Message.Kind
 Status = Message.Status
@@ -108,12 +110,39 @@ def channel_for(patient: Patient) -> tuple[str, str]:
 
 
 def skip_reason(message: Message, patient: Patient) -> str:
-    """Why this message must not be sent now, or "" when it still may be."""
+    """Why this message must not be sent now, or "" when it still may be. One rule per
+    audience:
+
+    - The session cadence: the patient's record is open and they agree to the channel.
+    - A one-time portal link (invitation, password reset): the record is open and still has
+      the address or number the link goes to. Consent is not asked: the link is what the
+      patient or the front desk asked for a moment ago, it carries nothing clinical and
+      nothing to sell, and a patient who said "no reminders by e-mail" must still be able to
+      get into their account.
+    - An alert to staff: the recipient's account is active and has an e-mail address. The
+      patient's consent and record play no part: it is the clinic's own mail about a
+      reaction a clinician has to look at.
+    """
+    if message.kind in STAFF_KINDS:
+        recipient = message.recipient
+        if not recipient.is_active or not recipient.email:
+            return "The recipient's account is inactive or has no e-mail address."
+        return ""
     if patient.is_archived:
         return "The patient's record is archived."
+    if message.kind in LINK_KINDS:
+        if not contact_for(patient, message.channel):
+            name = "mobile number" if message.channel == Message.Channel.SMS else "e-mail address"
+            return f"The patient's record has no {name} any more."
+        return ""
     if not reachable(patient, message.channel):
         return withdrawn_reason(message.channel)
     return ""
+
+
+def contact_for(patient: Patient, channel: str) -> str:
+    """The patient's address or number for `channel` ("" when there is none)."""
+    return patient.phone if channel == Message.Channel.SMS else patient.email
 
 
 # --- Scheduling ---------------------------------------------------------------------------
@@ -186,7 +215,8 @@ def on_rescheduled(session: Session, *, now: datetime | None = None) -> None:
 
 
 def cancel_pending(session: Session, reason: str, kinds: Iterable[str] | None = None) -> int:
-    messages = Message.objects.filter(session=session, status=Status.PENDING)
+    """Cancel the session's pending cadence messages (an alert about the session stands)."""
+    messages = Message.objects.session_cadence().filter(session=session, status=Status.PENDING)
     if kinds is not None:
         messages = messages.filter(kind__in=list(kinds))
     return messages.update(status=Status.CANCELLED, last_error=reason, updated_at=timezone.now())
@@ -213,8 +243,89 @@ def on_completed(session: Session, *, course_completed: bool, now: datetime | No
 
 
 def on_consent_withdrawn(patient: Patient, channel: str) -> int:
-    """Nothing more goes out on a channel the patient withdrew: pending ones are skipped."""
+    """Nothing more of the cadence goes out on a channel the patient withdrew: pending ones
+    are skipped. (A portal link needs no consent, and staff alerts are not the patient's;
+    see `skip_reason`.)"""
     reason = withdrawn_reason(channel)
-    return Message.objects.filter(patient=patient, channel=channel, status=Status.PENDING).update(
-        status=Status.SKIPPED, last_error=reason, updated_at=timezone.now()
+    pending = Message.objects.session_cadence().filter(
+        patient=patient, channel=channel, status=Status.PENDING
     )
+    return pending.update(status=Status.SKIPPED, last_error=reason, updated_at=timezone.now())
+
+
+# Why the outbox skipped a message for consent alone (compared case-insensitively).
+CONSENT_REASONS = frozenset(
+    reason.casefold() for reason in (*map(withdrawn_reason, Message.Channel.values), NO_CONSENT)
+)
+
+
+def reroute_pending(patient: Patient, now: datetime | None = None) -> int:
+    """The patient changed consent or their preferred channel: each cadence message still to
+    come moves to the channel they now agree to, one skipped for consent alone comes back
+    when they agree again, and all are skipped when they agree to none. Returns how many
+    changed."""
+    now = now or timezone.now()
+    channel, reason = channel_for(patient)
+    changed = 0
+    messages = (
+        Message.objects.session_cadence()
+        .filter(patient=patient, due_at__gt=now, status__in=[Status.PENDING, Status.SKIPPED])
+        .order_by("id")
+    )
+    for message in messages:
+        if message.status == Status.SKIPPED:
+            if message.last_error.casefold() not in CONSENT_REASONS or reason:
+                continue
+        elif not reason and message.channel == channel:
+            continue
+        if reason:
+            message.status, message.last_error = Status.SKIPPED, reason
+        else:
+            taken = Message.objects.filter(
+                session_id=message.session_id, kind=message.kind, channel=channel
+            ).exclude(pk=message.pk)
+            if taken.exists():
+                continue
+            message.channel, message.status, message.last_error = channel, Status.PENDING, ""
+            if channel == Message.Channel.SMS:
+                message.due_at = after_quiet_hours(message.due_at, clinic_zone())
+        message.enqueued_at = None
+        message.save(
+            update_fields=["channel", "status", "last_error", "due_at", "enqueued_at", "updated_at"]
+        )
+        changed += 1
+    return changed
+
+
+# --- Links and alerts: due now --------------------------------------------------------------
+
+
+def write_now(
+    *,
+    patient: Patient,
+    kind: str,
+    channel: str,
+    ref: str,
+    session: Session | None = None,
+    recipient: User | None = None,
+    now: datetime | None = None,
+) -> Message:
+    """A portal link or a staff alert, written in the caller's transaction and due now: the
+    worker sends it within a minute or so (an SMS waits for the end of quiet hours)."""
+    now = now or timezone.now()
+    return Message.objects.create(
+        patient=patient,
+        session=session,
+        recipient=recipient,
+        ref=ref,
+        kind=kind,
+        channel=channel,
+        due_at=_due(kind, now, channel, now, clinic_zone()),
+    )
+
+
+def cancel_links(refs: Iterable[str], reason: str) -> int:
+    """Cancel the pending messages of these portal links (replaced by a newer one)."""
+    return Message.objects.filter(
+        kind__in=LINK_KINDS, ref__in=list(refs), status=Status.PENDING
+    ).update(status=Status.CANCELLED, last_error=reason, updated_at=timezone.now())

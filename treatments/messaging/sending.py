@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import re
 import smtplib
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 
@@ -35,17 +34,16 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.http import HttpRequest
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clinic import audit
-from clinic.clock import clinic_zone, to_local
+from clinic.clock import clinic_zone
 from clinic.errors import Conflict
 from clinic.models import User
 from treatments.scheduling.models import Session
 
-from . import outbox
-from .models import Message
+from . import outbox, render
+from .models import SESSION_KINDS, Message
 from .sms import SmsError, get_sms_backend
 
 logger = logging.getLogger(__name__)
@@ -64,39 +62,11 @@ ENQUEUE_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 
 UNFINISHED = "The previous attempt did not finish (the worker stopped); trying again."
 UNFINISHED_LAST = "The last attempt did not finish (the worker stopped)."
 
-# Where each kind of message points in the patient portal. Paths only: the portal knows
-# who is logged in, so no patient data ever goes into a link.
-PORTAL_PATHS = {
-    Kind.BOOKING_CONFIRMATION: "/portal/",
-    Kind.PRE_SESSION_CHECK: "/portal/questions/",
-    Kind.REMINDER_48H: "/portal/",
-    Kind.REMINDER_24H: "/portal/",
-    Kind.AFTERCARE: "/portal/after-your-visit/",
-    Kind.CHECKIN_24H: "/portal/after-your-visit/",
-    Kind.CHECKIN_72H: "/portal/after-your-visit/",
-    Kind.CHECKIN_7D: "/portal/after-your-visit/",
-    Kind.REVIEW_3M: "/portal/",
-    Kind.REVIEW_6M: "/portal/",
-}
 NEEDS_COMPLETED_SESSION = (*outbox.AFTER_SESSION, *outbox.REVIEWS)
 BEFORE_SESSION = (Kind.BOOKING_CONFIRMATION, *outbox.BEFORE_SESSION)
-# Emergency numbers by the clinic's phone region, for the aftercare's urgent signs.
-EMERGENCY_NUMBERS = {"GB": "999", "IE": "112", "US": "911", "CA": "911", "AU": "000"}
-DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 
 
 # --- Sending one message ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Rendered:
-    subject: str
-    text: str
-    html: str
 
 
 class EmailNotAccepted(Exception):
@@ -112,7 +82,7 @@ def send(message_id: int, *, now: datetime | None = None) -> str:
     ).update(status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, updated_at=now)
     if not claimed:
         return ""
-    message = Message.objects.select_related("patient", "session").get(pk=message_id)
+    message = Message.objects.select_related("patient", "session", "recipient").get(pk=message_id)
     ours = Message.objects.filter(pk=message_id, status=Status.SENDING, claimed_at=now)
 
     outcome, reason = unwanted(message, now)
@@ -136,6 +106,10 @@ def send(message_id: int, *, now: datetime | None = None) -> str:
 
     try:
         provider_id = deliver(message)
+    except render.Unwanted as exc:  # found out while rendering, e.g. a link revoked just now
+        ours.update(status=Status.SKIPPED, last_error=exc.reason[:500], updated_at=now)
+        logger.info("outbox: message %s skipped", message.pk)
+        return Status.SKIPPED
     except Exception as exc:  # template, provider, SMTP, time limit: all retried the same way
         return _failed_attempt(message, ours, exc, now)
 
@@ -160,7 +134,21 @@ def send(message_id: int, *, now: datetime | None = None) -> str:
 
 def unwanted(message: Message, now: datetime) -> tuple[str, str]:
     """(`cancelled` or `skipped`, why) when the message must not go out any more, else
-    ("", "")."""
+    ("", ""). The worker asks just before each attempt, because the world moves on between
+    the row being written and its sending.
+
+    - The session cadence: cancelled with its session (or a no-show); aftercare, check-ins
+      and reviews need the session completed; then the patient's record and consent
+      (`outbox.skip_reason`); a reminder once the session has begun is too late.
+    - Portal links and staff alerts have no session to ask about: `outbox.skip_reason`
+      applies their audience's rule (a link needs an open record and the contact detail, not
+      consent; an alert needs an active recipient with an e-mail address), then the package
+      that wrote them says whether they still stand (`render.check`: the invitation was
+      replaced or used, the reaction already cleared).
+    """
+    if message.kind not in SESSION_KINDS:
+        reason = outbox.skip_reason(message, message.patient) or render.check(message)
+        return (Status.SKIPPED, reason) if reason else ("", "")
     session = message.session
     if message.kind in BEFORE_SESSION:
         if session.status == Session.Status.CANCELLED:
@@ -237,95 +225,22 @@ def redact(text: str, message: Message) -> str:
     return text[:500]
 
 
-# --- Rendering ----------------------------------------------------------------------------
-
-
-def format_when(moment: datetime) -> str:
-    """The moment on the clinic's wall clock, e.g. "Monday 30 March at 10:00"."""
-    local = to_local(moment)
-    return f"{DAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]} at {local:%H:%M}"
-
-
-def portal_link(kind: str | None = None) -> str:
-    return settings.PORTAL_BASE_URL.rstrip("/") + PORTAL_PATHS.get(kind, "/portal/")
-
-
-def sms_context(message: Message) -> dict:
-    """All an SMS may say (DESIGN.md §6): a first name, the clinic's name, the session's
-    time and a portal link. Nothing clinical, so nothing else is in reach of the template."""
-    return {
-        "first_name": message.patient.first_name.strip(),
-        "clinic_name": settings.CLINIC_NAME,
-        "when": format_when(message.session.starts_at),
-        "link": portal_link(message.kind),
-    }
-
-
-def email_context(message: Message) -> dict:
-    session = message.session
-    context = {
-        **sms_context(message),
-        "clinic_phone": settings.CLINIC_PHONE,
-        "portal_url": portal_link(),
-        "session_minutes": int((session.ends_at - session.starts_at).total_seconds() // 60),
-        "retinoid_stop": retinoid_stop(),
-        "emergency_number": EMERGENCY_NUMBERS.get(settings.CLINIC_PHONE_REGION, ""),
-    }
-    if message.kind == Kind.BOOKING_CONFIRMATION:
-        context["sessions"] = [
-            format_when(starts_at)
-            for starts_at in Session.objects.filter(
-                course_id=session.course_id, status__in=Session.ACTIVE
-            )
-            .order_by("starts_at")
-            .values_list("starts_at", flat=True)
-        ]
-    return context
-
-
-def retinoid_stop() -> str:
-    """How long before a session to stop retinoids and acids: clinic policy, 24 hours per the
-    SkinPen handout, 3–7 days at many clinics (clinical reference §1.2 row 28, §3)."""
-    hours = int(getattr(settings, "RETINOID_STOP_HOURS", 24))
-    if hours % 24 == 0 and hours > 24:
-        return f"{hours // 24} days"
-    return f"{hours} hours"
-
-
-def _tidy(text: str) -> str:
-    lines = [line.rstrip() for line in text.strip().splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
-
-
-def render_email(message: Message) -> Rendered:
-    context = email_context(message)
-    folder = f"messaging/emails/{message.kind}"
-    subject = " ".join(render_to_string(f"{folder}/subject.txt", context).split())
-    return Rendered(
-        subject=subject,
-        text=_tidy(render_to_string(f"{folder}/body.txt", context)),
-        html=render_to_string(f"{folder}/body.html", context),
-    )
-
-
-def render_sms(message: Message) -> str:
-    return " ".join(
-        render_to_string(f"messaging/sms/{message.kind}.txt", sms_context(message)).split()
-    )
+# --- Handing it over ----------------------------------------------------------------------
 
 
 def deliver(message: Message) -> str:
     """Render and hand the message to its channel's backend; return the provider's id."""
     if message.channel == Channel.SMS:
-        return get_sms_backend().send(message.patient.phone, render_sms(message))
-    rendered = render_email(message)
+        return get_sms_backend().send(message.patient.phone, render.render_sms(message))
+    rendered = render.render_email(message)
+    address = message.recipient.email if message.to_staff else message.patient.email
     sender = settings.DEFAULT_FROM_EMAIL
     message_id = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
     email = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
         from_email=sender,
-        to=[message.patient.email],
+        to=[address],
         headers={"Message-ID": message_id, "X-Clinic-Message": str(message.public_id)},
         connection=get_connection(
             timeout=getattr(settings, "EMAIL_TIMEOUT", None) or EMAIL_TIMEOUT_SECONDS

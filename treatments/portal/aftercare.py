@@ -177,27 +177,6 @@ URGENT_SIGNS: Final[tuple[str, ...]] = (
     "blue-grey lips or fingertips, or shortness of breath",
 )
 
-# The emergency number by the clinic's phone region (CLINIC_PHONE_REGION).
-EMERGENCY_NUMBERS: Final[Mapping[str, str]] = {
-    "GB": "999",
-    "IE": "112",
-    "US": "911",
-    "CA": "911",
-    "AU": "000",
-}
-
-
-def emergency_number(region: str) -> str:
-    """The region's emergency number; 112 works across Europe and on most mobile phones."""
-    return EMERGENCY_NUMBERS.get(region.upper(), "112")
-
-
-def retinoid_stop_text(hours: int) -> str:
-    """ "24 hours" or "3 days": how long before a session to stop retinoids (policy, §1.2/28)."""
-    if hours % 24 == 0 and hours > 24:
-        return f"{hours // 24} days"
-    return f"{hours} hours"
-
 
 def area_list(areas: Iterable[str]) -> str:
     """ "cheeks, forehead and neck": the treated areas in the patient's words."""

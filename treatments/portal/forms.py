@@ -10,21 +10,24 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from clinic.forms import ServiceErrorsMixin
+from clinic.forms import ClinicForm, OneValueEach, UsernameLengthMixin
 from patients import vocabulary
 from patients.forms import NO, YES, YES_NO, answers_from, days_field
 
 from . import aftercare
-from .models import CheckInAnswer, PortalInvite, SessionChangeRequest
+from .models import AftercareStep, CheckInAnswer, PortalInvite, SessionChangeRequest
+from .services import NOTE_MAX
 
 NO_YES = ((NO, "No"), (YES, "Yes"))
 REQUIRED = {"required": "Please answer this question."}
+# Long enough for any passphrase; a longer one is a paste gone wrong (and costly to hash).
+PASSWORD_MAX = 128
 
 
 # --- Logging in and one-time links --------------------------------------------------------
 
 
-class PortalLoginForm(AuthenticationForm):
+class PortalLoginForm(UsernameLengthMixin, OneValueEach, AuthenticationForm):
     """The portal's login: patients only. Staff are told where their login is."""
 
     error_messages = {
@@ -49,15 +52,17 @@ class PortalLoginForm(AuthenticationForm):
             raise forms.ValidationError(self.error_messages["staff"], code="staff")
 
 
-class SetPasswordForm(ServiceErrorsMixin, forms.Form):
+class SetPasswordForm(ClinicForm):
     password = forms.CharField(
         label="New password",
+        max_length=PASSWORD_MAX,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="At least 8 characters. Avoid common passwords and your name.",
     )
     password_again = forms.CharField(
         label="New password again",
+        max_length=PASSWORD_MAX,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -73,7 +78,7 @@ class SetPasswordForm(ServiceErrorsMixin, forms.Form):
         return cleaned
 
 
-class ResetRequestForm(ServiceErrorsMixin, forms.Form):
+class ResetRequestForm(ClinicForm):
     identifier = forms.CharField(
         label="E-mail address or mobile number",
         max_length=200,
@@ -81,10 +86,16 @@ class ResetRequestForm(ServiceErrorsMixin, forms.Form):
     )
 
 
-# --- Check-in -----------------------------------------------------------------------------
+# --- Aftercare and check-ins --------------------------------------------------------------
 
 
-class CheckInForm(ServiceErrorsMixin, forms.Form):
+class AcknowledgeForm(ClinicForm):
+    """ "I have read this": one step of the aftercare timeline."""
+
+    stage = forms.ChoiceField(choices=AftercareStep.Stage.choices)
+
+
+class CheckInForm(ClinicForm):
     skin = forms.ChoiceField(
         label="How is your skin?",
         choices=CheckInAnswer.Skin.choices,
@@ -100,6 +111,7 @@ class CheckInForm(ServiceErrorsMixin, forms.Form):
     )
     note = forms.CharField(
         label="Anything else you want us to know? (optional)",
+        max_length=NOTE_MAX,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
@@ -120,7 +132,7 @@ class Row:
     days: forms.BoundField | None = None
 
 
-class PreSessionForm(ServiceErrorsMixin, forms.Form):
+class PreSessionForm(ClinicForm):
     """The questions that expire (clinical reference §1.2 "re-ask"), in the vocabulary's
     order. Nothing has a default: an unanswered question is an error, never a "no"."""
 
@@ -202,7 +214,7 @@ class PreSessionForm(ServiceErrorsMixin, forms.Form):
 # --- Sessions and preferences -------------------------------------------------------------
 
 
-class ChangeRequestForm(ServiceErrorsMixin, forms.Form):
+class ChangeRequestForm(ClinicForm):
     kind = forms.ChoiceField(
         label="What would you like to do?",
         choices=SessionChangeRequest.Kind.choices,
@@ -211,12 +223,13 @@ class ChangeRequestForm(ServiceErrorsMixin, forms.Form):
     )
     note = forms.CharField(
         label="Days and times that suit you, or anything else (optional)",
+        max_length=NOTE_MAX,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
-class PreferencesForm(ServiceErrorsMixin, forms.Form):
+class PreferencesForm(ClinicForm):
     email_consent = forms.BooleanField(
         label="Send me appointment and aftercare messages by e-mail", required=False
     )
@@ -237,7 +250,7 @@ class PreferencesForm(ServiceErrorsMixin, forms.Form):
 # --- Staff --------------------------------------------------------------------------------
 
 
-class InviteForm(ServiceErrorsMixin, forms.Form):
+class InviteForm(ClinicForm):
     channel = forms.ChoiceField(
         label="Send the link by",
         choices=PortalInvite.Channel.choices,
@@ -245,9 +258,10 @@ class InviteForm(ServiceErrorsMixin, forms.Form):
     )
 
 
-class NoteForm(ServiceErrorsMixin, forms.Form):
+class NoteForm(ClinicForm):
     note = forms.CharField(
         label="Note",
+        max_length=NOTE_MAX,
         required=False,  # the service requires it and says so
         widget=forms.Textarea(attrs={"rows": 2}),
     )

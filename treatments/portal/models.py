@@ -18,9 +18,11 @@ from treatments.scheduling.models import Session
 class PortalInvite(models.Model):
     """A one-time link into the portal: an invitation to set a password, or a password reset.
 
-    Only the SHA-256 of the token is stored, so a copy of the database opens no account; the
-    link carries the token and nothing else (DESIGN.md §6). It works for 72 hours and once;
-    sending a newer link to the same patient revokes the older ones.
+    Written with no token: the worker mints one when it sends the link's outbox message, and
+    a retry mints another, so only the link that went out last works. Only the SHA-256 of
+    the token is stored, so a copy of the database opens no account; the link carries the
+    token and nothing else (DESIGN.md §6). It works once, for 72 hours from its sending;
+    asking for a newer link for the same patient revokes the older ones.
     """
 
     class Purpose(models.TextChoices):
@@ -37,7 +39,13 @@ class PortalInvite(models.Model):
     )
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_hash = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        editable=False,
+        help_text="Empty until the link is sent.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -1,5 +1,6 @@
-"""The patient portal's workflows: one-time links, aftercare, check-ins, the pre-session check,
-change requests and contact preferences (DESIGN.md §1 patient, §5 flows 4 and 6).
+"""The patient portal's workflows: aftercare, the pre-session check, change requests and
+contact preferences (DESIGN.md §1 patient, §5 flows 4 and 6). One-time links are in
+`invites`, check-ins and reaction findings in `check_ins`.
 
 Keyword-only and atomic like every service; views, tests and the staff pages call these.
 A patient's own writes are audited with the patient's account as the actor. Nothing here
@@ -8,85 +9,43 @@ puts patient data in a link, a log line or a task argument (DESIGN.md §6).
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import secrets
-import smtplib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from functools import partial
+from datetime import date, timedelta
 from typing import Any
 
-from axes.utils import reset as axes_reset
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
 from clinic import audit
-from clinic.clock import clinic_today, clinic_zone, to_local
-from clinic.errors import Conflict, Forbidden, Invalid, ServiceError
+from clinic.clock import clinic_today, to_local
+from clinic.errors import Conflict, Forbidden, Invalid
 from clinic.models import Role, User
 from clinic.roles import STAFF
 from patients import services as patient_services
 from patients import vocabulary
-from patients.models import Hold, IntakeSubmission, Patient
-from patients.screening import format_date
-from treatments.messaging import outbox
-from treatments.messaging.models import Message
-from treatments.messaging.sms import SmsError, get_sms_backend
+from patients.models import IntakeSubmission, Patient
+from treatments.messaging import outbox, render
 from treatments.scheduling import ics
+from treatments.scheduling import services as scheduling_services
 from treatments.scheduling.models import Session
 
-from . import aftercare, photos
+from . import aftercare
 from .models import (
     AftercareAcknowledgement,
     AftercareStep,
-    CheckInAnswer,
-    PortalInvite,
     PreSessionCheck,
     ReactionFlag,
     SessionChangeRequest,
 )
 
-logger = logging.getLogger(__name__)
 Action = audit.Action
 
-LINK_HOURS = 72
-RESETS_PER_HOUR = 3
 NOTE_MAX = 2000
-
-LINK_UNKNOWN = (
-    "This link does not work. Check that you opened the whole link from your message, or ask "
-    "the clinic for a new one."
-)
-LINK_USED = (
-    "This link has already been used, so it cannot be used again. Log in with your password, "
-    "or ask for a new link if you have forgotten it."
-)
-LINK_REVOKED = "A newer link has been sent to you: please use the link in the latest message."
-LINK_EXPIRED = (
-    f"This link has expired: links work for {LINK_HOURS} hours. Ask the clinic for a new one, "
-    "or use “Forgotten your password?” on the login page."
-)
-LINK_CLOSED = "This link no longer works. Please call the clinic."
-
-
-def portal_url(path: str) -> str:
-    """An absolute portal address for messages: the base and a path, never patient data."""
-    return settings.PORTAL_BASE_URL.rstrip("/") + path
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def patient_for(user: User) -> Patient | None:
@@ -94,247 +53,6 @@ def patient_for(user: User) -> Patient | None:
     if not user.is_authenticated or not user.is_patient:
         return None
     return Patient.objects.filter(portal_user=user).first()
-
-
-# --- One-time links: invitations and password resets --------------------------------------
-
-
-def link_channels(patient: Patient) -> list[str]:
-    """The channels a link can go by: those with a contact detail, preferred first."""
-    found = [c for c, ok in (("email", patient.email), ("sms", patient.phone)) if ok]
-    return sorted(found, key=lambda c: c != patient.preferred_channel)
-
-
-@transaction.atomic
-def invite_send(
-    *,
-    patient: Patient,
-    by: User,
-    channel: str | None = None,
-    request: HttpRequest | None = None,
-) -> PortalInvite:
-    """Send the patient a one-time link to set their portal password (DESIGN.md §1).
-
-    A patient who already has an account gets a reset link instead. Earlier links stop
-    working. Staff only; a staff account is never linked as a patient's portal account.
-    """
-    if not by.is_authenticated or not by.has_role(*STAFF):
-        raise Forbidden("Only clinic staff can invite a patient to the portal.")
-    patient = (
-        Patient.objects.select_for_update(of=("self",))
-        .select_related("portal_user")
-        .get(pk=patient.pk)
-    )
-    if patient.is_archived:
-        raise Conflict("This patient is archived.")
-    account = patient.portal_user
-    if account is not None and not account.is_patient:
-        raise Conflict("This patient is linked to a staff account; a staff account is never a "
-                       "patient's portal account. Ask the manager to unlink it.")  # fmt: skip
-    purpose = PortalInvite.Purpose.RESET if account else PortalInvite.Purpose.INVITE
-    return _issue_link(patient=patient, purpose=purpose, channel=channel, by=by, request=request)
-
-
-def _issue_link(
-    *,
-    patient: Patient,
-    purpose: str,
-    channel: str | None,
-    by: User | None,
-    request: HttpRequest | None,
-) -> PortalInvite:
-    available = link_channels(patient)
-    if not available:
-        raise Invalid(
-            "No e-mail or phone.",
-            fields={"channel": ["Add the patient's e-mail address or mobile number first."]},
-        )
-    channel = channel or available[0]
-    if channel not in available:
-        raise Invalid(
-            "Choose another channel.",
-            fields={"channel": ["There is no contact detail for that channel."]},
-        )
-    now = timezone.now()
-    PortalInvite.objects.filter(patient=patient, used_at=None, revoked_at=None).update(
-        revoked_at=now
-    )
-    token = secrets.token_urlsafe(32)
-    invite = PortalInvite.objects.create(
-        patient=patient,
-        purpose=purpose,
-        channel=channel,
-        token_hash=hash_token(token),
-        created_by=by,
-        created_at=now,
-        expires_at=now + timedelta(hours=LINK_HOURS),
-    )
-    invite.token = token  # only in memory: the database holds the hash
-    invite.link = portal_url(reverse("portal:invite", args=[token]))
-    _deliver_link(invite, patient)
-    audit.record(
-        actor=by,
-        action=Action.CREATE,
-        obj=invite,
-        request=request,
-        detail={"purpose": purpose, "channel": channel},
-    )
-    return invite
-
-
-def _deliver_link(invite: PortalInvite, patient: Patient) -> None:
-    context = {
-        "first_name": patient.first_name.strip(),
-        "clinic_name": settings.CLINIC_NAME,
-        "clinic_phone": settings.CLINIC_PHONE,
-        "link": invite.link,
-        "hours": LINK_HOURS,
-        "is_reset": invite.purpose == PortalInvite.Purpose.RESET,
-    }
-    try:
-        if invite.channel == PortalInvite.Channel.EMAIL:
-            folder = "messaging/emails/portal_invite"
-            subject = " ".join(render_to_string(f"{folder}/subject.txt", context).split())
-            mail = EmailMultiAlternatives(
-                subject=subject,
-                body=render_to_string(f"{folder}/body.txt", context),
-                to=[patient.email],
-            )
-            mail.attach_alternative(render_to_string(f"{folder}/body.html", context), "text/html")
-            mail.send()
-        else:
-            body = " ".join(render_to_string("portal/invite_sms.txt", context).split())
-            get_sms_backend().send(patient.phone, body)
-    except (smtplib.SMTPException, OSError, SmsError) as exc:
-        raise Conflict(
-            "The message could not be sent just now. Check the e-mail address or phone number, "
-            "then try again."
-        ) from exc
-
-
-def reset_request(*, identifier: str, request: HttpRequest | None = None) -> None:
-    """A patient who forgot their password asks for a link by e-mail address or phone.
-
-    Always answers the same way, whether or not the address is known, so the form tells
-    nobody who is a patient here; at most `RESETS_PER_HOUR` links an hour per patient.
-    """
-    identifier = (identifier or "").strip()
-    if not identifier:
-        raise Invalid(
-            "Missing e-mail.",
-            fields={"identifier": ["Enter your e-mail address or mobile number."]},
-        )
-    match = Q(email__iexact=identifier) | Q(portal_user__username__iexact=identifier)
-    try:
-        phone = patient_services.normalise_phone(identifier)
-    except Invalid:
-        phone = ""
-    if phone:
-        match |= Q(phone=phone)
-    found = list(
-        Patient.objects.active()
-        .filter(match, portal_user__is_patient=True, portal_user__is_active=True)
-        .distinct()[:2]
-    )
-    if len(found) != 1:
-        return
-    patient = found[0]
-    hour_ago = timezone.now() - timedelta(hours=1)
-    recent = PortalInvite.objects.filter(
-        patient=patient, purpose=PortalInvite.Purpose.RESET, created_at__gte=hour_ago
-    )
-    if recent.count() >= RESETS_PER_HOUR:
-        return
-    try:
-        with transaction.atomic():
-            _issue_link(
-                patient=patient,
-                purpose=PortalInvite.Purpose.RESET,
-                channel=None,
-                by=None,
-                request=request,
-            )
-    except ServiceError:
-        logger.warning("A password reset link could not be sent.")
-
-
-def link_check(token: str) -> PortalInvite:
-    """The link's invite if it still works; else Invalid with a message for the patient."""
-    invite = None
-    if token and len(token) <= 100:
-        invite = (
-            PortalInvite.objects.select_related("patient__portal_user")
-            .filter(token_hash=hash_token(token))
-            .first()
-        )
-    if invite is None:
-        raise Invalid(LINK_UNKNOWN)
-    if invite.used_at is not None:
-        raise Invalid(LINK_USED)
-    if invite.revoked_at is not None:
-        raise Invalid(LINK_REVOKED)
-    if invite.expires_at <= timezone.now():
-        raise Invalid(LINK_EXPIRED)
-    if invite.patient.is_archived:
-        raise Invalid(LINK_CLOSED)
-    return invite
-
-
-def username_for(patient: Patient) -> str:
-    """The patient logs in with their e-mail address (else phone), when no one else has it."""
-    for candidate in (patient.email.strip().lower(), patient.phone):
-        if candidate and not User.objects.filter(username__iexact=candidate).exists():
-            return candidate
-    return f"patient-{patient.public_id.hex[:10]}"
-
-
-@transaction.atomic
-def link_accept(*, token: str, password: str, request: HttpRequest | None = None) -> User:
-    """Set the portal password through a one-time link; the link then stops working.
-
-    An invitation creates the patient's portal account (never a staff account); a reset
-    changes its password, which also ends the account's other logged-in sessions.
-    """
-    invite = link_check(token)
-    invite = PortalInvite.objects.select_for_update().get(pk=invite.pk)
-    if invite.used_at is not None or invite.revoked_at is not None:
-        raise Invalid(LINK_USED if invite.used_at else LINK_REVOKED)  # lost a race
-    patient = (
-        Patient.objects.select_for_update(of=("self",))
-        .select_related("portal_user")
-        .get(pk=invite.patient_id)
-    )
-    user = patient.portal_user
-    if user is None:
-        user = User(
-            username=username_for(patient),
-            first_name=patient.first_name,
-            last_name=patient.last_name,
-            email=patient.email,
-            is_patient=True,
-        )
-    elif not user.is_patient:
-        raise Invalid(LINK_CLOSED)
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise Invalid("Choose another password.", fields={"password": exc.messages}) from exc
-    user.set_password(password)
-    user.is_active = True
-    user.save()
-    if patient.portal_user_id != user.pk:
-        Patient.objects.filter(pk=patient.pk).update(portal_user=user)
-    invite.used_at = timezone.now()
-    invite.save(update_fields=["used_at"])
-    axes_reset(username=user.username)
-    audit.record(
-        actor=user,
-        action=Action.UPDATE,
-        obj=invite,
-        request=request,
-        detail={"purpose": invite.purpose, "password_set": True},
-    )
-    return user
 
 
 # --- Aftercare ----------------------------------------------------------------------------
@@ -374,9 +92,7 @@ def aftercare_steps() -> list[aftercare.StepText]:
 def aftercare_values() -> dict[str, str]:
     return {
         "clinic_phone": settings.CLINIC_PHONE,
-        "retinoid_stop": aftercare.retinoid_stop_text(
-            int(getattr(settings, "RETINOID_STOP_HOURS", 24))
-        ),
+        "retinoid_stop": render.retinoid_stop(),  # the same words as the messages
     }
 
 
@@ -434,183 +150,6 @@ def aftercare_acknowledge(
             actor=by, action=Action.CREATE, obj=ack, request=request, detail={"stage": stage}
         )
     return ack
-
-
-# --- Check-ins and reaction findings ------------------------------------------------------
-
-
-def check_in_kind(*, completed: date, today: date) -> str:
-    """Which check-in an answer is, by the local days since the session: the 24-hour one on
-    days 0–1, the 72-hour one on days 2–5, the 7-day one from day 6 (clinical reference §4)."""
-    days = (today - completed).days
-    if days <= 1:
-        return CheckInAnswer.Kind.HOURS_24
-    if days <= 5:
-        return CheckInAnswer.Kind.HOURS_72
-    return CheckInAnswer.Kind.DAYS_7
-
-
-@transaction.atomic
-def check_in_submit(
-    *,
-    session: Session,
-    skin: str,
-    warning_signs: list[str],
-    note: str,
-    photo: bytes | None,
-    by: User,
-    today: date | None = None,
-    request: HttpRequest | None = None,
-) -> CheckInAnswer:
-    """Record how the skin is after a session, and raise a finding when it needs a clinician.
-
-    A warning sign (clinical reference §3), or skin not improving from day 2, flags the
-    practitioner at once (their dashboard and an e-mail). Skin not settled at the 7-day
-    check-in flags it too (§4, rule 34). Every open flag blocks the next check-in until a
-    practitioner clears it. Bad input changes nothing: no row and no file.
-    """
-    if session.status != Session.Status.COMPLETED:
-        raise Conflict("There is no check-in for a session that has not taken place.")
-    today = today or clinic_today()
-    errors: dict[str, list[str]] = {}
-    if skin not in CheckInAnswer.Skin.values:
-        errors["skin"] = ["Choose how your skin is."]
-    signs = list(dict.fromkeys(warning_signs or []))
-    if set(signs) - aftercare.WARNING_CODES:
-        errors["warning_signs"] = ["Choose from the signs listed."]
-    note = (note or "").strip()
-    if len(note) > NOTE_MAX:
-        errors["note"] = [f"Keep it under {NOTE_MAX} characters, or call us."]
-    clean_photo = None
-    if photo is not None:
-        try:
-            clean_photo = photos.clean(photo)
-        except photos.PhotoRejected as exc:
-            errors["photo"] = [str(exc)]
-    if errors:
-        raise Invalid("Please check your answers.", fields=errors)
-
-    kind = check_in_kind(completed=completed_on(session), today=today)
-    answer = CheckInAnswer(
-        session=session,
-        patient_id=session.patient_id,
-        kind=kind,
-        skin=skin,
-        warning_signs=signs,
-        note=note,
-        submitted_by=by,
-    )
-    if clean_photo is not None:
-        answer.photo.save(
-            f"photo.{clean_photo.extension}", ContentFile(clean_photo.data), save=False
-        )
-        answer.photo_type = clean_photo.content_type
-    answer.save()
-
-    alert = list(signs)
-    if skin == CheckInAnswer.Skin.NOT_IMPROVING and kind != CheckInAnswer.Kind.HOURS_24:
-        alert = list(dict.fromkeys([*alert, "not_improving"]))
-    not_settled = kind == CheckInAnswer.Kind.DAYS_7 and skin != CheckInAnswer.Skin.SETTLED
-    if alert or not_settled:
-        flag = ReactionFlag.objects.create(
-            patient_id=session.patient_id,
-            session=session,
-            check_in=answer,
-            warning_signs=alert,
-            not_settled=not_settled,
-        )
-        # The reaction becomes a hold on the patient: no session until a practitioner has
-        # seen it and released it (DESIGN.md flow 6; clinical reference §1.2 row 34).
-        patient_services.hold_place(
-            patient=session.patient,
-            reason=(
-                "The patient reported a reaction after the session on "
-                f"{format_date(completed_on(session))}."
-            ),
-            source=Hold.Source.REACTION,
-            source_ref=str(flag.public_id),
-            by=by,
-            request=request,
-        )
-        transaction.on_commit(partial(alert_practitioner, flag.pk))
-    audit.record(
-        actor=by,
-        action=Action.CREATE,
-        obj=answer,
-        request=request,
-        detail={"kind": kind, "flagged": bool(alert or not_settled)},
-    )
-    return answer
-
-
-def alert_practitioner(flag_id: int) -> None:
-    """E-mail the session's practitioner that a patient reported a reaction.
-
-    Only a first name and initial, the session's date and a link to the staff page: the
-    signs themselves stay behind the login. A failure is logged (the dashboard flag remains).
-    """
-    flag = ReactionFlag.objects.select_related("patient", "session__practitioner__user").get(
-        pk=flag_id
-    )
-    practitioner_user = flag.session.practitioner.user
-    recipients = [practitioner_user.email] if practitioner_user.email else []
-    if not recipients:
-        recipients = list(
-            User.objects.filter(groups__name=Role.PRACTITIONER, is_active=True)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
-    if not recipients:
-        logger.warning("No practitioner e-mail for reaction flag %s.", flag.public_id)
-        return
-    context = {
-        "patient": ics.patient_label(flag.patient.first_name, flag.patient.last_name),
-        "session_day": f"{to_local(flag.session.starts_at):%d %B %Y}",
-        "warning": bool(flag.warning_signs),
-        "not_settled": flag.not_settled,
-        "link": portal_url(reverse("portal:staff")),
-        "clinic_name": settings.CLINIC_NAME,
-    }
-    folder = "messaging/emails/portal_alert"
-    try:
-        mail = EmailMultiAlternatives(
-            subject=" ".join(render_to_string(f"{folder}/subject.txt", context).split()),
-            body=render_to_string(f"{folder}/body.txt", context),
-            to=recipients,
-        )
-        mail.attach_alternative(render_to_string(f"{folder}/body.html", context), "text/html")
-        mail.send()
-    except (smtplib.SMTPException, OSError):
-        logger.warning("The alert for reaction flag %s could not be e-mailed.", flag.public_id)
-
-
-@transaction.atomic
-def reaction_flag_clear(
-    *, flag: ReactionFlag, note: str, by: User, request: HttpRequest | None = None
-) -> ReactionFlag:
-    """A practitioner (only) clears a reaction finding after reviewing it, saying why."""
-    if not by.has_role(Role.PRACTITIONER):
-        raise Forbidden("Only a practitioner can clear a reported reaction.")
-    note = (note or "").strip()
-    if not note:
-        raise Invalid("A note is required.", fields={"note": ["Say what you found or did."]})
-    flag = ReactionFlag.objects.select_for_update().get(pk=flag.pk)
-    if flag.cleared_at is not None:
-        raise Conflict("This reaction has already been cleared.")
-    flag.cleared_at = timezone.now()
-    flag.cleared_by = by
-    flag.clear_note = note[:NOTE_MAX]
-    flag.save(update_fields=["cleared_at", "cleared_by", "clear_note"])
-    hold = (
-        Hold.objects.open()
-        .filter(patient_id=flag.patient_id, source=Hold.Source.REACTION)
-        .filter(source_ref=str(flag.public_id))
-        .first()
-    )
-    if hold is not None:
-        patient_services.hold_release(hold=hold, note=flag.clear_note, by=by, request=request)
-    audit.record(actor=by, action=Action.SIGN_OFF, obj=flag, request=request)
-    return flag
 
 
 # --- The pre-session check ----------------------------------------------------------------
@@ -758,7 +297,7 @@ def session_calendar_file(session: Session) -> bytes:
     """One session as an .ics file for the patient's own calendar: the clinic, the time, the
     practitioner; the same event UID as the staff feed, so moves update it."""
     event = ics.session_event(
-        session, now=timezone.now(), url_for=lambda s: portal_url(reverse("portal:sessions"))
+        session, now=timezone.now(), url_for=lambda s: render.portal_url(reverse("portal:sessions"))
     )
     del event["summary"]
     event.add("summary", f"Microneedling at {settings.CLINIC_NAME}")
@@ -823,8 +362,6 @@ def change_request_handle(
 ) -> SessionChangeRequest:
     """Front desk closes a patient's request: `cancel` cancels the session (a cancel request
     only), `done` says it was handled (e.g. moved on the calendar), `declined` needs a note."""
-    from treatments.scheduling import services  # services import this module for the check-in gate
-
     if not by.has_role(*STAFF):
         raise Forbidden("Only clinic staff can handle a request.")
     change = (
@@ -838,7 +375,7 @@ def change_request_handle(
     if outcome == "cancel":
         if change.kind != SessionChangeRequest.Kind.CANCEL:
             raise Conflict("Only a cancellation request cancels the session from here.")
-        services.session_cancel(
+        scheduling_services.session_cancel(
             session=change.session,
             reason=("The patient asked in the portal. " + note).strip(),
             by=by,
@@ -864,12 +401,6 @@ def change_request_handle(
 
 
 # --- Contact preferences ------------------------------------------------------------------
-
-# Why the outbox skipped a message for consent alone (compared case-insensitively).
-_CONSENT_REASONS = frozenset(
-    reason.casefold()
-    for reason in (*map(outbox.withdrawn_reason, Message.Channel.values), outbox.NO_CONSENT)
-)
 
 
 @transaction.atomic
@@ -898,46 +429,8 @@ def preferences_update(
         },
         request=request,
     )
-    _reroute_pending(patient)
+    outbox.reroute_pending(patient)
     return patient
-
-
-def _reroute_pending(patient: Patient, now: datetime | None = None) -> int:
-    now = now or timezone.now()
-    channel, reason = outbox.channel_for(patient)
-    changed = 0
-    messages = Message.objects.filter(
-        patient=patient,
-        due_at__gt=now,
-        status__in=[Message.Status.PENDING, Message.Status.SKIPPED],
-    ).order_by("id")
-    for message in messages:
-        if message.status == Message.Status.SKIPPED:
-            if message.last_error.casefold() not in _CONSENT_REASONS or reason:
-                continue
-        elif not reason and message.channel == channel:
-            continue
-        if reason:
-            message.status, message.last_error = Message.Status.SKIPPED, reason
-        else:
-            taken = Message.objects.filter(
-                session_id=message.session_id, kind=message.kind, channel=channel
-            ).exclude(pk=message.pk)
-            if taken.exists():
-                continue
-            message.channel, message.status, message.last_error = (
-                channel,
-                Message.Status.PENDING,
-                "",
-            )
-            if channel == Message.Channel.SMS:
-                message.due_at = outbox.after_quiet_hours(message.due_at, clinic_zone())
-        message.enqueued_at = None
-        message.save(
-            update_fields=["channel", "status", "last_error", "due_at", "enqueued_at", "updated_at"]
-        )
-        changed += 1
-    return changed
 
 
 # --- What staff need to act on ------------------------------------------------------------

@@ -6,7 +6,7 @@ checks every link they make)."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import staff_views, views
 
 app_name = "portal"
 
@@ -30,26 +30,26 @@ urlpatterns = [
     path("sessions/<uuid:session_id>.ics", views.session_ics, name="session_ics"),
     path("sessions/<uuid:session_id>/change/", views.change_request, name="change_request"),
     path("preferences/", views.preferences, name="preferences"),
-    # The words the messages use for the same two pages (treatments.messaging.sending.PORTAL_PATHS).
+    # The words the messages use for the same two pages (treatments.messaging.render.PORTAL_PATHS).
     path("after-your-visit/", views.aftercare_latest, name="after_your_visit"),
     path("questions/", views.pre_session_next, name="questions"),
     # Staff: acting on what patients report, and sending portal invitations.
-    path("staff/", views.staff_home, name="staff"),
-    path("staff/reactions/<uuid:flag_id>/clear/", views.staff_flag_clear, name="staff_clear"),
+    path("staff/", staff_views.staff_home, name="staff"),
+    path("staff/reactions/<uuid:flag_id>/clear/", staff_views.staff_flag_clear, name="staff_clear"),
     path(
         "staff/check-ins/<uuid:check_in_id>/photo/",
-        views.staff_check_in_photo,
+        staff_views.staff_check_in_photo,
         name="staff_photo",
     ),
     path(
         "staff/pre-session/<uuid:check_id>/resolve/",
-        views.staff_call_resolve,
+        staff_views.staff_call_resolve,
         name="staff_call_resolve",
     ),
     path(
         "staff/requests/<uuid:request_id>/",
-        views.staff_request_handle,
+        staff_views.staff_request_handle,
         name="staff_request_handle",
     ),
-    path("staff/patients/<uuid:patient_id>/invite/", views.staff_invite, name="staff_invite"),
+    path("staff/patients/<uuid:patient_id>/invite/", staff_views.staff_invite, name="staff_invite"),
 ]

@@ -1,11 +1,10 @@
-"""The patient portal's pages under /portal/, and the small staff pages that act on what
-patients report (/portal/staff/).
+"""The patient portal's pages under /portal/ (the staff pages that act on what patients
+report are in `staff_views`).
 
 A portal page needs a patient's account and shows only that patient's records: another
 patient's session is a 404, the same as one that does not exist, so ids leak nothing
-(DESIGN.md §6). Staff accounts are refused here (403), and patient accounts are refused on
-every staff page by `role_required`. Views stay thin: parse a form, call one service in
-treatments.portal.services, render or redirect.
+(DESIGN.md §6). Staff accounts are refused here (403). Views stay thin: parse a form,
+call one service, render or redirect.
 """
 
 from __future__ import annotations
@@ -18,42 +17,35 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import LoginView, redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clinic import audit
-from clinic.clock import clinic_today, to_local
-from clinic.errors import Conflict, Forbidden, Invalid, ServiceError
-from clinic.models import Role
-from clinic.roles import STAFF, role_required
-from patients.models import Patient
+from clinic import audit, contact
+from clinic.clock import WHEN_IN_ZONE, clinic_today, local_format
+from clinic.errors import Conflict, Invalid, ServiceError
 from treatments.scheduling.models import Session
 
-from . import aftercare, photos
+from . import aftercare, check_ins, invites, photos
 from . import services as portal
 from .forms import (
+    AcknowledgeForm,
     ChangeRequestForm,
     CheckInForm,
-    HandleRequestForm,
-    InviteForm,
-    NoteForm,
     PortalLoginForm,
     PreferencesForm,
     PreSessionForm,
     ResetRequestForm,
     SetPasswordForm,
 )
-from .models import CheckInAnswer, PreSessionCheck, ReactionFlag, SessionChangeRequest
+from .models import CheckInAnswer, ReactionFlag
 
 Action = audit.Action
 # A check-in POST larger than this is refused before its body is read (a 5 MB photo + form).
 MAX_CHECK_IN_REQUEST = photos.MAX_BYTES + 256 * 1024
-DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def patient_required(view: Callable) -> Callable:
@@ -88,18 +80,29 @@ def _own_session(request: HttpRequest, session_id, *statuses: str) -> Session:
 
 def when(moment) -> str:
     """ "Monday 30 March 2026 at 10:00 BST": the clinic's wall clock, with its zone."""
-    local = to_local(moment)
-    return f"{DAYS[local.weekday()]} {local.day} {local:%B %Y} at {local:%H:%M} {local:%Z}"
+    return local_format(moment, WHEN_IN_ZONE)
 
 
 def _render(request, template: str, context: dict | None = None, status: int = 200):
     context = {
-        "emergency_number": aftercare.emergency_number(settings.CLINIC_PHONE_REGION),
+        "emergency_number": contact.emergency_number(),
         "urgent_signs": aftercare.URGENT_SIGNS,
-        "clinic_tz": settings.CLINIC_TIME_ZONE,
         **(context or {}),
     }
     return render(request, template, context, status=status)
+
+
+def _posted(request: HttpRequest):
+    """The form data of a POST (even an empty one, so its errors show), else None."""
+    return request.POST if request.method == "POST" else None
+
+
+def _content_length(request: HttpRequest) -> int:
+    """The body's declared size; a header that is not a number declares nothing."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -131,13 +134,13 @@ class PortalLoginView(LoginView):
 def link(request: HttpRequest, token: str) -> HttpResponse:
     """A one-time link from an invitation or reset: set a password, then the portal opens."""
     try:
-        invite = portal.link_check(token)
+        invite = invites.link_check(token)
     except Invalid as exc:
         return _link_invalid(request, exc)
-    form = SetPasswordForm(request.POST or None)
+    form = SetPasswordForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            user = portal.link_accept(
+            user = invites.link_accept(
                 token=token, password=form.cleaned_data["password"], request=request
             )
         except Invalid as exc:
@@ -152,7 +155,7 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "form": form,
         "invite": invite,
-        "username": username or portal.username_for(invite.patient),
+        "username": username or invites.username_for(invite.patient),
         "first_name": invite.patient.first_name,
     }
     status = 400 if form.errors else 200
@@ -160,7 +163,7 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _link_invalid(request: HttpRequest, exc: Invalid) -> HttpResponse:
-    status = 404 if exc.message == portal.LINK_UNKNOWN else 410
+    status = 404 if exc.message == invites.LINK_UNKNOWN else 410
     response = _render(request, "portal/link_invalid.html", {"message": exc.message}, status)
     return _private(response)
 
@@ -169,10 +172,10 @@ def _link_invalid(request: HttpRequest, exc: Invalid) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def reset(request: HttpRequest) -> HttpResponse:
     """Forgotten password: a one-time link goes to the patient's e-mail or phone."""
-    form = ResetRequestForm(request.POST or None)
+    form = ResetRequestForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            portal.reset_request(identifier=form.cleaned_data["identifier"], request=request)
+            invites.reset_request(identifier=form.cleaned_data["identifier"], request=request)
         except Invalid as exc:
             form.add_service_errors(exc)
         else:
@@ -255,9 +258,13 @@ def aftercare_detail(request: HttpRequest, session_id) -> HttpResponse:
 @require_POST
 def aftercare_acknowledge(request: HttpRequest, session_id) -> HttpResponse:
     session = _own_session(request, session_id, Session.Status.COMPLETED)
+    form = AcknowledgeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a step of the timeline.")
+        return redirect("portal:aftercare", session_id=session.public_id)
     try:
         portal.aftercare_acknowledge(
-            session=session, stage=request.POST.get("stage", ""), by=request.user, request=request
+            session=session, stage=form.cleaned_data["stage"], by=request.user, request=request
         )
     except ServiceError as exc:
         messages.error(request, exc.message)
@@ -274,7 +281,7 @@ def check_in(request: HttpRequest, session_id) -> HttpResponse:
     form = CheckInForm()
     status = 200
     if request.method == "POST":
-        if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_CHECK_IN_REQUEST:
+        if _content_length(request) > MAX_CHECK_IN_REQUEST:
             # Far too big: refused without looking at it. (The proxy in front should cap
             # request bodies too; Django has already spooled this one to a temporary file.)
             form = CheckInForm(data={})
@@ -290,7 +297,7 @@ def check_in(request: HttpRequest, session_id) -> HttpResponse:
                 if upload:
                     data = upload.read(photos.MAX_BYTES + 1)
                 try:
-                    answer = portal.check_in_submit(
+                    answer = check_ins.check_in_submit(
                         session=session,
                         skin=form.cleaned_data["skin"],
                         warning_signs=form.cleaned_data["warning_signs"],
@@ -352,8 +359,9 @@ def pre_session(request: HttpRequest, session_id) -> HttpResponse:
     }
     form = None
     status = 200
-    if context["is_open"] and (latest is None or request.GET.get("again") or request.POST):
-        form = PreSessionForm(request.POST or None, today=today)
+    posted = request.method == "POST"
+    if context["is_open"] and (latest is None or request.GET.get("again") or posted):
+        form = PreSessionForm(_posted(request), today=today)
         if request.method == "POST" and form.is_valid():
             try:
                 portal.pre_session_submit(
@@ -407,7 +415,7 @@ def session_ics(request: HttpRequest, session_id) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def change_request(request: HttpRequest, session_id) -> HttpResponse:
     session = _own_session(request, session_id, Session.Status.BOOKED)
-    form = ChangeRequestForm(request.POST or None)
+    form = ChangeRequestForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             portal.change_request_create(
@@ -448,7 +456,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         "sms_consent": patient.sms_consent,
         "preferred_channel": patient.preferred_channel,
     }
-    form = PreferencesForm(request.POST or None, initial=initial)
+    form = PreferencesForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             portal.preferences_update(patient=patient, by=request.user, request=request,
@@ -460,164 +468,3 @@ def preferences(request: HttpRequest) -> HttpResponse:
             return redirect("portal:preferences")
     context = {"form": form, "patient": patient, "nav": "preferences"}
     return _render(request, "portal/preferences.html", context, 400 if form.errors else 200)
-
-
-# --- Staff: what patients reported, and invitations ---------------------------------------
-
-
-def _staff_action(request: HttpRequest, action: Callable[[], object], done: str) -> HttpResponse:
-    try:
-        action()
-    except Forbidden as exc:
-        raise PermissionDenied(exc.message) from exc
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
-    return redirect("portal:staff")
-
-
-@role_required(*STAFF)
-@require_safe
-def staff_home(request: HttpRequest) -> HttpResponse:
-    """What patients reported through the portal and what the clinic must do about it."""
-    flags = list(
-        ReactionFlag.objects.open()
-        .select_related("patient", "session__practitioner", "check_in")
-        .order_by("raised_at")
-    )
-    calls = list(
-        PreSessionCheck.objects.filter(stops_session=True, resolved_at=None)
-        .select_related("session__patient", "session__practitioner", "submission__screening")
-        .order_by("session__starts_at")
-    )
-    requests = list(
-        SessionChangeRequest.objects.filter(status=SessionChangeRequest.Status.OPEN)
-        .select_related("patient", "session__practitioner")
-        .order_by("session__starts_at")
-    )
-    audit.record_many(
-        actor=request.user, action=Action.LIST, objects=[*flags, *calls, *requests], request=request
-    )
-    for flag in flags:
-        flag.signs = [aftercare.WARNING_TEXT.get(c, c) for c in flag.warning_signs]
-        flag.session_when = when(flag.session.starts_at)
-        flag.mine = flag.session.practitioner.user_id == request.user.pk
-    for item in [*calls, *requests]:
-        item.session_when = when(item.session.starts_at)
-    context = {
-        "flags": flags,
-        "calls": calls,
-        "requests": requests,
-        "can_clear": request.user.has_role(Role.PRACTITIONER),
-    }
-    return render(request, "portal/staff/home.html", context)
-
-
-@role_required(Role.PRACTITIONER)
-@require_POST
-def staff_flag_clear(request: HttpRequest, flag_id) -> HttpResponse:
-    flag = get_object_or_404(ReactionFlag, public_id=flag_id)
-    form = NoteForm(request.POST)
-    form.is_valid()
-    return _staff_action(
-        request,
-        lambda: portal.reaction_flag_clear(
-            flag=flag, note=form.cleaned_data.get("note", ""), by=request.user, request=request
-        ),
-        "Cleared: the patient's next session can be checked in.",
-    )
-
-
-@role_required(Role.PRACTITIONER)
-@require_safe
-def staff_check_in_photo(request: HttpRequest, check_in_id) -> HttpResponse:
-    answer = get_object_or_404(CheckInAnswer.objects.exclude(photo=""), public_id=check_in_id)
-    audit.record(
-        actor=request.user,
-        action=Action.VIEW,
-        obj=answer,
-        request=request,
-        detail={"photo": True},
-    )
-    response = FileResponse(answer.photo.open("rb"), content_type=answer.photo_type)
-    response["Content-Disposition"] = "inline"
-    return _private(response)
-
-
-@role_required(*STAFF)
-@require_POST
-def staff_call_resolve(request: HttpRequest, check_id) -> HttpResponse:
-    check = get_object_or_404(PreSessionCheck.objects.select_related("session__patient"),
-                              public_id=check_id)  # fmt: skip
-    form = NoteForm(request.POST)
-    form.is_valid()
-    return _staff_action(
-        request,
-        lambda: portal.pre_session_resolve(
-            check=check, note=form.cleaned_data.get("note", ""), by=request.user, request=request
-        ),
-        "Marked as resolved.",
-    )
-
-
-@role_required(*STAFF)
-@require_POST
-def staff_request_handle(request: HttpRequest, request_id) -> HttpResponse:
-    change = get_object_or_404(SessionChangeRequest, public_id=request_id)
-    form = HandleRequestForm(request.POST)
-    form.is_valid()
-    return _staff_action(
-        request,
-        lambda: portal.change_request_handle(
-            change=change,
-            outcome=form.cleaned_data.get("outcome", ""),
-            note=form.cleaned_data.get("note", ""),
-            by=request.user,
-            request=request,
-        ),
-        "The request is closed.",
-    )
-
-
-@role_required(*STAFF)
-@require_http_methods(["GET", "POST"])
-def staff_invite(request: HttpRequest, patient_id) -> HttpResponse:
-    """Invite a patient to the portal (or send a new link): a one-time link by e-mail or SMS."""
-    patient = get_object_or_404(
-        Patient.objects.select_related("portal_user").prefetch_related(
-            Prefetch("portal_invites", to_attr="links")
-        ),
-        public_id=patient_id,
-    )
-    channels = portal.link_channels(patient)
-    form = InviteForm(request.POST or None, initial={"channel": channels[0] if channels else ""})
-    form.fields["channel"].choices = [c for c in form.fields["channel"].choices if c[0] in channels]
-    if request.method == "POST" and form.is_valid():
-        try:
-            invite = portal.invite_send(
-                patient=patient, by=request.user, channel=form.cleaned_data["channel"],
-                request=request,
-            )  # fmt: skip
-        except Forbidden as exc:
-            raise PermissionDenied(exc.message) from exc
-        except ServiceError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(
-                request,
-                f"{invite.get_purpose_display()} sent by {invite.get_channel_display()}. "
-                f"The link works once, for {portal.LINK_HOURS} hours.",
-            )
-            return redirect("portal:staff_invite", patient_id=patient.public_id)
-    else:
-        audit.record(actor=request.user, action=Action.VIEW, obj=patient, request=request)
-    context = {
-        "patient": patient,
-        "form": form,
-        "channels": channels,
-        "links": patient.links[:5],
-        "now": timezone.now(),
-        "clinic_tz": settings.CLINIC_TIME_ZONE,
-    }
-    return render(request, "portal/staff/invite.html", context, status=400 if form.errors else 200)

@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from clinic import audit
-from clinic.clock import clinic_today, clinic_zone, to_local
+from clinic.clock import clinic_today, clinic_zone, local_format, to_local
 from clinic.errors import Conflict, Invalid
 from clinic.models import User
 from patients import selectors as patient_selectors
@@ -101,15 +101,15 @@ def _check_slot(
     if not room.active:
         raise Invalid("That room is not in use.", fields={field: ["The room is not active."]})
     if not _within_working_hours(practitioner, start, end):
-        local = to_local(start)
+        at = local_format(start, "l j F H:i")
         raise Invalid(
             "Outside the practitioner's working hours.",
-            fields={field: [f"{local:%A %d %B %H:%M} is outside {practitioner}'s hours."]},
+            fields={field: [f"{at} is outside {practitioner}'s hours."]},
         )
     if practitioner.time_off.filter(starts_at__lt=end, ends_at__gt=start).exists():
-        raise Conflict(f"{practitioner} is off at {to_local(start):%d %B %H:%M}.")
+        raise Conflict(f"{practitioner} is off at {local_format(start, 'j F H:i')}.")
     if device is not None and device.outages.filter(starts_at__lt=end, ends_at__gt=start).exists():
-        raise Conflict(f"{device} is out of service at {to_local(start):%d %B %H:%M}.")
+        raise Conflict(f"{device} is out of service at {local_format(start, 'j F H:i')}.")
     clash = selectors.conflicts(
         practitioner_id=practitioner.pk,
         room_id=room.pk,
@@ -127,7 +127,7 @@ def _check_slot(
             else "the device"
         )
         raise Conflict(
-            f"That time is already taken: {what} is booked at {to_local(start):%d %B %H:%M}."
+            f"That time is already taken: {what} is booked at {local_format(start, 'j F H:i')}."
         )
 
 
@@ -158,7 +158,7 @@ def _free_device(start: datetime, end: datetime, exclude: tuple[int, ...] = ()) 
     for device in devices:
         if device.pk not in busy:
             return device
-    raise Conflict(f"No device is free at {to_local(start):%d %B %H:%M}.")
+    raise Conflict(f"No device is free at {local_format(start, 'j F H:i')}.")
 
 
 # --- Courses ------------------------------------------------------------------------------

@@ -1,28 +1,29 @@
 """The session page's actions: check in, chart and complete, move, cancel, no-show.
 
-Each is a small POST view over one service; a refusal (409/400 from the service) comes back
-to the session page as a message saying why, and nothing changes.
+Each is a small POST view: a form parses what was typed, one service acts on it. A refusal
+(bad input, or a 409/400 from the service) comes back to the session page as a message
+saying why, and nothing changes; the chart page shows its problems next to the fields.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from clinic.clock import localize
 from clinic.errors import ServiceError
+from clinic.forms import error_texts
 from clinic.models import Role
 from clinic.roles import STAFF, role_required
-from patients.vocabulary import AREA_LABELS
 
 from . import services
-from .models import Room, Session
+from .forms import CancelForm, ChartForm, MoveForm
+from .models import Session
 
 
 def _session(public_id) -> Session:
@@ -31,14 +32,25 @@ def _session(public_id) -> Session:
     )
 
 
-def _done(request: HttpRequest, session: Session, action, success: str) -> HttpResponse:
+def _back(session: Session) -> HttpResponse:
+    return redirect("treatments:session", public_id=session.public_id)
+
+
+def _done(request: HttpRequest, session: Session, action: Callable, success: str) -> HttpResponse:
     try:
         action()
     except ServiceError as exc:
         messages.error(request, exc.as_text())
     else:
         messages.success(request, success)
-    return redirect("treatments:session", public_id=session.public_id)
+    return _back(session)
+
+
+def _refused(request: HttpRequest, session: Session, form: forms.Form) -> HttpResponse:
+    """Input no service could take: each problem as a message on the session page."""
+    for text in error_texts(form):
+        messages.error(request, text)
+    return _back(session)
 
 
 @require_POST
@@ -57,12 +69,14 @@ def check_in(request: HttpRequest, public_id) -> HttpResponse:
 @role_required(*STAFF)
 def cancel(request: HttpRequest, public_id) -> HttpResponse:
     session = _session(public_id)
-    reason = request.POST.get("reason", "")
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, session, form)
     return _done(
         request,
         session,
         lambda: services.session_cancel(
-            session=session, reason=reason, by=request.user, request=request
+            session=session, reason=form.cleaned_data["reason"], by=request.user, request=request
         ),
         "Cancelled; its pending reminders are cancelled too.",
     )
@@ -85,88 +99,49 @@ def no_show(request: HttpRequest, public_id) -> HttpResponse:
 def reschedule(request: HttpRequest, public_id) -> HttpResponse:
     """The new time is typed on the clinic's wall clock (a datetime-local field)."""
     session = _session(public_id)
-    try:
-        naive = datetime.fromisoformat(request.POST.get("starts_at", ""))
-        if naive.tzinfo is not None:
-            raise ValueError("expected a local time")
-        starts_at = localize(naive)
-        room_id = request.POST.get("room")
-        room = get_object_or_404(Room, pk=int(room_id)) if room_id else None
-    except ValueError:
-        messages.error(request, "Enter the new date and time, e.g. 2026-03-30 10:00.")
-        return redirect("treatments:session", public_id=session.public_id)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, session, form)
     return _done(
         request,
         session,
         lambda: services.session_reschedule(
-            session=session, starts_at=starts_at, room=room, by=request.user, request=request
+            session=session,
+            starts_at=form.cleaned_data["starts_at"],
+            room=form.cleaned_data["room"],
+            by=request.user,
+            request=request,
         ),
         "Moved; its reminders follow the new time.",
     )
 
 
 @role_required(Role.PRACTITIONER)
+@require_http_methods(["GET", "HEAD", "POST"])
 def complete(request: HttpRequest, public_id) -> HttpResponse:
     """Chart each area of the course (device setting, passes, cartridge lot, endpoint,
-    reaction) and complete the session."""
+    reaction) and complete the session. A refused chart comes back as typed, with each
+    problem next to its field (a 400, or the service's 409)."""
     session = _session(public_id)
-    areas = session.course.areas
-    ranges = session.course.protocol.depth_ranges
-    rows = [
-        {
-            "area": area,
-            "label": AREA_LABELS.get(area, area),
-            "range": (ranges.get(area) or {}).get("start"),
-            "flag_above": (ranges.get(area) or {}).get("flag_above"),
-            "values": {k: request.POST.get(f"{area}-{k}", "") for k in FIELDS},
-        }
-        for area in areas
-    ]
+    chart = ChartForm(session, request.POST if request.method == "POST" else None)
+    status = 200
     if request.method == "POST":
-        records, errors = [], []
-        for row in rows:
-            values = row["values"]
-            if not values["device_setting_mm"] and not values["passes"]:
-                continue  # an area not treated today
-            try:
-                records.append(
-                    services.AreaRecord(
-                        area=row["area"],
-                        device_setting_mm=Decimal(values["device_setting_mm"]),
-                        passes=int(values["passes"]),
-                        cartridge_lot=values["cartridge_lot"],
-                        endpoint=values["endpoint"],
-                        numbing_product=values["numbing_product"],
-                        immediate_reaction=values["immediate_reaction"],
-                        notes=values["notes"],
-                    )
-                )
-            except (InvalidOperation, ValueError):
-                errors.append(f"{row['label']}: enter the setting in mm and the passes.")
-        if not errors:
+        status = 400
+        if chart.is_valid():
             try:
                 services.session_complete(
-                    session=session, records=records, by=request.user, request=request
+                    session=session, records=chart.records(), by=request.user, request=request
                 )
             except ServiceError as exc:
-                errors += [exc.message, *exc.details]
+                chart.add_service_errors(exc)
+                status = exc.status
             else:
                 messages.success(request, "Session completed; the aftercare has been sent.")
-                return redirect("treatments:session", public_id=session.public_id)
-        for error in errors:
-            messages.error(request, error)
-    return render(request, "scheduling/complete.html", {"session": session, "rows": rows})
+                return _back(session)
+    return render(
+        request, "scheduling/complete.html", {"session": session, "chart": chart}, status=status
+    )
 
-
-FIELDS = (
-    "device_setting_mm",
-    "passes",
-    "cartridge_lot",
-    "endpoint",
-    "numbing_product",
-    "immediate_reaction",
-    "notes",
-)
 
 urlpatterns = [
     path("sessions/<uuid:public_id>/check-in/", check_in, name="session_check_in"),

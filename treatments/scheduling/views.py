@@ -1,5 +1,5 @@
-"""HTML pages for treatments: a practitioner's week, the front desk's day, one session, and the
-.ics calendar files (a practitioner's subscription feed and one session's file).
+"""HTML pages for treatments: a practitioner's week, the front desk's day, one session, and
+renewing a practitioner's feed address (the .ics files themselves are in `ics_views`).
 
 Everything shown on the calendar is placed by the local wall clock in CLINIC_TIME_ZONE
 (DESIGN.md §6 "Time"): a 10:00 session sits at 10:00 on both sides of a daylight-saving
@@ -15,28 +15,26 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
 
 from clinic import audit, panels
-from clinic.clock import clinic_today, clinic_zone
+from clinic.clock import clinic_today, clinic_zone, to_local
 from clinic.models import Role
 from clinic.roles import FRONT_OFFICE, PLANNERS, STAFF, role_required
 
-from . import ics, selectors
+from . import selectors
+from .forms import DayForm, RotateFeedForm, WeekForm
 from .models import Practitioner, Session
 
 # Who may look at any practitioner's calendar; a practitioner alone sees their own.
 GRID_FIRST_HOUR = 7
 GRID_LAST_HOUR = 21
 MIN_BLOCK_MINUTES = 15  # so a very short (or fold-squeezed) session stays clickable
-FEED_PAST_DAYS = 30
-FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 Action = audit.Action
 
@@ -134,11 +132,10 @@ def place(sessions: list[Session], columns: dict[object, Column], key) -> Grid:
     one that runs past midnight is cut at the end of its day. The grid spans 07:00–21:00 and
     grows to show any session outside those hours.
     """
-    tz = clinic_zone()
     found: list[tuple[Column, Session, datetime, datetime]] = []
     for session in sessions:
-        local_start = session.starts_at.astimezone(tz)
-        local_end = session.ends_at.astimezone(tz)
+        local_start = to_local(session.starts_at)
+        local_end = to_local(session.ends_at)
         column = columns.get(key(session, local_start))
         if column is not None:
             found.append((column, session, local_start, local_end))
@@ -170,40 +167,15 @@ def place(sessions: list[Session], columns: dict[object, Column], key) -> Grid:
     return Grid(columns=list(columns.values()), first_hour=first_hour, last_hour=last_hour)
 
 
-# --- Query strings -----------------------------------------------------------------------------
+# --- Query strings (the forms are in .forms) ---------------------------------------------------
 
 
-def _in_range(day: date | None) -> date | None:
-    if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise forms.ValidationError(f"Choose a date between {FIRST_YEAR} and {LAST_YEAR}.")
-    return day
-
-
-class WeekForm(forms.Form):
-    practitioner = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    week = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
-    cancelled = forms.BooleanField(required=False)
-
-    def clean_week(self):
-        return _in_range(self.cleaned_data["week"])
-
-
-class DayForm(forms.Form):
-    date = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
-    cancelled = forms.BooleanField(required=False)
-
-    def clean_date(self):
-        return _in_range(self.cleaned_data["date"])
-
-
-def _render(request: HttpRequest, template: str, context: dict, status: int = 200):
-    """Render with the clinic's zone active, so `{{ dt|time }}` shows the local wall clock."""
-    with timezone.override(clinic_zone()):
-        return render(request, template, context, status=status)
+# Templates show times with `{% load clock %}{{ x|local }}` (clinic.clock.local_format), so
+# no view activates the clinic's zone: a page reads the same whatever zone is active.
 
 
 def _bad_request(request: HttpRequest, form: forms.Form) -> HttpResponse:
-    return _render(request, "scheduling/bad_request.html", {"form": form}, status=400)
+    return render(request, "scheduling/bad_request.html", {"form": form}, status=400)
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -215,7 +187,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _render_calendar(request, page: str, partial: str, context: dict) -> HttpResponse:
-    response = _render(request, partial if _is_htmx(request) else page, context)
+    response = render(request, partial if _is_htmx(request) else page, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -247,6 +219,7 @@ def feed_url(request: HttpRequest, practitioner: Practitioner) -> str:
 
 
 @calendar_access
+@require_safe
 def calendar(request: HttpRequest) -> HttpResponse:
     """A practitioner's week, Monday to Sunday: their own, or anyone's for the front desk and
     the manager (`?practitioner=<id>`); `?week=` is any day in the week."""
@@ -332,6 +305,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
 
 
 @calendar_access
+@require_safe
 def day(request: HttpRequest) -> HttpResponse:
     """One day for the front desk: every active practitioner side by side (and anyone no
     longer active who still has a session that day)."""
@@ -406,90 +380,30 @@ def _session(public_id) -> Session:
 
 
 @calendar_access
+@require_safe
 def session_detail(request: HttpRequest, public_id) -> HttpResponse:
     session = _session(public_id)
     audit.record(actor=request.user, action=Action.VIEW, obj=session, request=request)
-    tz = clinic_zone()
-    local_start = session.starts_at.astimezone(tz)
+    local_day = to_local(session.starts_at).date()
     own = _own_practitioner(request.user)
-    week = local_start.date().isoformat()
+    week = local_day.isoformat()
     if own is not None and own.pk == session.practitioner_id:
         week_url = _url("treatments:calendar", week=week)
     elif request.user.has_role(*FRONT_OFFICE):
         week_url = _url("treatments:calendar", practitioner=session.practitioner_id, week=week)
     else:
         week_url = ""
-    return _render(
+    return render(
         request,
         "scheduling/session.html",
         {
             "session": session,
-            "local_start": local_start,
-            "local_end": session.ends_at.astimezone(tz),
-            "zone": tz.key,
+            "zone": clinic_zone().key,
             "week_url": week_url,
-            "day_url": _url("treatments:day", date=local_start.date().isoformat()),
+            "day_url": _url("treatments:day", date=local_day.isoformat()),
             "panels": panels.collect(panels.SESSION_PAGE, request=request, session=session),
         },
     )
-
-
-def _session_url(request: HttpRequest):
-    def url_for(session: Session) -> str:
-        return request.build_absolute_uri(reverse("treatments:session", args=[session.public_id]))
-
-    return url_for
-
-
-def _ics_response(body: bytes, filename: str | None = None) -> HttpResponse:
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Cache-Control"] = "private, no-store"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    if filename:
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-@calendar_access
-def session_ics(request: HttpRequest, public_id) -> HttpResponse:
-    """One session as an .ics file, to add it to a calendar by hand."""
-    session = _session(public_id)
-    audit.record(
-        actor=request.user,
-        action=Action.EXPORT,
-        obj=session,
-        request=request,
-        detail={"format": "ics"},
-    )
-    body = ics.session_file(session, url_for=_session_url(request))
-    return _ics_response(body, filename=f"session-{session.public_id}.ics")
-
-
-@require_safe
-def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
-    """A practitioner's subscription feed. No login: calendar apps cannot log in, so the
-    secret token in the URL is the credential (rotate it to revoke). Active sessions from 30
-    days ago onward; an inactive practitioner's feed is gone."""
-    practitioner = Practitioner.objects.filter(calendar_token=token, active=True).first()
-    if practitioner is None:
-        raise Http404("No such calendar.")
-    since = timezone.now() - timedelta(days=FEED_PAST_DAYS)
-    sessions = list(
-        Session.objects.active()
-        .filter(practitioner=practitioner, starts_at__gte=since)
-        .select_related("patient", "room")
-        .order_by("starts_at", "id")
-    )
-    # One row per fetch, not per session: apps poll hourly. It keeps who fetched from where.
-    audit.record(
-        actor=practitioner.user,
-        action=Action.EXPORT,
-        obj=practitioner,
-        request=request,
-        detail={"format": "ics_feed", "sessions": len(sessions)},
-    )
-    body = ics.practitioner_feed(practitioner, sessions, url_for=_session_url(request))
-    return _ics_response(body)
 
 
 @require_POST
@@ -500,14 +414,15 @@ def rotate_feed(request: HttpRequest) -> HttpResponse:
     A practitioner rotates their own; the manager may rotate anyone's (`practitioner`)."""
     user = request.user
     own = _own_practitioner(user)
-    raw = request.POST.get("practitioner", "")
-    if raw:
-        if not raw.isdigit() or len(raw) > 18:
-            return HttpResponseBadRequest("practitioner: give a practitioner id.")
-        if own is not None and int(raw) == own.pk:
+    form = RotateFeedForm(request.POST)
+    if not form.is_valid():
+        return _bad_request(request, form)
+    wanted = form.cleaned_data["practitioner"]
+    if wanted is not None:
+        if own is not None and wanted == own.pk:
             practitioner = own
         elif user.has_role(Role.MANAGER):
-            practitioner = get_object_or_404(Practitioner, pk=int(raw))
+            practitioner = get_object_or_404(Practitioner, pk=wanted)
         else:
             raise PermissionDenied("Only the manager rotates another practitioner's feed.")
     elif own is not None:

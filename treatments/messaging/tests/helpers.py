@@ -11,11 +11,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import time_machine
+from django.test import TestCase
 from django.utils import timezone
 
+from clinic.celery import app
 from patients import services as patient_services
 from patients.tests.helpers import clear_answers
-from treatments.messaging.models import Message
+from treatments.messaging import tasks
+from treatments.messaging.models import SESSION_KINDS, Message
 from treatments.scheduling import services
 from treatments.scheduling.models import Course, Session
 
@@ -67,6 +70,20 @@ def next_monday(after: dt.datetime) -> dt.date:
     return day + dt.timedelta(days=(7 - day.weekday()) % 7)
 
 
+def work_outbox() -> list[int]:
+    """One beat tick and the worker, in this process: the sweep claims what is due and,
+    after its commit, each send task runs at once (Celery's eager mode), as the worker would
+    run it. Only SMTP and the SMS provider are stand-ins (the test settings' backends).
+    Returns the ids the sweep claimed."""
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return tasks.sweep()
+    finally:
+        app.conf.task_always_eager = eager
+
+
 def make_due(queryset=None) -> int:
     """Move pending messages' due time to a minute ago (real time), as if their moment came."""
     queryset = queryset if queryset is not None else Message.objects.all()
@@ -76,8 +93,8 @@ def make_due(queryset=None) -> int:
 
 
 def bulk_due_messages(count: int, *, clinic, patient, by, protocol) -> list[Message]:
-    """`count` pending messages due a minute ago, 20 per (completed) session: every kind on
-    both channels. Written directly: these tests are about claiming, not scheduling."""
+    """`count` pending messages due a minute ago, 20 per (completed) session: every cadence
+    kind on both channels. Written directly: these tests are about claiming, not scheduling."""
     course = Course.objects.create(
         patient=patient,
         practitioner=clinic.practitioner,
@@ -88,7 +105,7 @@ def bulk_due_messages(count: int, *, clinic, patient, by, protocol) -> list[Mess
         created_by=by,
     )
     due = timezone.now() - dt.timedelta(minutes=1)
-    combos = [(k, c) for k in Message.Kind.values for c in Message.Channel.values]
+    combos = [(k, c) for k in SESSION_KINDS for c in Message.Channel.values]
     messages = []
     number = 0
     while len(messages) < count:

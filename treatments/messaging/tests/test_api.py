@@ -20,7 +20,7 @@ Status = Message.Status
 SERIES = [local(2026, 3, 30, 10), local(2026, 4, 27, 10)]
 BOOKED_AT = dt.datetime(2026, 3, 16, 8, tzinfo=dt.UTC)
 FIELDS = {
-    "id", "patient", "session", "kind", "channel", "due_at", "status", "attempts",
+    "id", "patient", "session", "to", "kind", "channel", "due_at", "status", "attempts",
     "last_error", "sent_at",
 }  # fmt: skip
 

@@ -6,11 +6,12 @@ from unittest import mock
 
 import pytest
 import requests
+from django.db import IntegrityError, transaction
 
 from clinic.celery import app
 from clinic.clock import to_local
 from patients import services as patient_services
-from treatments.messaging import sending, tasks
+from treatments.messaging import render, sending, tasks
 from treatments.messaging.models import Message
 from treatments.scheduling import services
 
@@ -258,6 +259,45 @@ def test_reminders_keep_the_wall_clock_across_daylight_saving(
     assert due[Kind.REMINDER_24H].due_at == reminder_24h
     for kind in (Kind.PRE_SESSION_CHECK, Kind.REMINDER_48H, Kind.REMINDER_24H):
         assert to_local(due[kind].due_at).time() == dt.time(10), kind
-    rendered = sending.render_email(due[Kind.REMINDER_48H])
+    rendered = render.render_email(due[Kind.REMINDER_48H])
     assert rendered.subject == f"Reminder: your session on {day}"
     assert day in rendered.text
+
+
+# --- What the table refuses ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "constraint"),
+    [
+        ({"kind": Kind.REMINDER_24H}, "session_message_has_session"),
+        ({"kind": Kind.PORTAL_INVITE}, "link_or_alert_message_has_ref"),
+        ({"kind": Kind.PRACTITIONER_ALERT, "ref": "x"}, "staff_message_by_email_to_a_user"),
+        ({"kind": Kind.PORTAL_INVITE, "ref": "x", "to_staff": True},
+         "staff_message_by_email_to_a_user"),
+    ],
+)  # fmt: skip
+def test_the_table_refuses_a_message_missing_what_its_kind_needs(
+    booking, front_desk_user, fields, constraint
+):
+    (session,) = booking(starts=[local(2026, 3, 9, 10)])
+    fields = dict(fields)
+    recipient = front_desk_user if fields.pop("to_staff", False) else None
+    with pytest.raises(IntegrityError, match=constraint), transaction.atomic():
+        Message.objects.create(
+            patient=session.patient, channel="email", due_at=BOOKED_AT, recipient=recipient,
+            **fields,
+        )  # fmt: skip
+
+
+def test_one_message_per_link_and_one_alert_per_reaction_and_recipient(booking, practitioner_user):
+    (session,) = booking(starts=[local(2026, 3, 9, 10)])
+    link = {"patient": session.patient, "kind": Kind.PASSWORD_RESET, "ref": "invite-1"}
+    Message.objects.create(**link, channel="email", due_at=BOOKED_AT)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Message.objects.create(**link, channel="sms", due_at=BOOKED_AT)
+    alert = {"patient": session.patient, "kind": Kind.PRACTITIONER_ALERT, "ref": "flag-1",
+             "channel": "email", "due_at": BOOKED_AT, "session": session}  # fmt: skip
+    Message.objects.create(**alert, recipient=practitioner_user)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Message.objects.create(**alert, recipient=practitioner_user)

@@ -1,13 +1,17 @@
-"""Patients with portal accounts and their sessions, for the portal's tests.
+"""Patients with portal accounts and their sessions, for the portal's tests, and the links
+the worker sends them.
 
 Completed and booked sessions are rows made by factories (reads); what the portal changes
-goes through treatments.portal.services in the tests themselves.
+goes through the portal's services in the tests themselves.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
+import time_machine
+from django.core import mail
 from django.test import Client
 
 from clinic.tests.factories import PatientUserFactory
@@ -15,10 +19,46 @@ from patients import services as patient_services
 from patients.models import Patient
 from patients.tests.factories import PatientFactory
 from patients.vocabulary import negative_answers
+from treatments.messaging.tests.helpers import work_outbox
+from treatments.portal import invites
+from treatments.portal.models import PortalInvite
 from treatments.scheduling.models import Practitioner, Session, SessionRecord
 from treatments.scheduling.tests.factories import CourseFactory, PractitionerFactory, RoomFactory
 
 UTC = dt.UTC
+# A Monday in March, before the clocks change in Europe/London (UTC = local time).
+MONDAY = dt.datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+TOKEN = re.compile(r"https?://\S+/portal/invite/([\w-]+)/")
+
+
+def at(days: float = 0, hours: float = 0) -> dt.datetime:
+    return MONDAY + dt.timedelta(days=days, hours=hours)
+
+
+def travel(moment: dt.datetime):
+    return time_machine.travel(moment, tick=False)
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def main(response) -> str:
+    """The page's <main>, where the answer is (the header carries a per-session CSRF token)."""
+    return re.search(r"<main.*</main>", text(response)).group(0)
+
+
+def token_in(body: str) -> str:
+    """The one-time token of the (only) portal link in a message."""
+    (token,) = TOKEN.findall(body)
+    return token
+
+
+def sent_link(patient: Patient, *, by, **kwargs) -> tuple[PortalInvite, str]:
+    """Staff ask for a link by e-mail and the worker sends it: the invite and its token."""
+    invite = invites.invite_send(patient=patient, by=by, **kwargs)
+    work_outbox()
+    return invite, token_in(mail.outbox[-1].body)
 
 
 def portal_patient(**fields) -> Patient:
@@ -145,7 +185,15 @@ def tiny_png() -> bytes:
 
 
 __all__ = [
+    "MONDAY",
     "UTC",
+    "at",
+    "main",
+    "sent_link",
+    "text",
+    "token_in",
+    "travel",
+    "work_outbox",
     "booked_session",
     "client_for",
     "completed_session",

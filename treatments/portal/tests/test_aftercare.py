@@ -118,9 +118,3 @@ def test_the_chart_mentioning_a_cold_sore_counts_as_history():
     assert aftercare.mentions_cold_sore(["", "small HSV lesion noted"])
     assert aftercare.mentions_cold_sore(["Cold-sore history, on valaciclovir"])
     assert not aftercare.mentions_cold_sore(["mild erythema", ""])
-
-
-def test_the_emergency_number_follows_the_clinics_region():
-    assert aftercare.emergency_number("GB") == "999"
-    assert aftercare.emergency_number("us") == "911"
-    assert aftercare.emergency_number("FR") == "112"

@@ -14,11 +14,10 @@ from playwright.sync_api import expect
 from clinic.clock import to_local
 from clinic.tests.factories import PASSWORD
 from patients.tests.factories import PatientFactory
-from treatments.portal import services as portal
 from treatments.portal.models import AftercareAcknowledgement, ReactionFlag
 from treatments.scheduling.tests.factories import CourseFactory, PractitionerFactory
 
-from .helpers import booked_session, completed_session
+from .helpers import booked_session, completed_session, sent_link
 
 pytestmark = pytest.mark.browser
 
@@ -64,10 +63,10 @@ def test_a_patient_sets_a_password_reads_aftercare_checks_in_and_the_practitione
     practitioner = PractitionerFactory(user=practitioner_user, display_name="Priya Shah")
     patient = PatientFactory(first_name="Maya", last_name="Okafor", email="maya@example.com")
     completed_session(patient, at=earlier_today(), practitioner=practitioner)
-    invite = portal.invite_send(patient=patient, by=front_desk_user)
+    _, token = sent_link(patient, by=front_desk_user)
 
     # The invitation link: choose a password, and the portal opens.
-    page.goto(f"{live_server.url}/portal/invite/{invite.token}/")
+    page.goto(f"{live_server.url}/portal/invite/{token}/")
     expect(page.get_by_role("heading", name="Welcome, Maya")).to_be_visible()
     assert_accessible(page)
     assert_fits_the_phone(page)
@@ -123,13 +122,13 @@ def test_every_other_portal_page_is_accessible_on_a_phone(
     course = CourseFactory(patient=patient)
     completed_session(patient, at=timezone.now() - dt.timedelta(days=3), course=course)
     booked = booked_session(patient, at=timezone.now() + dt.timedelta(days=3), course=course)
-    invite = portal.invite_send(patient=patient, by=front_desk_user)
+    _, token = sent_link(patient, by=front_desk_user)
 
     for path in ("/portal/login/", "/portal/reset/", "/portal/invite/not-a-token/"):
         page.goto(live_server.url + path)
         assert_accessible(page)
         assert_fits_the_phone(page)
-    page.goto(f"{live_server.url}/portal/invite/{invite.token}/")
+    page.goto(f"{live_server.url}/portal/invite/{token}/")
     page.get_by_label("New password", exact=True).fill("short")
     page.get_by_label("New password again").fill("different")
     page.get_by_role("button", name="Set password and continue").click()

@@ -27,6 +27,7 @@ from clinic.models import AuditEvent
 from patients import services as patient_services
 from patients.models import Consent, IntakeSubmission, Patient, ScreeningResult
 from treatments.messaging.models import Message
+from treatments.portal import check_ins, invites
 from treatments.portal import services as portal
 from treatments.portal.models import (
     AftercareAcknowledgement,
@@ -192,14 +193,14 @@ def world(front_desk_user, mailoutbox) -> World:
         patient=b, session=booked, kind="reminder_24h", channel="email", due_at=booked.starts_at
     )
     portal.aftercare_acknowledge(session=done, stage="week_1", by=b_user)
-    answer = portal.check_in_submit(
+    answer = check_ins.check_in_submit(
         session=done, skin="improving", warning_signs=["infection"], note="", photo=None, by=b_user
     )
     check = portal.pre_session_submit(
         session=booked, answers=expiring_answers(pregnant_or_breastfeeding=True), by=b_user
     )
     change = portal.change_request_create(session=booked, kind="move", note="", by=b_user)
-    invite = portal.invite_send(patient=b, by=front_desk_user)
+    invite = invites.invite_send(patient=b, by=front_desk_user)
     ids = {
         "patient": b.public_id,
         "course": course.public_id,

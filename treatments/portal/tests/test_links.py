@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import resolve
 
 from clinic.tests.factories import PASSWORD
-from treatments.messaging import sending
+from treatments.messaging import render
 from treatments.portal import views as portal_views
 
 from .helpers import portal_patient
@@ -13,9 +13,9 @@ from .helpers import portal_patient
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("kind", sorted(sending.PORTAL_PATHS))
+@pytest.mark.parametrize("kind", sorted(render.PORTAL_PATHS))
 def test_a_message_link_opens_its_portal_page_after_login(kind):
-    path = sending.PORTAL_PATHS[kind]
+    path = render.PORTAL_PATHS[kind]
     assert resolve(path).func.__module__ == portal_views.__name__, path
     patient = portal_patient()
     client = Client()

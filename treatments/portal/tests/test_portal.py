@@ -1,241 +1,43 @@
-"""The patient portal: one-time links, aftercare, check-ins and findings, the pre-session
-check, sessions and requests, preferences, and the staff pages that act on them."""
+"""The patient portal: logging in, aftercare, the pre-session check, sessions and requests,
+preferences, and the staff pages that act on them. One-time links are in test_invites.py,
+check-ins and reaction findings in test_check_ins.py."""
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
-import time_machine
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from clinic.errors import Conflict
-from clinic.models import AuditEvent, Role, User
-from clinic.tests.factories import PASSWORD, UserFactory
-from patients import services as patient_services
+from clinic.tests.factories import PASSWORD
 from patients.models import IntakeSubmission
-from patients.tests.factories import PatientFactory
 from patients.vocabulary import EXPIRING_KEYS, STABLE_KEYS
+from treatments.messaging import render
 from treatments.messaging.models import Message
 from treatments.portal import services as portal
 from treatments.portal.models import (
     AftercareAcknowledgement,
     AftercareStep,
-    CheckInAnswer,
-    PortalInvite,
     PreSessionCheck,
-    ReactionFlag,
     SessionChangeRequest,
 )
-from treatments.scheduling import services
 from treatments.scheduling.models import Session
-from treatments.scheduling.tests.factories import CourseFactory, PractitionerFactory
+from treatments.scheduling.tests.factories import CourseFactory
 
 from .helpers import (
+    UTC,
+    at,
     booked_session,
-    client_for,
     completed_session,
     expiring_answers,
     intake,
-    portal_patient,
-    tiny_jpeg,
+    text,
+    travel,
 )
 
 pytestmark = pytest.mark.django_db
-UTC = dt.UTC
-# A Monday in March, before the clocks change in Europe/London (UTC = local time).
-MONDAY = dt.datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def practitioner(practitioner_user):
-    return PractitionerFactory(user=practitioner_user, display_name="Priya Shah")
-
-
-@pytest.fixture
-def patient(db):
-    return portal_patient(first_name="Ada", last_name="Lovelace", email="ada@example.com")
-
-
-@pytest.fixture
-def ada(patient):
-    return client_for(patient.portal_user)
-
-
-def at(days: float = 0, hours: float = 0) -> dt.datetime:
-    return MONDAY + dt.timedelta(days=days, hours=hours)
-
-
-def travel(moment: dt.datetime):
-    return time_machine.travel(moment, tick=False)
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", response.content.decode())
-
-
-def main(response) -> str:
-    """The page's <main>, where the answer is (the header carries a per-session CSRF token)."""
-    return re.search(r"<main.*</main>", text(response)).group(0)
-
-
-# --- One-time links -------------------------------------------------------------------------
-
-
-def test_staff_invite_a_patient_by_email_with_a_link_that_carries_only_a_token(
-    front_desk_user, mailoutbox
-):
-    patient = PatientFactory(first_name="Grace", email="grace@example.com")
-    invite = portal.invite_send(patient=patient, by=front_desk_user)
-    assert invite.purpose == "invite" and invite.channel == "email"
-    assert invite.expires_at - invite.created_at == dt.timedelta(hours=72)
-    (mail,) = mailoutbox
-    assert mail.to == ["grace@example.com"]
-    links = re.findall(r"https?://\S+", mail.body)
-    assert links == [f"http://127.0.0.1:8000/portal/invite/{invite.token}/"]
-    assert "grace" not in links[0].lower() and str(patient.public_id) not in links[0]
-    assert "Grace" in mail.body and "72 hours" in mail.body
-    assert mail.alternatives[0][1] == "text/html"
-    stored = PortalInvite.objects.get()
-    assert stored.token_hash != invite.token and invite.token not in stored.token_hash
-    assert stored.token_hash == portal.hash_token(invite.token)
-
-
-def test_an_invite_by_sms_says_a_first_name_and_the_link_and_nothing_else(
-    front_desk_user, settings, tmp_path
-):
-    settings.SMS_BACKEND = "file"
-    settings.SMS_FILE_PATH = tmp_path
-    patient = PatientFactory(first_name="Grace", last_name="Hopper", phone="+447700900123")
-    invite = portal.invite_send(patient=patient, by=front_desk_user, channel="sms")
-    (sms,) = list(Path(tmp_path).glob("*.txt"))
-    body = sms.read_text()
-    assert "To: +447700900123" in body
-    assert "Hi Grace," in body and invite.link in body
-    assert "Hopper" not in body and patient.email not in body
-
-
-def test_the_link_sets_a_password_creates_a_patient_account_and_opens_the_portal(
-    front_desk_user, mailoutbox
-):
-    patient = PatientFactory(first_name="Grace", email="Grace@Example.com")
-    invite = portal.invite_send(patient=patient, by=front_desk_user)
-    client = Client()
-    page = client.get(f"/portal/invite/{invite.token}/")
-    assert page.status_code == 200
-    assert "You will log in with: <strong>grace@example.com</strong>" in text(page)
-    assert page["Cache-Control"].startswith("no-store")
-    assert page["Referrer-Policy"] == "same-origin"  # the token never leaves the site
-    done = client.post(
-        f"/portal/invite/{invite.token}/",
-        {"password": "a-long-new-passphrase", "password_again": "a-long-new-passphrase"},
-    )
-    assert done.status_code == 302 and done["Location"] == "/portal/"
-    patient.refresh_from_db()
-    user = patient.portal_user
-    assert user.is_patient and not user.is_staff and not user.groups.exists()
-    assert user.username == "grace@example.com" and user.check_password("a-long-new-passphrase")
-    assert client.get("/portal/").status_code == 200  # logged in
-    assert PortalInvite.objects.get().used_at is not None
-
-
-def test_a_used_link_says_so_and_changes_nothing(front_desk_user, mailoutbox):
-    patient = portal_patient()
-    invite = portal.invite_send(patient=patient, by=front_desk_user)
-    assert invite.purpose == "reset"  # the patient already has an account
-    data = {"password": "first-new-passphrase", "password_again": "first-new-passphrase"}
-    assert Client().post(f"/portal/invite/{invite.token}/", data).status_code == 302
-    again = Client().post(
-        f"/portal/invite/{invite.token}/",
-        {"password": "second-new-passphrase", "password_again": "second-new-passphrase"},
-    )
-    assert again.status_code == 410
-    assert "already been used" in text(again)
-    patient.portal_user.refresh_from_db()
-    assert patient.portal_user.check_password("first-new-passphrase")
-
-
-def test_an_expired_link_says_so_and_changes_nothing(front_desk_user, mailoutbox):
-    patient = PatientFactory()
-    with travel(at()):
-        invite = portal.invite_send(patient=patient, by=front_desk_user)
-    with travel(at(hours=72, days=0) + dt.timedelta(seconds=1)):
-        response = Client().post(
-            f"/portal/invite/{invite.token}/",
-            {"password": "a-long-new-passphrase", "password_again": "a-long-new-passphrase"},
-        )
-    assert response.status_code == 410
-    assert "expired" in text(response) and "72 hours" in text(response)
-    patient.refresh_from_db()
-    assert patient.portal_user is None
-    assert not User.objects.filter(is_patient=True).exists()
-
-
-def test_an_unknown_link_is_a_404_with_a_clear_message():
-    response = Client().get("/portal/invite/not-a-real-token/")
-    assert response.status_code == 404
-    assert "does not work" in text(response)
-
-
-def test_a_newer_link_replaces_the_older_one(front_desk_user, mailoutbox):
-    patient = portal_patient()
-    first = portal.invite_send(patient=patient, by=front_desk_user)
-    portal.invite_send(patient=patient, by=front_desk_user)
-    response = Client().get(f"/portal/invite/{first.token}/")
-    assert response.status_code == 410 and "newer link" in text(response)
-
-
-def test_a_weak_password_is_refused_and_the_link_still_works(front_desk_user, mailoutbox):
-    patient = portal_patient(first_name="Grace")
-    invite = portal.invite_send(patient=patient, by=front_desk_user)
-    response = Client().post(
-        f"/portal/invite/{invite.token}/", {"password": "123", "password_again": "123"}
-    )
-    assert response.status_code == 400
-    assert "too short" in text(response)
-    assert PortalInvite.objects.get().used_at is None
-
-
-def test_a_patient_cannot_invite_anyone(patient, ada):
-    other = portal_patient()
-    response = ada.post(f"/portal/staff/patients/{other.public_id}/invite/", {"channel": "email"})
-    assert response.status_code == 403
-    assert not PortalInvite.objects.exists()
-
-
-def test_staff_send_an_invitation_from_the_invite_page(front_desk_client, mailoutbox):
-    patient = PatientFactory()
-    url = f"/portal/staff/patients/{patient.public_id}/invite/"
-    assert front_desk_client.get(url).status_code == 200
-    response = front_desk_client.post(url, {"channel": "email"}, follow=True)
-    assert "Invitation sent by E-mail" in text(response)
-    assert len(mailoutbox) == 1
-
-
-def test_a_forgotten_password_gets_a_reset_link_and_the_answer_never_says_who_exists(
-    patient, mailoutbox
-):
-    client = Client()
-    known = client.post("/portal/reset/", {"identifier": "ADA@example.com"})
-    unknown = client.post("/portal/reset/", {"identifier": "nobody@example.com"})
-    assert known.status_code == unknown.status_code == 200
-    assert main(known) == main(unknown)
-    (mail,) = mailoutbox
-    token = re.search(r"/portal/invite/([\w-]+)/", mail.body).group(1)
-    assert PortalInvite.objects.get().purpose == "reset"
-    client.post(
-        f"/portal/invite/{token}/",
-        {"password": "a-long-new-passphrase", "password_again": "a-long-new-passphrase"},
-    )
-    patient.portal_user.refresh_from_db()
-    assert patient.portal_user.check_password("a-long-new-passphrase")
-
-
-def test_reset_links_are_limited_per_hour(patient, mailoutbox):
-    for _ in range(5):
-        portal.reset_request(identifier="ada@example.com")
-    assert len(mailoutbox) == portal.RESETS_PER_HOUR
+# --- Logging in ------------------------------------------------------------------------------
 
 
 def test_the_portal_login_admits_patients_and_brings_them_to_the_page_they_were_sent_to(patient):
@@ -326,159 +128,30 @@ def test_reading_a_step_is_recorded_once_with_the_time(patient, ada, practitione
     assert "You confirmed reading this on 2 March 2026 at 13:00" in page
 
 
+def test_the_emergency_number_is_one_answer_for_messages_and_the_portal(
+    patient, ada, practitioner, settings
+):
+    """A region without a number of its own (Germany) gets 112 everywhere, never nothing."""
+    settings.CLINIC_PHONE_REGION = "DE"
+    session = completed_session(patient, at=at(), practitioner=practitioner)
+    aftercare = Message.objects.create(
+        patient=patient, session=session, kind="aftercare", channel="email", due_at=at()
+    )
+    rendered = render.render_email(aftercare)
+    assert "Call emergency services (112) straight away" in rendered.text
+    assert "(112)" in rendered.html
+    with travel(at(hours=3)):
+        home = text(ada.get("/portal/"))
+        page = text(ada.get(f"/portal/aftercare/{session.public_id}/"))
+    assert "In an emergency, such as trouble breathing or swelling of your throat, call 112" in home
+    assert "Call 112 straight away" in page
+
+
 def test_the_aftercare_link_in_messages_opens_the_latest_session(patient, ada, practitioner):
     completed_session(patient, at=at(days=-30), practitioner=practitioner)
     latest = completed_session(patient, at=at(), practitioner=practitioner, number=2)
     response = ada.get("/portal/aftercare/")
     assert response["Location"] == f"/portal/aftercare/{latest.public_id}/"
-
-
-# --- Check-ins and reaction findings -------------------------------------------------------
-
-
-def check_in(client, session, **data):
-    return client.post(
-        f"/portal/aftercare/{session.public_id}/check-in/",
-        {"skin": "improving", **data},
-    )
-
-
-def test_a_warning_sign_flags_the_practitioner_and_emails_them_at_once(
-    patient, ada, practitioner, mailoutbox, django_capture_on_commit_callbacks
-):
-    practitioner.user.email = "priya@clinic.example"
-    practitioner.user.save()
-    session = completed_session(patient, at=at(), practitioner=practitioner)
-    with travel(at(days=1)), django_capture_on_commit_callbacks(execute=True):
-        response = check_in(ada, session, warning_signs=["cold_sore"])
-    assert response.status_code == 302
-    flag = ReactionFlag.objects.get()
-    assert flag.warning_signs == ["cold_sore"] and not flag.not_settled and flag.is_open
-    (mail,) = mailoutbox
-    assert mail.to == ["priya@clinic.example"]
-    assert "Ada L." in mail.subject and "Lovelace" not in mail.body
-    assert "http://127.0.0.1:8000/portal/staff/" in mail.body
-    assert "blister" not in mail.body  # the signs stay behind the login
-    dashboard = text(client_for(practitioner.user).get("/"))
-    assert "Reported by patients" in dashboard and "1</strong> reaction to review" in dashboard
-
-
-def test_settled_skin_with_no_warning_sign_raises_nothing(patient, ada, practitioner):
-    session = completed_session(patient, at=at(), practitioner=practitioner)
-    with travel(at(days=7)):
-        check_in(ada, session, skin="settled")
-    assert CheckInAnswer.objects.get().kind == "checkin_7d"
-    assert not ReactionFlag.objects.exists()
-
-
-def test_skin_not_settled_at_7_days_blocks_the_next_check_in_until_a_practitioner_clears_it(
-    clinic, ada, patient, front_desk_user, practitioner_client
-):
-    with travel(at(days=-1)):
-        intake(patient, front_desk_user)
-        patient_services.consent_sign(patient=patient, kind="treatment",
-                                      signed_name=patient.full_name, agreed=True,
-                                      by=front_desk_user)  # fmt: skip
-    course = CourseFactory(patient=patient, practitioner=clinic.practitioner)
-    first = completed_session(patient, at=at(days=-7), course=course, number=1)
-    second = booked_session(patient, at=at(days=1), course=course, number=2)
-    with travel(at()):
-        check_in(ada, first, skin="improving")
-    flag = ReactionFlag.objects.get()
-    assert flag.not_settled and flag.warning_signs == []
-    with travel(at(days=1)):
-        with pytest.raises(Conflict, match="reported a reaction"):
-            services.session_check_in(session=second, by=front_desk_user)
-        response = practitioner_client.post(
-            f"/portal/staff/reactions/{flag.public_id}/clear/", {"note": "Seen; mild, settling."}
-        )
-        assert response.status_code == 302
-        services.session_check_in(session=second, by=front_desk_user)
-    second.refresh_from_db()
-    assert second.status == Session.Status.CHECKED_IN
-    flag.refresh_from_db()
-    assert (
-        flag.cleared_by == clinic.practitioner.user and flag.clear_note == "Seen; mild, settling."
-    )
-
-
-def test_only_a_practitioner_clears_a_reaction_and_always_with_a_note(
-    patient, ada, practitioner, front_desk_client, practitioner_client
-):
-    session = completed_session(patient, at=at(), practitioner=practitioner)
-    with travel(at(days=3)):
-        check_in(ada, session, warning_signs=["infection"])
-    flag = ReactionFlag.objects.get()
-    url = f"/portal/staff/reactions/{flag.public_id}/clear/"
-    assert front_desk_client.post(url, {"note": "ok"}).status_code == 403
-    response = practitioner_client.post(url, {"note": ""}, follow=True)
-    assert "A note is required" in text(response)
-    assert ReactionFlag.objects.get().is_open
-
-
-def test_a_photo_is_stored_without_its_metadata_and_only_practitioners_see_it(
-    patient, ada, practitioner, settings, tmp_path, front_desk_client, practitioner_client
-):
-    settings.MEDIA_ROOT = tmp_path
-    session = completed_session(patient, at=at(), practitioner=practitioner)
-    photo = SimpleUploadedFile("IMG_0001.jpg", tiny_jpeg(), content_type="image/jpeg")
-    with travel(at(days=1)):
-        check_in(ada, session, photo=photo, warning_signs=["allergy"])
-    answer = CheckInAnswer.objects.get()
-    assert answer.photo.name.startswith("check-ins/") and "IMG" not in answer.photo.name
-    stored = Path(answer.photo.path).read_bytes()
-    assert b"GPS-SECRET" not in stored
-    url = f"/portal/staff/check-ins/{answer.public_id}/photo/"
-    assert front_desk_client.get(url).status_code == 403
-    response = practitioner_client.get(url)
-    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
-    assert b"".join(response.streaming_content) == stored
-    assert AuditEvent.objects.filter(object_id=str(answer.pk), action="view").exists()
-    assert client_for(patient.portal_user).get(url).status_code == 403
-
-
-@pytest.mark.parametrize(
-    ("upload", "message"),
-    [
-        (SimpleUploadedFile("x.jpg", b"%PDF-1.7 " * 10, "image/jpeg"), "JPEG or PNG"),
-        (SimpleUploadedFile("x.jpg", tiny_jpeg() + b"\0" * (5 * 1024 * 1024), "image/jpeg"),
-         "larger than 5 MB"),
-    ],
-)  # fmt: skip
-def test_a_non_image_or_oversized_upload_gets_a_clear_message_and_saves_nothing(
-    patient, ada, practitioner, settings, tmp_path, upload, message
-):
-    settings.MEDIA_ROOT = tmp_path
-    session = completed_session(patient, at=at(), practitioner=practitioner)
-    with travel(at(days=1)):
-        response = check_in(ada, session, photo=upload, warning_signs=["infection"])
-    assert response.status_code == 400
-    assert message in text(response)
-    assert not CheckInAnswer.objects.exists() and not ReactionFlag.objects.exists()
-    assert not list(tmp_path.rglob("*.*"))
-
-
-def test_a_request_far_over_the_limit_is_refused_before_the_photo_is_looked_at(
-    patient, ada, practitioner, settings, tmp_path
-):
-    settings.MEDIA_ROOT = tmp_path
-    session = completed_session(patient, at=at(), practitioner=practitioner)
-    photo = SimpleUploadedFile("x.jpg", tiny_jpeg() + b"\0" * (6 * 1024 * 1024), "image/jpeg")
-    with travel(at(days=1)):
-        response = check_in(ada, session, photo=photo)
-    assert response.status_code == 400
-    assert "larger than 5 MB" in text(response)
-    assert not CheckInAnswer.objects.exists() and not list(tmp_path.rglob("*.*"))
-
-
-def test_a_check_in_for_someone_elses_session_is_a_404_and_saves_nothing(
-    patient, ada, practitioner
-):
-    other = portal_patient()
-    theirs = completed_session(other, at=at(), practitioner=practitioner)
-    response = check_in(ada, theirs, warning_signs=["infection"])
-    assert response.status_code == 404
-    assert not CheckInAnswer.objects.exists() and not ReactionFlag.objects.exists()
 
 
 # --- The pre-session check ---------------------------------------------------------------
@@ -683,28 +356,6 @@ def test_the_sessions_page_does_not_query_per_session(
         booked_session(patient, at=at(days=10 * n), course=course, number=n)
     with travel(at()), django_assert_max_num_queries(len(one.captured_queries)):
         ada.get("/portal/sessions/")
-
-
-def test_a_staff_account_is_never_made_a_patients_portal_account(front_desk_user, mailoutbox):
-    patient = portal_patient()
-    staff = UserFactory(username="someone", role=Role.FRONT_DESK)
-    patient.portal_user = staff
-    patient.save()
-    with pytest.raises(Conflict, match="staff account"):
-        portal.invite_send(patient=patient, by=front_desk_user)
-
-
-def test_opening_a_link_in_a_browser_logged_in_as_staff_ends_the_staff_session(
-    front_desk_user, front_desk_client, mailoutbox
-):
-    patient = PatientFactory(first_name="Grace")
-    invite = portal.invite_send(patient=patient, by=front_desk_user)
-    front_desk_client.post(
-        f"/portal/invite/{invite.token}/",
-        {"password": "a-long-new-passphrase", "password_again": "a-long-new-passphrase"},
-    )
-    assert front_desk_client.get("/patients/").status_code == 403  # now the patient's session
-    assert front_desk_client.get("/portal/").status_code == 200
 
 
 def test_front_desk_resolve_a_pre_session_call_with_a_note(upcoming, ada, front_desk_client):

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 import time_machine
 
+from clinic.clock import TIME, local_format
 from patients import services as patient_services
 from patients.tests.helpers import clear_answers
 from treatments.scheduling.models import Course, Session
@@ -40,7 +41,7 @@ def test_a_practitioner_plans_a_course_and_books_the_proposed_series(
     page = practitioner_client.get(f"/courses/{course.public_id}/", {"start": "2026-03-09"})
     assert b"Book all 3 sessions" in page.content
     proposal = page.context["proposal"]
-    assert [local.strftime("%H:%M") for _, local, _, _ in proposal] == ["09:00"] * 3
+    assert [local_format(slot.starts_at, TIME) for slot, _ in proposal] == ["09:00"] * 3
     response = practitioner_client.post(
         f"/courses/{course.public_id}/book/",
         {

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+import time_machine
 from django.db import IntegrityError, transaction
 from rest_framework.authtoken.models import Token
 
@@ -14,8 +15,16 @@ from treatments.scheduling import services
 from treatments.scheduling.models import Session
 
 LONDON = ZoneInfo("Europe/London")
-SLOT = dt.datetime(2027, 3, 8, 10, 0, tzinfo=LONDON)  # a Monday, well in the future
+SLOT = dt.datetime(2027, 3, 8, 10, 0, tzinfo=LONDON)  # a Monday
+NOW = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)  # a week before it, whatever today is
 REQUESTS = 24
+
+
+@pytest.fixture(autouse=True)
+def a_week_before_the_slot():
+    # Ticking: the live server's threads answer while the clock runs on from NOW.
+    with time_machine.travel(NOW, tick=True):
+        yield
 
 
 @pytest.mark.slow

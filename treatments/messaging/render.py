@@ -1,0 +1,173 @@
+"""The one way a message becomes words: an e-mail's subject, text and HTML parts from
+`templates/messaging/emails/<kind>/`, an SMS from `templates/messaging/sms/<kind>.txt`.
+
+Every kind gets the clinic's name, phone and emergency number (`clinic.contact`) and shows
+times on the clinic's clock (`clinic.clock.local_format`). What only a higher package knows
+(a fresh one-time link, a reaction flag's summary) comes from a provider which that package
+registers here at start-up (`register_context`, from `TreatmentsConfig.ready`), so
+messaging never imports the portal (DESIGN.md §3). Providers run in the worker at send
+time, once per attempt; one may raise `Unwanted` when the message must not go out after
+all. `register_check` adds a kind's own "is it still wanted?" rule to the worker's re-check
+(`sending.unwanted`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from clinic.clock import WHEN, local_format
+from clinic.contact import contact_context
+from treatments.scheduling.models import Session
+
+from .models import LINK_KINDS, STAFF_KINDS, Message
+
+Kind = Message.Kind
+
+# Where each kind of message points in the patient portal. Paths only: the portal knows
+# who is logged in, so no patient data ever goes into a link.
+PORTAL_PATHS = {
+    Kind.BOOKING_CONFIRMATION: "/portal/",
+    Kind.PRE_SESSION_CHECK: "/portal/questions/",
+    Kind.REMINDER_48H: "/portal/",
+    Kind.REMINDER_24H: "/portal/",
+    Kind.AFTERCARE: "/portal/after-your-visit/",
+    Kind.CHECKIN_24H: "/portal/after-your-visit/",
+    Kind.CHECKIN_72H: "/portal/after-your-visit/",
+    Kind.CHECKIN_7D: "/portal/after-your-visit/",
+    Kind.REVIEW_3M: "/portal/",
+    Kind.REVIEW_6M: "/portal/",
+}
+# All an SMS may say (DESIGN.md §6): a first name, the clinic's name, a session's time and a
+# link (and how long a one-time link works). Nothing clinical is in reach of its template.
+SMS_KEYS = frozenset({"first_name", "clinic_name", "when", "link", "hours"})
+
+ContextProvider = Callable[[Message], dict]
+Check = Callable[[Message], str]
+_providers: dict[str, ContextProvider] = {}
+_checks: dict[str, Check] = {}
+
+
+class Unwanted(Exception):
+    """Raised by a provider: the message must not be sent (it is `skipped` with this
+    reason, which staff read in the message log)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+# --- The registry -------------------------------------------------------------------------
+
+
+def register_context(kind: str, provider: ContextProvider) -> None:
+    """`provider(message)` adds to the context of every message of `kind`, at send time."""
+    _providers[kind] = provider
+
+
+def register_check(kind: str, check: Check) -> None:
+    """`check(message)` says why a message of `kind` must not go out any more ("" if it
+    still may); the worker asks just before each attempt."""
+    _checks[kind] = check
+
+
+def check(message: Message) -> str:
+    registered = _checks.get(message.kind)
+    return registered(message) if registered else ""
+
+
+# --- What every message may say -----------------------------------------------------------
+
+
+def format_when(moment: datetime) -> str:
+    """The moment on the clinic's wall clock, e.g. "Monday 30 March at 10:00"."""
+    return local_format(moment, WHEN)
+
+
+def portal_url(path: str) -> str:
+    """An absolute portal address for messages: the base and a path, never patient data."""
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+def portal_link(kind: str | None = None) -> str:
+    return portal_url(PORTAL_PATHS.get(kind, "/portal/"))
+
+
+def retinoid_stop() -> str:
+    """How long before a session to stop retinoids and acids: clinic policy, 24 hours per the
+    SkinPen handout, 3–7 days at many clinics (clinical reference §1.2 row 28, §3)."""
+    hours = int(getattr(settings, "RETINOID_STOP_HOURS", 24))
+    if hours % 24 == 0 and hours > 24:
+        return f"{hours // 24} days"
+    return f"{hours} hours"
+
+
+def context(message: Message) -> dict:
+    """Everything the kind's templates may use. Calls the kind's provider (if any) once."""
+    result: dict = {**contact_context(), "portal_url": portal_link()}
+    if not message.to_staff:
+        result["first_name"] = message.patient.first_name.strip()
+    if message.kind in PORTAL_PATHS:
+        result["link"] = portal_link(message.kind)
+    session = message.session
+    if session is not None:
+        result["when"] = format_when(session.starts_at)
+        result["session_minutes"] = int((session.ends_at - session.starts_at).total_seconds() // 60)
+        result["retinoid_stop"] = retinoid_stop()
+    if message.kind == Kind.BOOKING_CONFIRMATION:
+        result["sessions"] = [
+            format_when(starts_at)
+            for starts_at in Session.objects.filter(
+                course_id=session.course_id, status__in=Session.ACTIVE
+            )
+            .order_by("starts_at")
+            .values_list("starts_at", flat=True)
+        ]
+    provider = _providers.get(message.kind)
+    if provider is not None:
+        result.update(provider(message))
+    elif message.kind in LINK_KINDS or message.kind in STAFF_KINDS:
+        # Without its provider such a message has no link to give: never send it half-made.
+        raise LookupError(f"No context provider is registered for {message.kind} messages.")
+    return result
+
+
+def sms_context(message: Message) -> dict:
+    return {key: value for key, value in context(message).items() if key in SMS_KEYS}
+
+
+# --- Rendering ----------------------------------------------------------------------------
+
+
+def _tidy(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+def render_email(message: Message) -> Rendered:
+    values = context(message)
+    folder = f"messaging/emails/{message.kind}"
+    subject = " ".join(render_to_string(f"{folder}/subject.txt", values).split())
+    return Rendered(
+        subject=subject,
+        text=_tidy(render_to_string(f"{folder}/body.txt", values)),
+        html=render_to_string(f"{folder}/body.html", values),
+    )
+
+
+def render_sms(message: Message) -> str:
+    return " ".join(
+        render_to_string(f"messaging/sms/{message.kind}.txt", sms_context(message)).split()
+    )

@@ -1,0 +1,197 @@
+"""The portal's staff pages under /portal/staff/: what patients reported through the portal
+(reactions, pre-session calls, requests to cancel or move) and what the clinic does about
+it, and the invitations that open a patient's portal.
+
+Staff roles only: a patient's account gets a 403 from `role_required`. Each action parses a
+form and calls one service; a refusal, or input no service could take, comes back to the
+staff page as a message, and nothing changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from clinic import audit
+from clinic.errors import Forbidden, ServiceError
+from clinic.forms import error_texts
+from clinic.models import Role
+from clinic.roles import STAFF, role_required
+from patients.models import Patient
+
+from . import aftercare, check_ins, invites
+from . import services as portal
+from .forms import HandleRequestForm, InviteForm, NoteForm
+from .models import CheckInAnswer, PreSessionCheck, ReactionFlag, SessionChangeRequest
+from .views import _private, when
+
+Action = audit.Action
+
+
+def _staff_action(
+    request: HttpRequest, form: forms.Form, action: Callable[[dict], object], done: str
+) -> HttpResponse:
+    """Run `action` on the form's cleaned data, then back to the staff page with a message:
+    what was done, or why not (the form's problems, or the service's refusal)."""
+    if not form.is_valid():
+        for text in error_texts(form):
+            messages.error(request, text)
+        return redirect("portal:staff")
+    try:
+        action(form.cleaned_data)
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from exc
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect("portal:staff")
+
+
+@role_required(*STAFF)
+@require_safe
+def staff_home(request: HttpRequest) -> HttpResponse:
+    """What patients reported through the portal and what the clinic must do about it."""
+    flags = list(
+        ReactionFlag.objects.open()
+        .select_related("patient", "session__practitioner", "check_in")
+        .order_by("raised_at")
+    )
+    calls = list(
+        PreSessionCheck.objects.filter(stops_session=True, resolved_at=None)
+        .select_related("session__patient", "session__practitioner", "submission__screening")
+        .order_by("session__starts_at")
+    )
+    requests = list(
+        SessionChangeRequest.objects.filter(status=SessionChangeRequest.Status.OPEN)
+        .select_related("patient", "session__practitioner")
+        .order_by("session__starts_at")
+    )
+    audit.record_many(
+        actor=request.user, action=Action.LIST, objects=[*flags, *calls, *requests], request=request
+    )
+    for flag in flags:
+        flag.signs = [aftercare.WARNING_TEXT.get(c, c) for c in flag.warning_signs]
+        flag.session_when = when(flag.session.starts_at)
+        flag.mine = flag.session.practitioner.user_id == request.user.pk
+    for item in [*calls, *requests]:
+        item.session_when = when(item.session.starts_at)
+    context = {
+        "flags": flags,
+        "calls": calls,
+        "requests": requests,
+        "can_clear": request.user.has_role(Role.PRACTITIONER),
+    }
+    return render(request, "portal/staff/home.html", context)
+
+
+@role_required(Role.PRACTITIONER)
+@require_POST
+def staff_flag_clear(request: HttpRequest, flag_id) -> HttpResponse:
+    flag = get_object_or_404(ReactionFlag, public_id=flag_id)
+    return _staff_action(
+        request,
+        NoteForm(request.POST),
+        lambda data: check_ins.reaction_flag_clear(
+            flag=flag, note=data["note"], by=request.user, request=request
+        ),
+        "Cleared: the patient's next session can be checked in.",
+    )
+
+
+@role_required(Role.PRACTITIONER)
+@require_safe
+def staff_check_in_photo(request: HttpRequest, check_in_id) -> HttpResponse:
+    answer = get_object_or_404(CheckInAnswer.objects.exclude(photo=""), public_id=check_in_id)
+    audit.record(
+        actor=request.user,
+        action=Action.VIEW,
+        obj=answer,
+        request=request,
+        detail={"photo": True},
+    )
+    response = FileResponse(answer.photo.open("rb"), content_type=answer.photo_type)
+    response["Content-Disposition"] = "inline"
+    return _private(response)
+
+
+@role_required(*STAFF)
+@require_POST
+def staff_call_resolve(request: HttpRequest, check_id) -> HttpResponse:
+    check = get_object_or_404(PreSessionCheck.objects.select_related("session__patient"),
+                              public_id=check_id)  # fmt: skip
+    return _staff_action(
+        request,
+        NoteForm(request.POST),
+        lambda data: portal.pre_session_resolve(
+            check=check, note=data["note"], by=request.user, request=request
+        ),
+        "Marked as resolved.",
+    )
+
+
+@role_required(*STAFF)
+@require_POST
+def staff_request_handle(request: HttpRequest, request_id) -> HttpResponse:
+    change = get_object_or_404(SessionChangeRequest, public_id=request_id)
+    return _staff_action(
+        request,
+        HandleRequestForm(request.POST),
+        lambda data: portal.change_request_handle(
+            change=change,
+            outcome=data["outcome"],
+            note=data["note"],
+            by=request.user,
+            request=request,
+        ),
+        "The request is closed.",
+    )
+
+
+@role_required(*STAFF)
+@require_http_methods(["GET", "POST"])
+def staff_invite(request: HttpRequest, patient_id) -> HttpResponse:
+    """Invite a patient to the portal (or send a new link): a one-time link by e-mail or SMS."""
+    patient = get_object_or_404(
+        Patient.objects.select_related("portal_user").prefetch_related(
+            Prefetch("portal_invites", to_attr="links")
+        ),
+        public_id=patient_id,
+    )
+    channels = invites.link_channels(patient)
+    form = InviteForm(
+        request.POST if request.method == "POST" else None,
+        initial={"channel": channels[0] if channels else ""},
+    )
+    form.fields["channel"].choices = [c for c in form.fields["channel"].choices if c[0] in channels]
+    if request.method == "POST" and form.is_valid():
+        try:
+            invite = invites.invite_send(
+                patient=patient, by=request.user, channel=form.cleaned_data["channel"],
+                request=request,
+            )  # fmt: skip
+        except Forbidden as exc:
+            raise PermissionDenied(exc.message) from exc
+        except ServiceError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, invites.sending_note(invite))
+            return redirect("portal:staff_invite", patient_id=patient.public_id)
+    else:
+        audit.record(actor=request.user, action=Action.VIEW, obj=patient, request=request)
+    context = {
+        "patient": patient,
+        "form": form,
+        "channels": channels,
+        "links": patient.links[:5],
+        "now": timezone.now(),
+    }
+    return render(request, "portal/staff/invite.html", context, status=400 if form.errors else 200)
