@@ -22,7 +22,7 @@ from clinic.models import Role
 from clinic.roles import PLANNERS, STAFF, HasRole
 from patients.models import Patient
 
-from . import services
+from . import charting, services
 from .models import Course, Device, Practitioner, Protocol, Room, Session
 from .serializers import (
     BookInputSerializer,
@@ -216,8 +216,8 @@ class SessionCompleteView(APIView):
         session = _session(public_id)
         data = CompleteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        records = [services.AreaRecord(**r) for r in data.validated_data["records"]]
-        session = services.session_complete(
+        records = [charting.AreaRecord(**r) for r in data.validated_data["records"]]
+        session = charting.session_complete(
             session=session, records=records, by=request.user, request=request
         )
         return Response(SessionRecordSerializer(session.records.all(), many=True).data)

@@ -21,8 +21,9 @@ from clinic.errors import ServiceError
 from clinic.forms import ClinicForm
 from patients.vocabulary import AREA_LABELS, AREAS
 
+from .charting import AreaRecord
 from .models import Practitioner, Protocol, Room, Session, SessionRecord
-from .services import AreaRecord, SlotRequest
+from .services import SlotRequest
 
 # The years a typed date may fall in: anything else is a slip of the keyboard, and far
 # enough from the ends of `datetime`'s range that moving it between zones cannot overflow.

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -25,7 +24,7 @@ from patients import vocabulary
 from patients.models import Patient, ScreeningResult
 
 from . import planner, selectors, signals
-from .models import Course, Device, Practitioner, Protocol, Room, Session, SessionRecord
+from .models import Course, Device, Practitioner, Protocol, Room, Session
 
 Action = audit.Action
 # How far ahead the planner looks for a series, beyond the course's own span.
@@ -342,7 +341,7 @@ def course_book(
 # --- Session transitions ------------------------------------------------------------------
 
 
-def _locked(session: Session) -> Session:
+def lock_session(session: Session) -> Session:
     return (
         Session.objects.select_for_update(of=("self",))
         .select_related("course__protocol", "patient", "practitioner", "room", "device")
@@ -350,12 +349,12 @@ def _locked(session: Session) -> Session:
     )
 
 
-def _require_status(session: Session, *allowed: str, action: str) -> None:
+def require_status(session: Session, *allowed: str, action: str) -> None:
     if session.status not in allowed:
         raise Conflict(f"A {session.get_status_display().lower()} session cannot be {action}.")
 
 
-def _transition(session: Session, status: str, by: User, request, **detail) -> Session:
+def transition(session: Session, status: str, by: User, request, **detail) -> Session:
     session.status = status
     session.status_changed_at = timezone.now()
     session.status_changed_by = by
@@ -380,8 +379,8 @@ def session_reschedule(
     request: HttpRequest | None = None,
 ) -> Session:
     """Move a booked session: the same checks as booking, and the course's spacing holds."""
-    session = _locked(session)
-    _require_status(session, Session.Status.BOOKED, action="moved")
+    session = lock_session(session)
+    require_status(session, Session.Status.BOOKED, action="moved")
     room = room or session.room
     end = starts_at + (session.ends_at - session.starts_at)
     siblings = list(
@@ -431,24 +430,24 @@ def session_reschedule(
 def session_cancel(
     *, session: Session, reason: str, by: User, request: HttpRequest | None = None
 ) -> Session:
-    session = _locked(session)
+    session = lock_session(session)
     reason = (reason or "").strip()
     if not reason:
         raise Invalid("A reason is required.", fields={"reason": ["Say why it is cancelled."]})
-    _require_status(session, Session.Status.BOOKED, Session.Status.CHECKED_IN, action="cancelled")
+    require_status(session, Session.Status.BOOKED, Session.Status.CHECKED_IN, action="cancelled")
     session.cancel_reason = reason[:300]
     signals.session_cancelled.send(sender=Session, session=session)
-    return _transition(session, Session.Status.CANCELLED, by, request)
+    return transition(session, Session.Status.CANCELLED, by, request)
 
 
 @transaction.atomic
 def session_no_show(*, session: Session, by: User, request: HttpRequest | None = None) -> Session:
-    session = _locked(session)
-    _require_status(session, Session.Status.BOOKED, action="marked as a no-show")
+    session = lock_session(session)
+    require_status(session, Session.Status.BOOKED, action="marked as a no-show")
     if session.starts_at > timezone.now():
         raise Conflict("A session that has not started yet cannot be a no-show.")
     signals.session_no_show.send(sender=Session, session=session)
-    return _transition(session, Session.Status.NO_SHOW, by, request)
+    return transition(session, Session.Status.NO_SHOW, by, request)
 
 
 @transaction.atomic
@@ -458,102 +457,11 @@ def session_check_in(*, session: Session, by: User, request: HttpRequest | None 
     signed off), collected no more than 7 days before (clinical reference §1.2), consent, and
     no hold from a reported reaction.
     """
-    session = _locked(session)
-    _require_status(session, Session.Status.BOOKED, action="checked in")
+    session = lock_session(session)
+    require_status(session, Session.Status.BOOKED, action="checked in")
     day = to_local(session.starts_at).date()
     result = require_clearance(session.patient, session.course.areas, [day], check_in=True)
     session.screening = result
-    return _transition(
+    return transition(
         session, Session.Status.CHECKED_IN, by, request, screening=str(result.public_id)
     )
-
-
-@dataclass(frozen=True)
-class AreaRecord:
-    area: str
-    device_setting_mm: Decimal
-    passes: int
-    cartridge_lot: str
-    endpoint: str = ""
-    numbing_product: str = ""
-    immediate_reaction: str = ""
-    notes: str = ""
-
-
-@transaction.atomic
-def session_complete(
-    *,
-    session: Session,
-    records: Sequence[AreaRecord],
-    by: User,
-    request: HttpRequest | None = None,
-) -> Session:
-    """Chart each treated area and complete the session.
-
-    A device setting outside the protocol's range for that area is recorded and flagged for
-    the practitioner, not refused (clinical reference §2.2: the ranges are starting points).
-    """
-    session = _locked(session)
-    _require_status(session, Session.Status.CHECKED_IN, action="completed")
-    if not records:
-        raise Invalid("Chart at least one area.", fields={"records": ["Chart each area."]})
-    errors: dict[str, list[str]] = {}
-    seen = set()
-    for i, record in enumerate(records):
-        if record.area not in session.course.areas:
-            errors[f"records.{i}.area"] = ["This area is not part of the course."]
-        if record.area in seen:
-            errors[f"records.{i}.area"] = ["Each area is charted once."]
-        seen.add(record.area)
-        if not Decimal("0") <= record.device_setting_mm <= Decimal("3"):
-            errors[f"records.{i}.device_setting_mm"] = ["A setting from 0 to 3 mm."]
-        if record.passes < 1 or record.passes > 20:
-            errors[f"records.{i}.passes"] = ["From 1 to 20 passes."]
-        if not record.cartridge_lot.strip():
-            errors[f"records.{i}.cartridge_lot"] = ["Record the single-use cartridge's lot."]
-    if errors:
-        raise Invalid("The chart needs changes.", fields=errors)
-    # Still cleared for what is charted, on the session's day (a hold raised since check-in
-    # or a new screening that no longer clears stops it).
-    require_clearance(
-        session.patient,
-        [r.area for r in records],
-        [to_local(session.starts_at).date()],
-        check_in=True,
-    )
-    ranges = session.course.protocol.depth_ranges
-    rows = []
-    for record in records:
-        flag_above = (ranges.get(record.area) or {}).get("flag_above")
-        flagged = flag_above is not None and record.device_setting_mm > Decimal(str(flag_above))
-        rows.append(
-            SessionRecord(
-                session=session,
-                area=record.area,
-                device_setting_mm=record.device_setting_mm,
-                passes=record.passes,
-                cartridge_lot=record.cartridge_lot.strip(),
-                endpoint=record.endpoint,
-                numbing_product=record.numbing_product,
-                immediate_reaction=record.immediate_reaction,
-                notes=record.notes,
-                flagged=flagged or flag_above is None,
-                flag_reason=(
-                    f"Above {flag_above} mm for this area."
-                    if flagged
-                    else "No protocol range for this area."
-                    if flag_above is None
-                    else ""
-                ),
-            )
-        )
-    SessionRecord.objects.bulk_create(rows)
-    _transition(session, Session.Status.COMPLETED, by, request, areas=len(rows))
-    course = session.course
-    course_completed = not course.sessions.filter(status__in=Session.ACTIVE).exists()
-    if course_completed:
-        Course.objects.filter(pk=course.pk).update(status=Course.Status.COMPLETED)
-    signals.session_completed.send(
-        sender=Session, session=session, course_completed=course_completed
-    )
-    return session

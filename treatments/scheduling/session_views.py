@@ -21,7 +21,7 @@ from clinic.forms import error_texts
 from clinic.models import Role
 from clinic.roles import STAFF, role_required
 
-from . import services
+from . import charting, services
 from .forms import CancelForm, ChartForm, MoveForm
 from .models import Session
 
@@ -129,7 +129,7 @@ def complete(request: HttpRequest, public_id) -> HttpResponse:
         status = 400
         if chart.is_valid():
             try:
-                services.session_complete(
+                charting.session_complete(
                     session=session, records=chart.records(), by=request.user, request=request
                 )
             except ServiceError as exc:

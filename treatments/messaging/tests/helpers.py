@@ -19,12 +19,12 @@ from patients import services as patient_services
 from patients.tests.helpers import clear_answers
 from treatments.messaging import tasks
 from treatments.messaging.models import SESSION_KINDS, Message
-from treatments.scheduling import services
+from treatments.scheduling import charting, services
 from treatments.scheduling.models import Course, Session
 
 LONDON = ZoneInfo("Europe/London")
 RECORDS = [
-    services.AreaRecord(
+    charting.AreaRecord(
         area="cheeks", device_setting_mm=Decimal("1.50"), passes=4, cartridge_lot="LOT-7"
     )
 ]
@@ -62,7 +62,7 @@ def complete(session, *, by, practitioner_user, when):
             patient=session.patient, answers=clear_answers(), areas=["cheeks"], by=by
         )
         services.session_check_in(session=session, by=by)
-        return services.session_complete(session=session, records=RECORDS, by=practitioner_user)
+        return charting.session_complete(session=session, records=RECORDS, by=practitioner_user)
 
 
 def next_monday(after: dt.datetime) -> dt.date:

@@ -34,7 +34,7 @@ from treatments.messaging.models import Message
 from treatments.portal import services as portal
 from treatments.portal.models import SessionChangeRequest
 from treatments.portal.tests.helpers import client_for
-from treatments.scheduling import services
+from treatments.scheduling import charting, services
 from treatments.scheduling.models import Session
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +62,7 @@ BOOKED_AT = dt.datetime(2027, 2, 1, 10, 30, tzinfo=dt.UTC)  # a fortnight before
 TREATED = 3  # the first three sessions are done when the aftercare pages are read
 AFTER_TREATMENT = dt.datetime(2027, 3, 30, 11, tzinfo=dt.UTC)  # the day after session 3
 RECORDS = [
-    services.AreaRecord(
+    charting.AreaRecord(
         area="cheeks", device_setting_mm=Decimal("1.50"), passes=4, cartridge_lot="LOT-7"
     )
 ]
@@ -144,7 +144,7 @@ class World:
                     by=self.desk,
                 )
                 services.session_check_in(session=session, by=self.desk)
-                services.session_complete(session=session, records=RECORDS, by=self.planner)
+                charting.session_complete(session=session, records=RECORDS, by=self.planner)
         self.treated = True
 
 

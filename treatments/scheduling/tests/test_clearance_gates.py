@@ -16,7 +16,7 @@ from clinic.errors import Conflict, Invalid
 from patients import services as patient_services
 from patients.models import Hold
 from patients.tests.helpers import clear_answers
-from treatments.scheduling import services
+from treatments.scheduling import charting, services
 from treatments.scheduling.models import Course, Session
 
 pytestmark = pytest.mark.django_db
@@ -116,20 +116,20 @@ def test_check_in_and_charting_ask_the_rule_on_the_sessions_day(
     hold = patient_services.hold_place(
         patient=patient, reason="A reaction was reported.", source=Hold.Source.REACTION
     )
-    record = services.AreaRecord(
+    record = charting.AreaRecord(
         area="cheeks", device_setting_mm=Decimal("1.0"), passes=3, cartridge_lot="LOT-1"
     )
     with pytest.raises(Conflict, match="must release the hold"):
-        services.session_complete(session=session, records=[record], by=practitioner_user)
+        charting.session_complete(session=session, records=[record], by=practitioner_user)
     patient_services.hold_release(hold=hold, note="Seen: settled.", by=practitioner_user)
     with pytest.raises(Invalid) as refused:  # an area the course does not include
-        services.session_complete(
+        charting.session_complete(
             session=session,
-            records=[record, services.AreaRecord("neck", Decimal("1.0"), 3, "LOT-1")],
+            records=[record, charting.AreaRecord("neck", Decimal("1.0"), 3, "LOT-1")],
             by=practitioner_user,
         )
     assert "records.1.area" in refused.value.fields
-    services.session_complete(session=session, records=[record], by=practitioner_user)
+    charting.session_complete(session=session, records=[record], by=practitioner_user)
     session.refresh_from_db()
     assert session.status == Session.Status.COMPLETED
 

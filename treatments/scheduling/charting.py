@@ -1,0 +1,113 @@
+"""Charting: what was done to each area of a session, and completing it (DESIGN.md flow 5,
+clinical reference §2.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from clinic import audit
+from clinic.clock import to_local
+from clinic.errors import Invalid
+from clinic.models import User
+
+from . import signals
+from .models import Course, Session, SessionRecord
+from .services import lock_session, require_clearance, require_status, transition
+
+Action = audit.Action
+
+
+@dataclass(frozen=True)
+class AreaRecord:
+    area: str
+    device_setting_mm: Decimal
+    passes: int
+    cartridge_lot: str
+    endpoint: str = ""
+    numbing_product: str = ""
+    immediate_reaction: str = ""
+    notes: str = ""
+
+
+@transaction.atomic
+def session_complete(
+    *,
+    session: Session,
+    records: Sequence[AreaRecord],
+    by: User,
+    request: HttpRequest | None = None,
+) -> Session:
+    """Chart each treated area and complete the session.
+
+    A device setting outside the protocol's range for that area is recorded and flagged for
+    the practitioner, not refused (clinical reference §2.2: the ranges are starting points).
+    """
+    session = lock_session(session)
+    require_status(session, Session.Status.CHECKED_IN, action="completed")
+    if not records:
+        raise Invalid("Chart at least one area.", fields={"records": ["Chart each area."]})
+    errors: dict[str, list[str]] = {}
+    seen = set()
+    for i, record in enumerate(records):
+        if record.area not in session.course.areas:
+            errors[f"records.{i}.area"] = ["This area is not part of the course."]
+        if record.area in seen:
+            errors[f"records.{i}.area"] = ["Each area is charted once."]
+        seen.add(record.area)
+        if not Decimal("0") <= record.device_setting_mm <= Decimal("3"):
+            errors[f"records.{i}.device_setting_mm"] = ["A setting from 0 to 3 mm."]
+        if record.passes < 1 or record.passes > 20:
+            errors[f"records.{i}.passes"] = ["From 1 to 20 passes."]
+        if not record.cartridge_lot.strip():
+            errors[f"records.{i}.cartridge_lot"] = ["Record the single-use cartridge's lot."]
+    if errors:
+        raise Invalid("The chart needs changes.", fields=errors)
+    # Still cleared for what is charted, on the session's day (a hold raised since check-in
+    # or a new screening that no longer clears stops it).
+    require_clearance(
+        session.patient,
+        [r.area for r in records],
+        [to_local(session.starts_at).date()],
+        check_in=True,
+    )
+    ranges = session.course.protocol.depth_ranges
+    rows = []
+    for record in records:
+        flag_above = (ranges.get(record.area) or {}).get("flag_above")
+        flagged = flag_above is not None and record.device_setting_mm > Decimal(str(flag_above))
+        rows.append(
+            SessionRecord(
+                session=session,
+                area=record.area,
+                device_setting_mm=record.device_setting_mm,
+                passes=record.passes,
+                cartridge_lot=record.cartridge_lot.strip(),
+                endpoint=record.endpoint,
+                numbing_product=record.numbing_product,
+                immediate_reaction=record.immediate_reaction,
+                notes=record.notes,
+                flagged=flagged or flag_above is None,
+                flag_reason=(
+                    f"Above {flag_above} mm for this area."
+                    if flagged
+                    else "No protocol range for this area."
+                    if flag_above is None
+                    else ""
+                ),
+            )
+        )
+    SessionRecord.objects.bulk_create(rows)
+    transition(session, Session.Status.COMPLETED, by, request, areas=len(rows))
+    course = session.course
+    course_completed = not course.sessions.filter(status__in=Session.ACTIVE).exists()
+    if course_completed:
+        Course.objects.filter(pk=course.pk).update(status=Course.Status.COMPLETED)
+    signals.session_completed.send(
+        sender=Session, session=session, course_completed=course_completed
+    )
+    return session
