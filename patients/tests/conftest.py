@@ -95,3 +95,8 @@ class Clinic:
 @pytest.fixture
 def clinic(front_desk_user, practitioner_user, clock) -> Clinic:
     return Clinic(front_desk=front_desk_user, practitioner=practitioner_user, clock=clock)
+
+
+@pytest.fixture
+def patient():
+    return PatientFactory(first_name="Alice", last_name="Morgan", phone="+447700900101")
