@@ -10,7 +10,6 @@ import re
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -144,13 +143,3 @@ class MessageResendView(APIView):
         )
         message = sending.message_resend(message=message, by=request.user, request=request)
         return Response(MessageSerializer(message).data)
-
-
-urlpatterns = [
-    path("messages/", MessageListView.as_view(), name="api-messages"),
-    path(
-        "messages/<uuid:public_id>/resend/",
-        MessageResendView.as_view(),
-        name="api-message-resend",
-    ),
-]

@@ -1,8 +1,8 @@
 """The "Resend" button of the message log (the log itself is a panel on the patient record
 and the session page: `treatments/messaging/panels.py`).
 
-Include `urlpatterns` below in treatments/urls.py (namespace "treatments"): the partial's
-form posts to `treatments:message_resend`.
+Its URL is in `urls.py` (namespace "treatments"): the partial's form posts to
+`treatments:message_resend`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.contrib import messages as flash
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -40,8 +39,3 @@ def resend(request: HttpRequest, public_id) -> HttpResponseRedirect:
     ):
         target = "/"
     return HttpResponseRedirect(target)
-
-
-urlpatterns = [
-    path("messages/<uuid:public_id>/resend/", resend, name="message_resend"),
-]

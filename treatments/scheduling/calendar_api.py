@@ -13,7 +13,6 @@ import re
 from datetime import datetime, time, timedelta
 
 from django.shortcuts import get_object_or_404
-from django.urls import path
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import (
@@ -325,16 +324,3 @@ def _free_starts(
         not_before=max(timezone.now(), start),
     )
     return [slot for slot in slots if slot.starts_at < end]
-
-
-urlpatterns = [
-    path("protocols/", ProtocolListView.as_view(), name="api-protocols"),
-    path("practitioners/", PractitionerListView.as_view(), name="api-practitioners"),
-    path(
-        "practitioners/<int:id>/availability/",
-        AvailabilityView.as_view(),
-        name="api-practitioner-availability",
-    ),
-    path("rooms/", RoomListView.as_view(), name="api-rooms"),
-    path("sessions/", SessionCalendarView.as_view(), name="api-sessions"),
-]

@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic import audit
@@ -110,10 +109,3 @@ def course_book(request: HttpRequest, public_id) -> HttpResponse:
     else:
         messages.success(request, f"Booked all {len(slots)} sessions.")
     return redirect("treatments:course", public_id=course.public_id)
-
-
-urlpatterns = [
-    path("courses/new/<uuid:patient_id>/", course_new, name="course_new"),
-    path("courses/<uuid:public_id>/", course_detail, name="course"),
-    path("courses/<uuid:public_id>/book/", course_book, name="course_book"),
-]

@@ -13,7 +13,6 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.errors import ServiceError
@@ -141,12 +140,3 @@ def complete(request: HttpRequest, public_id) -> HttpResponse:
     return render(
         request, "scheduling/complete.html", {"session": session, "chart": chart}, status=status
     )
-
-
-urlpatterns = [
-    path("sessions/<uuid:public_id>/check-in/", check_in, name="session_check_in"),
-    path("sessions/<uuid:public_id>/cancel/", cancel, name="session_cancel"),
-    path("sessions/<uuid:public_id>/no-show/", no_show, name="session_no_show"),
-    path("sessions/<uuid:public_id>/move/", reschedule, name="session_reschedule"),
-    path("sessions/<uuid:public_id>/complete/", complete, name="session_complete"),
-]

@@ -202,7 +202,6 @@ def _render_log(user, **filters):
     return render_to_string(panel.template, panel.context)
 
 
-@pytest.mark.urls("treatments.messaging.tests.messages_urls")
 def test_the_partial_shows_due_times_on_the_clinic_s_clock_and_resend_for_failed_ones(
     booked, front_desk_user
 ):
@@ -219,7 +218,6 @@ def test_the_partial_shows_due_times_on_the_clinic_s_clock_and_resend_for_failed
     assert AuditEvent.objects.filter(action="list", object_type="treatments.message").count() == 4
 
 
-@pytest.mark.urls("treatments.messaging.tests.messages_urls")
 def test_the_resend_button_resends_and_returns_to_the_page(booked, client, front_desk_user):
     booked(starts=[local(2026, 3, 30, 10)])
     message = failed(Message.objects.get(kind="booking_confirmation"))
@@ -237,7 +235,6 @@ def test_the_resend_button_resends_and_returns_to_the_page(booked, client, front
     assert stored[-1] == "Only a failed message can be sent again; this one is pending."
 
 
-@pytest.mark.urls("treatments.messaging.tests.messages_urls")
 def test_the_resend_view_needs_a_staff_login(booked, client, patient_user):
     booked(starts=[local(2026, 3, 30, 10)])
     message = failed(Message.objects.get(kind="booking_confirmation"))
