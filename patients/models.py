@@ -202,9 +202,11 @@ class ScreeningResult(models.Model):
         ordering = ["-screened_at", "-id"]
         indexes = [models.Index(fields=["patient", "-screened_at"])]
         constraints = [
+            # A defer is signed off too when it also carries review findings (anticoagulants
+            # and a sunburn): screening_sign_off checks the findings.
             models.CheckConstraint(
-                condition=Q(signed_off_at__isnull=True) | Q(outcome="review"),
-                name="only_review_results_are_signed_off",
+                condition=Q(signed_off_at__isnull=True) | Q(outcome__in=["review", "defer"]),
+                name="only_review_or_defer_results_are_signed_off",
             ),
             models.CheckConstraint(
                 condition=Q(defer_until__isnull=False) | ~Q(outcome="defer"),
@@ -232,8 +234,20 @@ class ScreeningResult(models.Model):
         )
 
     @property
+    def has_review_findings(self) -> bool:
+        return any(f.get("outcome") == screening.REVIEW for f in self.findings)
+
+    @property
+    def can_be_signed_off(self) -> bool:
+        """A review, or a defer that also carries review findings (DESIGN.md §4.2): the
+        practitioner's call is needed either way; a defer's date still applies after it."""
+        return self.outcome == self.Outcome.REVIEW or (
+            self.outcome == self.Outcome.DEFER and self.has_review_findings
+        )
+
+    @property
     def needs_sign_off(self) -> bool:
-        return self.outcome == self.Outcome.REVIEW and not self.is_signed_off
+        return self.can_be_signed_off and not self.is_signed_off
 
 
 class HoldQuerySet(models.QuerySet):
@@ -252,6 +266,7 @@ class Hold(models.Model):
 
     class Source(models.TextChoices):
         REACTION = "reaction", "Reported reaction"
+        PRE_SESSION = "pre_session", "Unsettled reaction in the pre-session check"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="holds")

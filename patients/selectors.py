@@ -16,6 +16,7 @@ from clinic.clock import clinic_today, to_local
 from . import consent as consent_templates
 from .models import Consent, Hold, IntakeSubmission, Patient, ScreeningResult
 from .screening import format_date
+from .services import screening_policy
 from .vocabulary import AREA_LABELS
 
 MIN_PHONE_DIGITS = 4
@@ -140,6 +141,28 @@ def latest_screening(patient: Patient) -> ScreeningResult | None:
     )
 
 
+def latest_full_intake(patient: Patient) -> IntakeSubmission | None:
+    """The patient's latest full intake: where the stable history (keloids, bleeding,
+    allergies…) was last taken. Pre-session checks and check-ins only carry it forward."""
+    return (
+        IntakeSubmission.objects.filter(patient=patient, kind=IntakeSubmission.Kind.INTAKE)
+        .order_by("-submitted_at", "-id")
+        .first()
+    )
+
+
+def history_taken_on(intake: IntakeSubmission) -> date:
+    return to_local(intake.submitted_at).date()
+
+
+def history_stands_on(intake: IntakeSubmission | None, day: date) -> bool:
+    """The full intake's stable answers may still be relied on on `day` (the policy's
+    `history_valid_months`; clinical reference §1.2, re-confirmed every 6–12 months)."""
+    return intake is not None and screening_policy().history_current_on(
+        history_taken_on(intake), day
+    )
+
+
 def has_current_treatment_consent(patient: Patient) -> bool:
     """Treatment needs a treatment consent signed against the current template version."""
     return Consent.objects.filter(
@@ -172,26 +195,47 @@ def _refused(reason: str, screening: ScreeningResult | None) -> Clearance:
     return Clearance(allowed=False, reason=reason, screening=screening)
 
 
+def _history_refusal(patient: Patient) -> str:
+    intake = latest_full_intake(patient)
+    if intake is None:
+        return (
+            "The patient has no full intake on record: take a full intake before starting a course."
+        )
+    if not history_stands_on(intake, clinic_today()):
+        return (
+            "The patient's medical history was last taken on "
+            f"{format_date(history_taken_on(intake))}: take a full intake before starting a "
+            "course."
+        )
+    return ""
+
+
 def clearance(
     *,
     patient: Patient,
     areas: Iterable[str],
     days: Iterable[date] = (),
     check_in: bool = False,
+    new_course: bool = False,
     screening: ScreeningResult | None = None,
 ) -> Clearance:
     """The one clearance rule: booking, planning and check-in all ask it (house style §16).
 
     In order, the first rule broken is the answer (DESIGN.md §4.2, flows 3, 4 and 6):
-    the record is active; the latest screening covers every area asked for (a new intake
-    that leaves an area out must not clear it, nor skip its review); it is not blocked; a
-    review is signed off by a practitioner; a defer is not before any of `days`. With
+    the record is active; with `new_course` (creating, planning or booking a course) the
+    latest full intake is within the policy's `history_valid_months` today, because stable
+    history is re-confirmed at the start of each series (clinical reference §1.2); the
+    latest screening covers every area asked for (a new intake that leaves an area out must
+    not clear it, nor skip its review); it is not blocked; a review, or a defer that also
+    carries review findings, is signed off by a practitioner; a defer is not before any of
+    `days`. With
     `check_in` the result must clear treatment outright and be valid on each day (answers
     at most 7 days old, clinical reference §1.2); `days` defaults to today's local date.
     Then the current treatment consent, then no open hold (reference §1.2 row 34).
 
     `screening` may be passed when the caller has just loaded the patient's latest result
-    (with its submission), to save the query; it must be the latest. Three queries at most.
+    (with its submission), to save the query; it must be the latest. Three queries at most
+    (four with `new_course`).
     """
     if patient.is_archived:
         return _refused("This patient is archived.", screening)
@@ -203,6 +247,10 @@ def clearance(
         return _refused(
             "The patient has not been screened yet: take the intake questionnaire first.", None
         )
+    if new_course:
+        refused = _history_refusal(patient)
+        if refused:
+            return _refused(refused, screening)
     days = sorted(set(days))
     if check_in and not days:
         days = [clinic_today()]

@@ -331,7 +331,9 @@ def screening_sign_off(
 ) -> ScreeningResult:
     """A practitioner (never front desk) approves a `review` result, with a reason.
 
-    Blocked and deferred results cannot be signed off: they are not a clinician's call.
+    A `defer` that also carries review findings (anticoagulants and a sunburn) is signed off
+    the same way: the review is the clinician's call, the defer's date still stands. Blocked
+    results, and defers with nothing to review, are not a clinician's call.
     """
     if not by.has_role(Role.PRACTITIONER):
         raise Forbidden("Only a practitioner can sign off a screening.")
@@ -339,7 +341,7 @@ def screening_sign_off(
     if not reason:
         raise Invalid("A reason is required.", fields={"reason": ["Give the clinical reason."]})
     result = ScreeningResult.objects.select_for_update().get(pk=screening_result.pk)
-    if result.outcome != ScreeningResult.Outcome.REVIEW:
+    if not result.can_be_signed_off:
         raise Conflict(
             f"A {result.get_outcome_display().lower()} result cannot be signed off; "
             "only results that need review can."

@@ -99,6 +99,10 @@ _FITZPATRICK: Final[Mapping[str, int]] = MappingProxyType(
 )
 
 
+# §1.2: stable history is re-confirmed "every 6–12 months"; a clinic may ask more often.
+MAX_HISTORY_VALID_MONTHS: Final = 12
+
+
 @dataclass(frozen=True)
 class Policy:
     """Clinic policy: the windows and choices the reference leaves to the clinic.
@@ -128,6 +132,10 @@ class Policy:
       review for other needle materials.
     - ``off_label_area_review``: §1.1, areas outside the face and neck are off-label and
       need a clinician's confirmation.
+    - ``history_valid_months``: how long the stable history of a full intake stands (§1.2:
+      "re-confirmed at the start of each series or every 6–12 months"). A course is not
+      started, and no answer is carried into a pre-session check, from an older intake.
+      At most 12, the reference's longest.
     """
 
     isotretinoin_review_months: int = 6
@@ -143,6 +151,7 @@ class Policy:
     anaesthetic_allergy_blocks: bool = False
     stainless_steel_needles: bool = True
     off_label_area_review: bool = True
+    history_valid_months: int = 6
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -154,6 +163,16 @@ class Policy:
                 raise ValueError(f"Policy {field.name} must be a whole number >= 0, not {value!r}.")
         if self.minimum_age > self.review_age:
             raise ValueError("Policy minimum_age cannot be above review_age.")
+        if not 1 <= self.history_valid_months <= MAX_HISTORY_VALID_MONTHS:
+            raise ValueError(
+                "Policy history_valid_months must be from 1 to "
+                f"{MAX_HISTORY_VALID_MONTHS}, not {self.history_valid_months!r}."
+            )
+
+    def history_current_on(self, taken_on: date, day: date) -> bool:
+        """A full intake taken on ``taken_on`` still stands on ``day``: it is at most
+        ``history_valid_months`` old (taken on 3 January, it stands until 3 July)."""
+        return day <= add_months(taken_on, self.history_valid_months)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Policy:

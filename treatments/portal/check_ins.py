@@ -14,11 +14,12 @@ from datetime import date
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic import audit
+from clinic import audit, contact
 from clinic.clock import DATE, clinic_today, local_format
 from clinic.errors import Conflict, Forbidden, Invalid
 from clinic.models import Role, User
@@ -33,6 +34,7 @@ from treatments.scheduling.models import Session
 from . import aftercare, photos
 from .models import CheckInAnswer, ReactionFlag
 from .services import NOTE_MAX, completed_on
+from .warning_signs import is_urgent, screen_note
 
 logger = logging.getLogger(__name__)
 Action = audit.Action
@@ -65,9 +67,13 @@ def check_in_submit(
 
     A warning sign (clinical reference §3), or skin not improving from day 2, flags the
     practitioner at once: their dashboard, and an alert in the outbox written with the flag.
-    Skin not settled at the 7-day check-in flags it too (§4, rule 34). Every open flag
-    blocks the next check-in until a practitioner clears it. Bad input changes nothing: no
-    row and no file.
+    Skin not settled at the 7-day check-in flags it too (§4, rule 34). A sign named in the
+    note counts as its ticked box (`warning_signs.screen_note`); an urgent one (trouble
+    breathing, swelling of the lips, tongue or throat) also marks the answer `urgent`, and the
+    page after it tells the patient to call emergency services (`emergency_notice`). Every
+    open flag blocks the next check-in until a practitioner clears it. Every answer, flagged
+    or not, waits in the practitioners' triage list until one marks it read. Bad input
+    changes nothing: no row and no file.
     """
     if session.status != Session.Status.COMPLETED:
         raise Conflict("There is no check-in for a session that has not taken place.")
@@ -91,6 +97,7 @@ def check_in_submit(
         raise Invalid("Please check your answers.", fields=errors)
 
     kind = check_in_kind(completed=completed_on(session), today=today)
+    note_signs = screen_note(note)
     answer = CheckInAnswer(
         session=session,
         patient_id=session.patient_id,
@@ -98,6 +105,8 @@ def check_in_submit(
         skin=skin,
         warning_signs=signs,
         note=note,
+        note_signs=note_signs,
+        urgent=is_urgent(note_signs),
         submitted_by=by,
     )
     if clean_photo is not None:
@@ -107,7 +116,7 @@ def check_in_submit(
         answer.photo_type = clean_photo.content_type
     answer.save()
 
-    alert = list(signs)
+    alert = list(dict.fromkeys([*signs, *note_signs]))
     if skin == CheckInAnswer.Skin.NOT_IMPROVING and kind != CheckInAnswer.Kind.HOURS_24:
         alert = list(dict.fromkeys([*alert, "not_improving"]))
     not_settled = kind == CheckInAnswer.Kind.DAYS_7 and skin != CheckInAnswer.Skin.SETTLED
@@ -138,8 +147,55 @@ def check_in_submit(
         action=Action.CREATE,
         obj=answer,
         request=request,
-        detail={"kind": kind, "flagged": bool(alert or not_settled)},
+        detail={"kind": kind, "flagged": bool(alert or not_settled), "urgent": answer.urgent},
     )
+    return answer
+
+
+def emergency_notice() -> str:
+    """What the patient reads at once after a note naming an urgent sign (clinical reference
+    §3, last row): emergency services, not the clinic."""
+    number = contact.emergency_number()
+    return (
+        f"Call {number} now if you have trouble breathing, your throat feels tight, or your "
+        f"lips or tongue are swelling. Don't wait for us to contact you."
+    )
+
+
+# --- Triage: every answer reaches a clinician -------------------------------------------------
+
+
+def check_ins_unread() -> QuerySet[CheckInAnswer]:
+    return CheckInAnswer.objects.filter(read_at__isnull=True)
+
+
+def triage_list() -> QuerySet[CheckInAnswer]:
+    """Every check-in answer no practitioner has read yet: flagged ones first, each group
+    newest first, with what the page shows joined in (one query, whatever the rows)."""
+    flagged = ReactionFlag.objects.filter(check_in=OuterRef("pk"))
+    return (
+        check_ins_unread()
+        .select_related("patient", "session__practitioner", "flag")
+        .annotate(flagged=Exists(flagged))
+        .order_by("-flagged", "-submitted_at", "-id")
+    )
+
+
+@transaction.atomic
+def check_in_mark_read(
+    *, answer: CheckInAnswer, by: User, request: HttpRequest | None = None
+) -> CheckInAnswer:
+    """A practitioner (only) has read a check-in answer: it leaves the triage list. Marking it
+    read clears nothing: a flag it raised stays until a practitioner clears it with a note."""
+    if not by.has_role(Role.PRACTITIONER):
+        raise Forbidden("Only a practitioner can mark a check-in as read.")
+    answer = CheckInAnswer.objects.select_for_update().get(pk=answer.pk)
+    if answer.read_at is not None:
+        raise Conflict("Someone has already marked this check-in as read.")
+    answer.read_at = timezone.now()
+    answer.read_by = by
+    answer.save(update_fields=["read_at", "read_by"])
+    audit.record(actor=by, action=Action.UPDATE, obj=answer, request=request, detail={"read": True})
     return answer
 
 

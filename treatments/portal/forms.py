@@ -134,11 +134,13 @@ class Row:
 
 class PreSessionForm(ClinicForm):
     """The questions that expire (clinical reference §1.2 "re-ask"), in the vocabulary's
-    order. Nothing has a default: an unanswered question is an error, never a "no"."""
+    order, or the `keys` the service asks (`pre_session_questions`: the stable history too
+    when it is too old to carry forward). Nothing has a default: an unanswered question is
+    an error, never a "no"."""
 
-    def __init__(self, *args, today: date, **kwargs):
+    def __init__(self, *args, today: date, keys=vocabulary.EXPIRING_KEYS, **kwargs):
         super().__init__(*args, **kwargs)
-        self.keys = [k for k in vocabulary.QUESTIONS if k in vocabulary.EXPIRING_KEYS]
+        self.keys = [k for k in vocabulary.QUESTIONS if k in keys]
         for key in self.keys:
             question = vocabulary.QUESTIONS[key]
             if question.kind == "bool":

@@ -173,10 +173,33 @@ class CheckInAnswer(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    note_signs = models.JSONField(
+        default=list, blank=True, help_text="Warning signs the note names (warning_signs.py)."
+    )
+    urgent = models.BooleanField(
+        default=False, help_text="The note named an urgent sign: told to call emergency services."
+    )
+    # Every answer stays in the practitioners' triage list until one of them has read it.
+    read_at = models.DateTimeField(null=True, blank=True)
+    read_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
-        indexes = [models.Index(fields=["session", "-submitted_at"])]
+        indexes = [
+            models.Index(fields=["session", "-submitted_at"]),
+            models.Index(
+                fields=["-submitted_at"], condition=Q(read_at__isnull=True), name="check_in_unread"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(read_at__isnull=True, read_by__isnull=True)
+                | Q(read_at__isnull=False, read_by__isnull=False),
+                name="check_in_read_by_someone",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.submitted_at:%Y-%m-%d %H:%M}: {self.skin}"

@@ -18,33 +18,39 @@ from django.db.models import Prefetch
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clinic import audit
+from clinic import audit, contact
 from clinic.errors import Forbidden, ServiceError
-from clinic.forms import error_texts
+from clinic.forms import ClinicForm, error_texts
 from clinic.models import Role
 from clinic.roles import STAFF, role_required
 from patients.models import Patient
 
-from . import aftercare, check_ins, invites
+from . import check_ins, invites
 from . import services as portal
 from .forms import HandleRequestForm, InviteForm, NoteForm
 from .models import CheckInAnswer, PreSessionCheck, ReactionFlag, SessionChangeRequest
 from .views import _private, when
+from .warning_signs import sign_text
 
 Action = audit.Action
 
 
 def _staff_action(
-    request: HttpRequest, form: forms.Form, action: Callable[[dict], object], done: str
+    request: HttpRequest,
+    form: forms.Form,
+    action: Callable[[dict], object],
+    done: str,
+    back: str = "portal:staff",
 ) -> HttpResponse:
     """Run `action` on the form's cleaned data, then back to the staff page with a message:
     what was done, or why not (the form's problems, or the service's refusal)."""
     if not form.is_valid():
         for text in error_texts(form):
             messages.error(request, text)
-        return redirect("portal:staff")
+        return redirect(back)
     try:
         action(form.cleaned_data)
     except Forbidden as exc:
@@ -53,7 +59,7 @@ def _staff_action(
         messages.error(request, exc.message)
     else:
         messages.success(request, done)
-    return redirect("portal:staff")
+    return redirect(back)
 
 
 @role_required(*STAFF)
@@ -79,7 +85,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         actor=request.user, action=Action.LIST, objects=[*flags, *calls, *requests], request=request
     )
     for flag in flags:
-        flag.signs = [aftercare.WARNING_TEXT.get(c, c) for c in flag.warning_signs]
+        flag.signs = [sign_text(c) for c in flag.warning_signs]
         flag.session_when = when(flag.session.starts_at)
         flag.mine = flag.session.practitioner.user_id == request.user.pk
     for item in [*calls, *requests]:
@@ -89,8 +95,81 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         "calls": calls,
         "requests": requests,
         "can_clear": request.user.has_role(Role.PRACTITIONER),
+        "can_triage": request.user.has_role(*TRIAGE),
     }
     return render(request, "portal/staff/home.html", context)
+
+
+# --- Triage: every check-in answer, until a practitioner has read it -------------------------
+
+# Who sees the triage list: the clinicians, and the manager who answers for them. Only a
+# practitioner marks an answer read (`check_ins.check_in_mark_read`).
+TRIAGE = (Role.PRACTITIONER, Role.MANAGER)
+
+
+class MarkReadForm(ClinicForm):
+    """ "Mark as read" on one answer of the triage list: which answer."""
+
+    NOT_FOUND = "That check-in does not exist."
+
+    check_in = forms.UUIDField(
+        label="Check-in", widget=forms.HiddenInput, error_messages={"invalid": NOT_FOUND}
+    )
+
+    def clean_check_in(self) -> CheckInAnswer:
+        answer = CheckInAnswer.objects.filter(public_id=self.cleaned_data["check_in"]).first()
+        if answer is None:
+            raise forms.ValidationError(self.NOT_FOUND)
+        return answer
+
+
+def _age(moment, now) -> str:
+    """ "2 hours ago": the largest unit only, which is what a triage list needs."""
+    if (now - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment, now, depth=1)} ago"
+
+
+@role_required(*TRIAGE)
+@require_safe
+def staff_triage(request: HttpRequest) -> HttpResponse:
+    """Every check-in answer no practitioner has read, flagged ones first, newest first: how
+    the skin is, the warning signs ticked or named in the note, the photo (DESIGN.md flow 6).
+    The same queries for one answer or a hundred; each answer shown is audited as read."""
+    answers = list(check_ins.triage_list())
+    audit.record_many(actor=request.user, action=Action.LIST, objects=answers, request=request)
+    now = timezone.now()
+    for answer in answers:
+        answer.age = _age(answer.submitted_at, now)
+        # (text, named only in the note): the ticked boxes first, then what the note added.
+        ticked = list(answer.warning_signs)
+        answer.signs = [(sign_text(c), False) for c in ticked] + [
+            (sign_text(c), True) for c in answer.note_signs if c not in ticked
+        ]
+        answer.flag_open = answer.flagged and answer.flag.is_open
+        answer.session_when = when(answer.session.starts_at)
+        answer.mine = answer.session.practitioner.user_id == request.user.pk
+    context = {
+        "answers": answers,
+        "can_mark": request.user.has_role(Role.PRACTITIONER),
+        "form": MarkReadForm(),
+        "emergency_number": contact.emergency_number(),
+    }
+    return render(request, "portal/staff/triage.html", context)
+
+
+@role_required(Role.PRACTITIONER)
+@require_POST
+def staff_check_in_read(request: HttpRequest) -> HttpResponse:
+    return _staff_action(
+        request,
+        MarkReadForm(request.POST),
+        lambda data: check_ins.check_in_mark_read(
+            answer=data["check_in"], by=request.user, request=request
+        ),
+        "Marked as read.",
+        back="portal:staff_triage",
+    )
 
 
 @role_required(Role.PRACTITIONER)

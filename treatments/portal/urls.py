@@ -35,6 +35,8 @@ urlpatterns = [
     path("questions/", views.pre_session_next, name="questions"),
     # Staff: acting on what patients report, and sending portal invitations.
     path("staff/", staff_views.staff_home, name="staff"),
+    path("staff/triage/", staff_views.staff_triage, name="staff_triage"),
+    path("staff/triage/read/", staff_views.staff_check_in_read, name="staff_triage_read"),
     path("staff/reactions/<uuid:flag_id>/clear/", staff_views.staff_flag_clear, name="staff_clear"),
     path(
         "staff/check-ins/<uuid:check_in_id>/photo/",

@@ -309,6 +309,8 @@ def check_in(request: HttpRequest, session_id) -> HttpResponse:
                 except Invalid as exc:
                     form.add_service_errors(exc)
                 else:
+                    if answer.urgent:  # first, and in red: emergency services, not us
+                        messages.error(request, check_ins.emergency_notice())
                     if hasattr(answer, "flag"):
                         messages.warning(
                             request,
@@ -361,7 +363,9 @@ def pre_session(request: HttpRequest, session_id) -> HttpResponse:
     status = 200
     posted = request.method == "POST"
     if context["is_open"] and (latest is None or request.GET.get("again") or posted):
-        form = PreSessionForm(_posted(request), today=today)
+        form = PreSessionForm(
+            _posted(request), today=today, keys=portal.pre_session_questions(session)
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 portal.pre_session_submit(

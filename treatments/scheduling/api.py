@@ -2,7 +2,8 @@
 
 Objects named in the URL that do not exist are a 404; ids in a request body that name
 nothing are a 400 on that field; conflicts with the screening, consent or other bookings are
-a 409 with the reason.
+a 409 with the reason; a session shorter than the usual interval from another course on the
+same area is a 409 with code "short_interval" until the request confirms it.
 """
 
 from __future__ import annotations
@@ -134,7 +135,11 @@ class CourseBookView(APIView):
                 )
             )
         sessions = services.course_book(
-            course=course, slots=slots, by=request.user, request=request
+            course=course,
+            slots=slots,
+            by=request.user,
+            confirm_short_interval=data.validated_data["confirm_short_interval"],
+            request=request,
         )
         return Response(SessionSerializer(sessions, many=True).data, status=status.HTTP_201_CREATED)
 
@@ -161,6 +166,7 @@ class SessionRescheduleView(APIView):
             starts_at=data.validated_data["starts_at"],
             room=_get(Room, "room", room) if room else None,
             by=request.user,
+            confirm_short_interval=data.validated_data["confirm_short_interval"],
             request=request,
         )
         return Response(SessionSerializer(session).data)

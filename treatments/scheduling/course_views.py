@@ -68,7 +68,7 @@ def course_detail(request: HttpRequest, public_id) -> HttpResponse:
     )
     audit.record(actor=request.user, action=audit.Action.VIEW, obj=course, request=request)
     sessions = list(course.sessions.select_related("room", "device").order_by("starts_at"))
-    proposal, problem = [], ""
+    proposal, problem, warnings = [], "", []
     try:
         start = date.fromisoformat(request.GET.get("start", ""))
     except ValueError:
@@ -78,6 +78,10 @@ def course_detail(request: HttpRequest, public_id) -> HttpResponse:
             proposal = services.course_proposal(course=course, start=start)
         except ServiceError as exc:
             problem = exc.message
+        else:
+            warnings = services.short_interval_warnings(
+                course=course, starts=[slot.starts_at for slot in proposal]
+            )
     rooms = {room.pk: room for room in Room.objects.all()}
     return render(
         request,
@@ -87,6 +91,7 @@ def course_detail(request: HttpRequest, public_id) -> HttpResponse:
             "sessions": sessions,
             "proposal": [(slot, rooms.get(slot.room_id)) for slot in proposal],
             "problem": problem,
+            "short_interval_warnings": warnings,
             "start": start,
         },
     )
@@ -95,7 +100,8 @@ def course_detail(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 @role_required(*STAFF)
 def course_book(request: HttpRequest, public_id) -> HttpResponse:
-    """Book the proposal shown on the course page (the times are posted back as shown)."""
+    """Book the proposal shown on the course page (the times are posted back as shown), with
+    the box ticked when the page warned of a short interval from another course."""
     course = get_object_or_404(Course, public_id=public_id)
     form = BookForm(request.POST)
     if not form.is_valid():
@@ -103,7 +109,13 @@ def course_book(request: HttpRequest, public_id) -> HttpResponse:
         return redirect("treatments:course", public_id=course.public_id)
     slots = form.slots
     try:
-        services.course_book(course=course, slots=slots, by=request.user, request=request)
+        services.course_book(
+            course=course,
+            slots=slots,
+            by=request.user,
+            confirm_short_interval=form.cleaned_data["confirm_short_interval"],
+            request=request,
+        )
     except ServiceError as exc:
         messages.error(request, f"Nothing was booked: {exc.as_text()}")
     else:

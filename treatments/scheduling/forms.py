@@ -174,6 +174,9 @@ class BookForm(ClinicForm):
 
     starts_at = ListField(InstantField(), max_items=MAX_SLOTS)
     room = ListField(forms.IntegerField(min_value=1, max_value=MAX_ID), max_items=MAX_SLOTS)
+    confirm_short_interval = forms.BooleanField(
+        required=False, label="I have checked the short interval: book anyway"
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -210,6 +213,10 @@ class MoveForm(ClinicForm):
         error_messages={"required": "Enter the new date and time, e.g. 2026-03-30 10:00."},
     )
     room = forms.ModelChoiceField(queryset=Room.objects.all(), required=False)
+    confirm_short_interval = forms.BooleanField(
+        required=False,
+        label="I confirm the shorter interval to the patient's other course",
+    )
 
 
 # --- The chart ---------------------------------------------------------------------------------

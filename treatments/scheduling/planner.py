@@ -14,7 +14,9 @@ Business rules (DESIGN.md §5 flows 2-3 and §6 "Time"; clinical-reference.md §
   clinic's zone. A series is expanded by local date and local time, never by adding weeks to a
   UTC instant, so a 10:00 course stays at 10:00 when the clocks change.
 * Spacing between sessions counts local calendar days: at least the protocol's minimum interval
-  (hard minimum, default 14 days), preferring its default interval (28 days) (§2.1).
+  (hard minimum, default 14 days), preferring its default interval (28 days) (§2.1). The hard
+  minimum also holds against the patient's sessions in other courses on an overlapping area
+  (``patient_sessions``): skin does not know which course needled it.
 * Back-to-back is not a conflict: a session may start exactly when another one ends, matching the
   ``tstzrange(start, end, '[)')`` exclusion constraints in the database.
 
@@ -302,6 +304,8 @@ def plan_series(
     not_before: datetime | None = None,
     step_minutes: int = 15,
     horizon_days: int = 366,
+    patient_sessions: Iterable[datetime] = (),
+    patient_min_interval_days: int | None = None,
 ) -> list[Slot]:
     """The earliest feasible course of ``sessions`` sessions (DESIGN.md §5 flow 2).
 
@@ -316,6 +320,10 @@ def plan_series(
       (the hard minimum, §2.1), so a series keeps its wall-clock time across daylight-saving
       changes while its UTC hour moves.
     * Sessions of one series never overlap each other.
+    * No session falls on a local date fewer than ``patient_min_interval_days`` (by default
+      ``min_interval_days``) calendar days before or after any of ``patient_sessions``: the
+      starts of the patient's active or completed sessions in other courses that share an area
+      with this one. Such dates are skipped like full ones, so the series moves later.
 
     Each session is searched for on at most ``horizon_days`` dates, starting from the date it is
     wanted. Raises ValueError for nonsensical arguments and NoFeasibleSeries, with a reason, when
@@ -334,6 +342,18 @@ def plan_series(
         )
     if horizon_days < 1:
         raise ValueError(f"horizon_days must be at least 1, got {horizon_days}")
+    if patient_min_interval_days is None:
+        patient_min_interval_days = min_interval_days
+    if patient_min_interval_days < 1:
+        raise ValueError(
+            f"patient_min_interval_days must be at least 1, got {patient_min_interval_days}"
+        )
+    other_days = sorted(
+        {
+            to_utc(start, f"patient_sessions[{i}]").astimezone(tz).date()
+            for i, start in enumerate(patient_sessions)
+        }
+    )
     working_hours = tuple(working_hours)
     rooms = tuple(rooms)
     calendar = _Calendar.build(
@@ -367,23 +387,37 @@ def plan_series(
         series_busy = [slot.interval for slot in chosen]
         slot: Slot | None = None
         for day in _dates(wanted_day, wanted_day + timedelta(days=horizon_days - 1)):
+            if _too_close(day, other_days, patient_min_interval_days):
+                continue
             options = calendar.starts_on(day, series_busy)
             if options:
                 slot = options[0] if target is None else _closest_to(options, target, tz)
                 break
         if slot is None:
-            raise NoFeasibleSeries(_no_slot_reason(number, horizon_days, wanted_day, calendar))
+            apart = patient_min_interval_days if other_days else None
+            raise NoFeasibleSeries(
+                _no_slot_reason(number, horizon_days, wanted_day, calendar, apart)
+            )
         if target is None:
             target = slot.starts_at.astimezone(tz).time()
         chosen.append(slot)
     return chosen
 
 
-def _no_slot_reason(number: int, horizon_days: int, wanted_day: date, calendar: _Calendar) -> str:
+def _too_close(day: date, others: Sequence[date], min_days: int) -> bool:
+    """Whether ``day`` is fewer than ``min_days`` local calendar days from any of ``others``."""
+    return any(abs((day - other).days) < min_days for other in others)
+
+
+def _no_slot_reason(
+    number: int, horizon_days: int, wanted_day: date, calendar: _Calendar, apart: int | None
+) -> str:
     reason = (
         f"session {number} has no free slot within {horizon_days} days "
         f"from {wanted_day.isoformat()}"
     )
+    if apart is not None:
+        reason += f" at least {apart} days from the patient's sessions in other courses"
     longest = max(
         datetime.combine(wanted_day, window.end) - datetime.combine(wanted_day, window.start)
         for windows in calendar.windows.values()

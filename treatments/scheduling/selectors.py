@@ -31,6 +31,61 @@ class PlannerInputs:
     devices: tuple[planner.Resource, ...]
 
 
+@dataclass(frozen=True)
+class OtherSession:
+    """One of the patient's sessions in another course that shares an area with this one."""
+
+    starts_at: datetime
+    number: int
+    course_name: str
+    areas: tuple[str, ...]
+    min_interval_days: int
+    default_interval_days: int
+
+
+def patient_other_sessions(
+    *, patient_id: int, areas: list[str], exclude_course_id: int
+) -> tuple[OtherSession, ...]:
+    """The patient's booked, checked-in and completed sessions in their other courses on any
+    of `areas` (clinical-reference §2.1: spacing is about the skin, not the course), earliest
+    first, with what a refusal names. One query, however many courses and sessions.
+
+    Areas are compared here rather than in SQL: JSON containment is not available on every
+    backend (the embedded SQLite default), and one patient has few sessions."""
+    rows = (
+        Session.objects.filter(
+            patient_id=patient_id,
+            status__in=[*Session.ACTIVE, Session.Status.COMPLETED],
+        )
+        .exclude(course_id=exclude_course_id)
+        .order_by("starts_at", "pk")
+        .values_list(
+            "starts_at",
+            "number",
+            "course__protocol__name",
+            "course__areas",
+            "course__protocol__min_interval_days",
+            "course__protocol__default_interval_days",
+        )
+    )
+    wanted = set(areas)
+    found = []
+    for starts_at, number, name, course_areas, min_days, default_days in rows:
+        shared = tuple(area for area in course_areas if area in wanted)
+        if shared:
+            found.append(
+                OtherSession(
+                    starts_at=starts_at,
+                    number=number,
+                    course_name=name,
+                    areas=shared,
+                    min_interval_days=min_days,
+                    default_interval_days=default_days,
+                )
+            )
+    return tuple(found)
+
+
 def local_day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     """The instants that open `first` and close `last` on the clinic's wall clock."""
     tz = clinic_zone()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from clinic.fields import AwareDateTimeField, StrictCharField
+from clinic.fields import AwareDateTimeField, StrictBooleanField, StrictCharField
 from patients import vocabulary
 
 from .models import Course, Session, SessionRecord
@@ -62,6 +62,14 @@ class SlotInputSerializer(serializers.Serializer):
 
 class BookInputSerializer(serializers.Serializer):
     sessions = SlotInputSerializer(many=True, allow_empty=False, max_length=12)
+    confirm_short_interval = StrictBooleanField(
+        default=False,
+        help_text=(
+            "Book even though a session is less than the usual interval (but at least the "
+            "minimum) from the patient's session in another course on the same area. Without "
+            'it such a request is a 409 with code "short_interval".'
+        ),
+    )
 
 
 class SessionSerializer(serializers.ModelSerializer):
@@ -92,6 +100,14 @@ class SessionSerializer(serializers.ModelSerializer):
 class RescheduleInputSerializer(serializers.Serializer):
     starts_at = AwareDateTimeField()
     room = serializers.IntegerField(min_value=1, required=False)
+    confirm_short_interval = StrictBooleanField(
+        default=False,
+        help_text=(
+            "Book even though a session is less than the usual interval (but at least the "
+            "minimum) from the patient's session in another course on the same area. Without "
+            'it such a request is a 409 with code "short_interval".'
+        ),
+    )
 
 
 class CancelInputSerializer(serializers.Serializer):

@@ -16,12 +16,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from clinic import audit
-from clinic.clock import clinic_today, clinic_zone, local_format, to_local
+from clinic.clock import DATE, clinic_today, clinic_zone, local_format, to_local
 from clinic.errors import Conflict, Invalid
 from clinic.models import User
 from patients import selectors as patient_selectors
 from patients import vocabulary
 from patients.models import Patient, ScreeningResult
+from patients.vocabulary import AREA_LABELS
 
 from . import planner, selectors, signals
 from .models import Course, Device, Practitioner, Protocol, Room, Session
@@ -29,6 +30,13 @@ from .models import Course, Device, Practitioner, Protocol, Room, Session
 Action = audit.Action
 # How far ahead the planner looks for a series, beyond the course's own span.
 PLANNING_SLACK_DAYS = 120
+
+
+class ShortInterval(Conflict):
+    """A session at or above the minimum interval but below the usual one from a session of
+    another course on the same area: booked only once staff confirm it (a 409 until then)."""
+
+    code = "short_interval"
 
 
 @dataclass(frozen=True)
@@ -44,12 +52,18 @@ class SlotRequest:
 
 
 def require_clearance(
-    patient: Patient, areas: Sequence[str], days: Sequence[date] = (), *, check_in: bool = False
+    patient: Patient,
+    areas: Sequence[str],
+    days: Sequence[date] = (),
+    *,
+    check_in: bool = False,
+    new_course: bool = False,
 ) -> ScreeningResult | None:
     """Refuse (409, with the selector's reason) unless the one clearance rule allows treating
-    `patient` on `areas` on `days` (`patients.selectors.clearance`, DESIGN.md §3)."""
+    `patient` on `areas` on `days` (`patients.selectors.clearance`, DESIGN.md §3). A new
+    course (planning, proposing, booking) also needs the history re-confirmed recently."""
     verdict = patient_selectors.clearance(
-        patient=patient, areas=areas, days=days, check_in=check_in
+        patient=patient, areas=areas, days=days, check_in=check_in, new_course=new_course
     )
     if not verdict:
         raise Conflict(verdict.reason)
@@ -160,6 +174,91 @@ def _free_device(start: datetime, end: datetime, exclude: tuple[int, ...] = ()) 
     raise Conflict(f"No device is free at {local_format(start, 'j F H:i')}.")
 
 
+# --- Spacing across courses --------------------------------------------------------------
+
+
+def _areas_text(areas: Sequence[str]) -> str:
+    """ "the cheeks", "the cheeks and the forehead", "around the mouth"."""
+    names = [AREA_LABELS.get(area, area).lower() for area in areas]
+    names = [name if name.startswith("around ") else f"the {name}" for name in names]
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _other_sessions(course: Course) -> tuple[selectors.OtherSession, ...]:
+    return selectors.patient_other_sessions(
+        patient_id=course.patient_id, areas=list(course.areas), exclude_course_id=course.pk
+    )
+
+
+def _spacing_across_courses(
+    course: Course, starts: Sequence[datetime], others: Sequence[selectors.OtherSession]
+) -> tuple[list[str], list[str]]:
+    """What is wrong with `starts` for `course` against the patient's sessions in other
+    courses on a shared area (clinical-reference §2.1): (too close, shorter than usual).
+
+    Days are local calendar days, as in `planner.spacing_violations`. Between two courses the
+    stricter protocol counts: the larger minimum is a hard refusal, the larger usual interval
+    (`default_interval_days`, 28) a warning staff must confirm. Each message is given once.
+    """
+    tz = clinic_zone()
+    too_close: dict[str, None] = {}
+    short: dict[str, None] = {}
+    for start in starts:
+        day = start.astimezone(tz).date()
+        for other in others:
+            gap = abs((day - other.starts_at.astimezone(tz).date()).days)
+            minimum = max(course.protocol.min_interval_days, other.min_interval_days)
+            usual = max(course.protocol.default_interval_days, other.default_interval_days)
+            where = (
+                f"session {other.number} of the {other.course_name} course on "
+                f"{local_format(other.starts_at, DATE)}"
+            )
+            if gap < minimum:
+                too_close[
+                    f"Too close to {where}: at least {minimum} days apart on "
+                    f"{_areas_text(other.areas)}."
+                ] = None
+            elif gap < usual:
+                short[
+                    f"{gap} days from {where}: usually {usual} days apart on "
+                    f"{_areas_text(other.areas)}."
+                ] = None
+    return list(too_close), list(short)
+
+
+def _require_spacing_across_courses(course: Course, starts: Sequence[datetime]) -> list[str]:
+    """Refuse (409) a start too close to the patient's sessions in other courses on a shared
+    area; return the warnings about starts shorter than usual, for `_require_confirmed`."""
+    too_close, short = _spacing_across_courses(course, starts, _other_sessions(course))
+    if too_close:
+        raise Conflict(too_close[0])
+    return short
+
+
+def _require_confirmed(short: list[str], *, confirm_short_interval: bool) -> None:
+    """Refuse (409, code "short_interval") a short interval that staff have not confirmed.
+    Checked last, so staff confirm only a booking that nothing else stands in the way of."""
+    if short and not confirm_short_interval:
+        raise ShortInterval(
+            "Shorter than the usual interval from another course on the same area: "
+            "confirm the short interval to book.",
+            fields={"confirm_short_interval": short},
+        )
+
+
+def short_interval_warnings(*, course: Course, starts: Sequence[datetime]) -> list[str]:
+    """The warnings staff must confirm before booking `starts` for `course` (one query)."""
+    return _spacing_across_courses(course, starts, _other_sessions(course))[1]
+
+
+def _lock_patient(patient_id: int) -> None:
+    """Serialise bookings and moves for one patient, so two courses booked at once cannot
+    both miss each other's sessions when the spacing across courses is checked."""
+    list(Patient.objects.select_for_update().filter(pk=patient_id))
+
+
 # --- Courses ------------------------------------------------------------------------------
 
 
@@ -197,7 +296,7 @@ def course_create(
         errors["practitioner"] = ["This practitioner is not active."]
     if errors:
         raise Invalid("The course needs changes.", fields=errors)
-    require_clearance(patient, chosen)
+    require_clearance(patient, chosen, new_course=True)
     course = Course.objects.create(
         patient=patient,
         practitioner=practitioner,
@@ -216,10 +315,12 @@ def course_proposal(
 ) -> list[planner.Slot]:
     """The earliest feasible series for a course from `start` (DESIGN.md flow 2).
 
-    A `defer` screening moves the first possible date to its `defer_until`.
+    A `defer` screening moves the first possible date to its `defer_until`. No session is
+    proposed closer than the minimum interval to the patient's sessions in other courses on
+    a shared area (the stricter protocol's minimum; clinical-reference §2.1).
     """
     now = now or timezone.now()
-    latest = require_clearance(course.patient, course.areas)
+    latest = require_clearance(course.patient, course.areas, new_course=True)
     if latest is not None and latest.outcome == ScreeningResult.Outcome.DEFER:
         start = max(start, latest.defer_until)
     start = max(start, clinic_today())
@@ -228,6 +329,7 @@ def course_proposal(
     inputs = selectors.planner_inputs(
         practitioner=course.practitioner, start=window_start, end=window_end
     )
+    others = _other_sessions(course)
     try:
         return planner.plan_series(
             tz=clinic_zone(),
@@ -243,6 +345,10 @@ def course_proposal(
             earliest=start,
             not_before=now,
             horizon_days=PLANNING_SLACK_DAYS,
+            patient_sessions=[other.starts_at for other in others],
+            patient_min_interval_days=max(
+                [course.protocol.min_interval_days, *(o.min_interval_days for o in others)]
+            ),
         )
     except planner.NoFeasibleSeries as exc:
         raise Conflict(f"No series fits: {exc.reason}.") from exc
@@ -254,13 +360,17 @@ def course_book(
     course: Course,
     slots: Sequence[SlotRequest],
     by: User,
+    confirm_short_interval: bool = False,
     request: HttpRequest | None = None,
 ) -> list[Session]:
     """Book the whole series in one transaction: every session or none (DESIGN.md flow 3).
 
-    Refused with a 409 and the reason when the screening or consent does not allow it, or
-    when any slot clashes with another booking; a 400 when a slot is outside working hours,
-    in the past, or closer than the protocol's minimum interval to its neighbour.
+    Refused with a 409 and the reason when the screening or consent does not allow it, when
+    any slot clashes with another booking, or when a slot is closer than the minimum interval
+    to the patient's session in another course on a shared area; a 400 when a slot is outside
+    working hours, in the past, or closer than the protocol's minimum interval to its
+    neighbour in the course. A slot shorter than the usual interval from another course's
+    session is a 409 with code "short_interval" unless `confirm_short_interval`.
     """
     course = (
         Course.objects.select_for_update()
@@ -292,8 +402,10 @@ def course_book(
                 ]
             },
         )
+    _lock_patient(course.patient_id)
+    short = _require_spacing_across_courses(course, [s.starts_at for s in slots])
     days = [to_local(s.starts_at).date() for s in slots]
-    require_clearance(course.patient, course.areas, days)
+    require_clearance(course.patient, course.areas, days, new_course=True)
 
     practitioner = Practitioner.objects.prefetch_related("working_hours").get(
         pk=course.practitioner_id
@@ -328,13 +440,17 @@ def course_book(
                 ends_at=end,
             )
         )
+    _require_confirmed(short, confirm_short_interval=confirm_short_interval)
     # The series' own sessions are weeks apart, so checking each against the database and
     # inserting them together is safe; the exclusion constraints check the insert again.
     sessions = Session.objects.bulk_create(sessions)
     course.status = Course.Status.BOOKED
     course.save(update_fields=["status"])
     signals.sessions_booked.send(sender=Session, sessions=sessions)
-    audit.record_many(actor=by, action=Action.CREATE, objects=sessions, request=request)
+    detail = {"short_interval_confirmed": short} if short else None
+    audit.record_many(
+        actor=by, action=Action.CREATE, objects=sessions, request=request, detail=detail
+    )
     return sessions
 
 
@@ -376,9 +492,12 @@ def session_reschedule(
     starts_at: datetime,
     room: Room | None = None,
     by: User,
+    confirm_short_interval: bool = False,
     request: HttpRequest | None = None,
 ) -> Session:
-    """Move a booked session: the same checks as booking, and the course's spacing holds."""
+    """Move a booked session: the same checks as booking, and the course's spacing holds,
+    and so does the spacing from the patient's other courses on a shared area (see
+    `course_book`)."""
     session = lock_session(session)
     require_status(session, Session.Status.BOOKED, action="moved")
     room = room or session.room
@@ -396,6 +515,8 @@ def session_reschedule(
             "That move puts the session closer than "
             f"{session.course.protocol.min_interval_days} days to another in the course."
         )
+    _lock_patient(session.patient_id)
+    short = _require_spacing_across_courses(session.course, [starts_at])
     require_clearance(session.patient, session.course.areas, [to_local(starts_at).date()])
     _lock_resources(
         session.practitioner, {room.pk}, {session.device_id} if session.device_id else set()
@@ -412,6 +533,7 @@ def session_reschedule(
         field="starts_at",
         exclude=(session.pk,),
     )
+    _require_confirmed(short, confirm_short_interval=confirm_short_interval)
     old = session.starts_at
     session.starts_at, session.ends_at, session.room, session.device = starts_at, end, room, device
     session.save()
@@ -421,7 +543,11 @@ def session_reschedule(
         action=Action.UPDATE,
         obj=session,
         request=request,
-        detail={"moved_from": old.isoformat(), "moved_to": starts_at.isoformat()},
+        detail={
+            "moved_from": old.isoformat(),
+            "moved_to": starts_at.isoformat(),
+            **({"short_interval_confirmed": short} if short else {}),
+        },
     )
     return session
 

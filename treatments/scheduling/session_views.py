@@ -108,6 +108,7 @@ def reschedule(request: HttpRequest, public_id) -> HttpResponse:
             session=session,
             starts_at=form.cleaned_data["starts_at"],
             room=form.cleaned_data["room"],
+            confirm_short_interval=form.cleaned_data["confirm_short_interval"],
             by=request.user,
             request=request,
         ),

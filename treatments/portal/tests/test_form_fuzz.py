@@ -7,11 +7,9 @@ The answer is the form again with its problems (200 or 400) or a redirect with a
 never a 500, never a 403/404 that says the input broke the page. A refused post changes
 nothing in the database. A payload that is a fine value for its field (`NaN` is a possible
 cancellation reason; any value ticks a checkbox) may be accepted: each field's kind says
-which. Each post runs in a savepoint that is rolled back, so every one meets the same world.
-
-FORMS names every URL whose view takes a POST (admin and API aside: Django's admin, and
-clinic/tests/test_api_fuzz.py); `test_every_url_that_takes_a_post_has_a_fuzz_row` walks the
-URL conf, so a new form without a row fails.
+which. Each post runs in a savepoint that is rolled back, so every one meets the same world;
+FORMS names every URL whose view takes a POST (admin and API aside: see Django's admin and
+clinic/tests/test_api_fuzz.py); a test walks the URL conf, so a new form without a row fails.
 """
 
 from __future__ import annotations
@@ -96,6 +94,8 @@ VALUE = Kind(frozenset())  # a choice, a number or a date: none of the payloads 
 OPTIONAL = Kind(frozenset({"empty"}))  # the same, and may be left empty
 FLAG = Kind(frozenset(PAYLOADS))  # a checkbox (any value ticks it), or a value never stored
 FILE = Kind(frozenset({"empty"}), file=True)  # posted as the uploaded file's content
+CONFIRM = {"confirm_short_interval": FLAG}  # "I confirm the shorter interval" (issue 10 item 3)
+MOVE_EXTRAS = {"room": OPTIONAL, **CONFIRM}
 
 
 @dataclass
@@ -221,13 +221,13 @@ FORMS = [
          kwargs=lambda w: {"patient_id": w.patient.public_id},
          base=lambda w: {"practitioner": w.practitioner.pk, "protocol": w.planned.protocol_id,
                          "areas": ["cheeks"]}),
-    Form("treatments:course_book", "front_desk", {"starts_at": VALUE, "room": VALUE},
+    Form("treatments:course_book", "front_desk", {"starts_at": VALUE, "room": VALUE, **CONFIRM},
          kwargs=lambda w: {"public_id": w.planned.public_id},
          base=lambda w: {"starts_at": "2026-03-10T10:00:00+00:00", "room": w.rooms[1].pk}),
     Form("treatments:session_check_in", "front_desk", {}, kwargs=_booked),
     Form("treatments:session_no_show", "front_desk", {}, kwargs=_booked),
     Form("treatments:session_cancel", "front_desk", {"reason": TEXT}, kwargs=_booked),
-    Form("treatments:session_reschedule", "front_desk", {"starts_at": VALUE, "room": OPTIONAL},
+    Form("treatments:session_reschedule", "front_desk", {"starts_at": VALUE, **MOVE_EXTRAS},
          kwargs=_booked, base=lambda w: {"starts_at": "2026-03-06T10:00"}),
     Form("treatments:session_complete", "practitioner", CHART_FIELDS,
          kwargs=lambda w: {"public_id": w.checked_in.public_id},
@@ -261,6 +261,8 @@ FORMS = [
          base=lambda w: {"outcome": "done", "note": "Moved by phone."}),
     Form("portal:staff_invite", "front_desk", {"channel": VALUE},
          kwargs=lambda w: {"patient_id": w.invitee.public_id}),
+    Form("portal:staff_triage_read", "practitioner", {"check_in": VALUE},
+         base=lambda w: {"check_in": str(w.flag.check_in.public_id)}),
 ]  # fmt: skip
 
 
