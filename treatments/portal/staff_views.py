@@ -28,7 +28,7 @@ from clinic.models import Role
 from clinic.roles import STAFF, role_required
 from patients.models import Patient
 
-from . import check_ins, invites
+from . import check_ins, invites, pre_session
 from . import services as portal
 from .forms import HandleRequestForm, InviteForm, NoteForm
 from .models import CheckInAnswer, PreSessionCheck, ReactionFlag, SessionChangeRequest
@@ -210,7 +210,7 @@ def staff_call_resolve(request: HttpRequest, check_id) -> HttpResponse:
     return _staff_action(
         request,
         NoteForm(request.POST),
-        lambda data: portal.pre_session_resolve(
+        lambda data: pre_session.pre_session_resolve(
             check=check, note=data["note"], by=request.user, request=request
         ),
         "Marked as resolved.",

@@ -30,6 +30,7 @@ from clinic.errors import Conflict, Invalid, ServiceError
 from treatments.scheduling.models import Session
 
 from . import aftercare, check_ins, invites, photos
+from . import pre_session as pre_session_check
 from . import services as portal
 from .forms import (
     AcknowledgeForm,
@@ -201,7 +202,7 @@ def home(request: HttpRequest) -> HttpResponse:
     upcoming = portal.upcoming_sessions(patient)
     next_session = upcoming[0] if upcoming else None
     pre_session = None
-    if next_session is not None and portal.pre_session_is_open(next_session, today):
+    if next_session is not None and pre_session_check.pre_session_is_open(next_session, today):
         pre_session = {
             "session": next_session,
             "check": next_session.pre_session_checks.order_by("-created_at").first(),
@@ -337,7 +338,7 @@ def check_in(request: HttpRequest, session_id) -> HttpResponse:
 @require_safe
 def pre_session_next(request: HttpRequest) -> HttpResponse:
     """The link in the pre-session message: the check for the patient's next session."""
-    session = portal.next_booked_session(request.patient)
+    session = pre_session_check.next_booked_session(request.patient)
     if session is None:
         return _render(request, "portal/pre_session_none.html", {"nav": "sessions"})
     return redirect("portal:pre_session", session_id=session.public_id)
@@ -354,8 +355,8 @@ def pre_session(request: HttpRequest, session_id) -> HttpResponse:
     context = {
         "session": session,
         "session_when": when(session.starts_at),
-        "opens_on": portal.pre_session_opens_on(session),
-        "is_open": portal.pre_session_is_open(session, today),
+        "opens_on": pre_session_check.pre_session_opens_on(session),
+        "is_open": pre_session_check.pre_session_is_open(session, today),
         "latest": latest,
         "nav": "sessions",
     }
@@ -364,11 +365,11 @@ def pre_session(request: HttpRequest, session_id) -> HttpResponse:
     posted = request.method == "POST"
     if context["is_open"] and (latest is None or request.GET.get("again") or posted):
         form = PreSessionForm(
-            _posted(request), today=today, keys=portal.pre_session_questions(session)
+            _posted(request), today=today, keys=pre_session_check.pre_session_questions(session)
         )
         if request.method == "POST" and form.is_valid():
             try:
-                portal.pre_session_submit(
+                pre_session_check.pre_session_submit(
                     session=session, answers=form.answers(), by=request.user, request=request
                 )
             except Conflict as exc:
@@ -396,7 +397,7 @@ def sessions(request: HttpRequest) -> HttpResponse:
         {
             "session": s,
             "when": when(s.starts_at),
-            "pre_session_open": portal.pre_session_is_open(s, today),
+            "pre_session_open": pre_session_check.pre_session_is_open(s, today),
             "can_change": s.status == Session.Status.BOOKED,
         }
         for s in upcoming

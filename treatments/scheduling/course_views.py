@@ -19,7 +19,7 @@ from clinic.roles import PLANNERS, STAFF, role_required
 from patients import selectors as patient_selectors
 from patients.models import Patient
 
-from . import services
+from . import services, spacing
 from .forms import BookForm, CourseForm
 from .models import Course, Room
 
@@ -79,7 +79,7 @@ def course_detail(request: HttpRequest, public_id) -> HttpResponse:
         except ServiceError as exc:
             problem = exc.message
         else:
-            warnings = services.short_interval_warnings(
+            warnings = spacing.short_interval_warnings(
                 course=course, starts=[slot.starts_at for slot in proposal]
             )
     rooms = {room.pk: room for room in Room.objects.all()}

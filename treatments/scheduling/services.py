@@ -1,8 +1,7 @@
 """Workflows that change courses and sessions. Views, the API, tasks and tests call these.
 
-Each is keyword-only and atomic, and writes its own audit rows. The rules come from
-DESIGN.md §5 (flows 2-5, 7) and §6, and clinical-reference.md §2.
-"""
+Each is keyword-only and atomic, and writes its own audit rows. The rules come from DESIGN.md
+§5 (flows 2-5, 7) and §6, and clinical-reference.md §2."""
 
 from __future__ import annotations
 
@@ -16,27 +15,20 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from clinic import audit
-from clinic.clock import DATE, clinic_today, clinic_zone, local_format, to_local
+from clinic.clock import clinic_today, clinic_zone, local_format, to_local
 from clinic.errors import Conflict, Invalid
 from clinic.models import User
 from patients import selectors as patient_selectors
 from patients import vocabulary
 from patients.models import Patient, ScreeningResult
-from patients.vocabulary import AREA_LABELS
 
 from . import planner, selectors, signals
 from .models import Course, Device, Practitioner, Protocol, Room, Session
+from .spacing import lock_patient, other_sessions, require_confirmed, require_spacing_across_courses
 
 Action = audit.Action
 # How far ahead the planner looks for a series, beyond the course's own span.
 PLANNING_SLACK_DAYS = 120
-
-
-class ShortInterval(Conflict):
-    """A session at or above the minimum interval but below the usual one from a session of
-    another course on the same area: booked only once staff confirm it (a 409 until then)."""
-
-    code = "short_interval"
 
 
 @dataclass(frozen=True)
@@ -174,91 +166,6 @@ def _free_device(start: datetime, end: datetime, exclude: tuple[int, ...] = ()) 
     raise Conflict(f"No device is free at {local_format(start, 'j F H:i')}.")
 
 
-# --- Spacing across courses --------------------------------------------------------------
-
-
-def _areas_text(areas: Sequence[str]) -> str:
-    """ "the cheeks", "the cheeks and the forehead", "around the mouth"."""
-    names = [AREA_LABELS.get(area, area).lower() for area in areas]
-    names = [name if name.startswith("around ") else f"the {name}" for name in names]
-    if len(names) < 2:
-        return "".join(names)
-    return f"{', '.join(names[:-1])} and {names[-1]}"
-
-
-def _other_sessions(course: Course) -> tuple[selectors.OtherSession, ...]:
-    return selectors.patient_other_sessions(
-        patient_id=course.patient_id, areas=list(course.areas), exclude_course_id=course.pk
-    )
-
-
-def _spacing_across_courses(
-    course: Course, starts: Sequence[datetime], others: Sequence[selectors.OtherSession]
-) -> tuple[list[str], list[str]]:
-    """What is wrong with `starts` for `course` against the patient's sessions in other
-    courses on a shared area (clinical-reference §2.1): (too close, shorter than usual).
-
-    Days are local calendar days, as in `planner.spacing_violations`. Between two courses the
-    stricter protocol counts: the larger minimum is a hard refusal, the larger usual interval
-    (`default_interval_days`, 28) a warning staff must confirm. Each message is given once.
-    """
-    tz = clinic_zone()
-    too_close: dict[str, None] = {}
-    short: dict[str, None] = {}
-    for start in starts:
-        day = start.astimezone(tz).date()
-        for other in others:
-            gap = abs((day - other.starts_at.astimezone(tz).date()).days)
-            minimum = max(course.protocol.min_interval_days, other.min_interval_days)
-            usual = max(course.protocol.default_interval_days, other.default_interval_days)
-            where = (
-                f"session {other.number} of the {other.course_name} course on "
-                f"{local_format(other.starts_at, DATE)}"
-            )
-            if gap < minimum:
-                too_close[
-                    f"Too close to {where}: at least {minimum} days apart on "
-                    f"{_areas_text(other.areas)}."
-                ] = None
-            elif gap < usual:
-                short[
-                    f"{gap} days from {where}: usually {usual} days apart on "
-                    f"{_areas_text(other.areas)}."
-                ] = None
-    return list(too_close), list(short)
-
-
-def _require_spacing_across_courses(course: Course, starts: Sequence[datetime]) -> list[str]:
-    """Refuse (409) a start too close to the patient's sessions in other courses on a shared
-    area; return the warnings about starts shorter than usual, for `_require_confirmed`."""
-    too_close, short = _spacing_across_courses(course, starts, _other_sessions(course))
-    if too_close:
-        raise Conflict(too_close[0])
-    return short
-
-
-def _require_confirmed(short: list[str], *, confirm_short_interval: bool) -> None:
-    """Refuse (409, code "short_interval") a short interval that staff have not confirmed.
-    Checked last, so staff confirm only a booking that nothing else stands in the way of."""
-    if short and not confirm_short_interval:
-        raise ShortInterval(
-            "Shorter than the usual interval from another course on the same area: "
-            "confirm the short interval to book.",
-            fields={"confirm_short_interval": short},
-        )
-
-
-def short_interval_warnings(*, course: Course, starts: Sequence[datetime]) -> list[str]:
-    """The warnings staff must confirm before booking `starts` for `course` (one query)."""
-    return _spacing_across_courses(course, starts, _other_sessions(course))[1]
-
-
-def _lock_patient(patient_id: int) -> None:
-    """Serialise bookings and moves for one patient, so two courses booked at once cannot
-    both miss each other's sessions when the spacing across courses is checked."""
-    list(Patient.objects.select_for_update().filter(pk=patient_id))
-
-
 # --- Courses ------------------------------------------------------------------------------
 
 
@@ -329,7 +236,7 @@ def course_proposal(
     inputs = selectors.planner_inputs(
         practitioner=course.practitioner, start=window_start, end=window_end
     )
-    others = _other_sessions(course)
+    others = other_sessions(course)
     try:
         return planner.plan_series(
             tz=clinic_zone(),
@@ -402,8 +309,8 @@ def course_book(
                 ]
             },
         )
-    _lock_patient(course.patient_id)
-    short = _require_spacing_across_courses(course, [s.starts_at for s in slots])
+    lock_patient(course.patient_id)
+    short = require_spacing_across_courses(course, [s.starts_at for s in slots])
     days = [to_local(s.starts_at).date() for s in slots]
     require_clearance(course.patient, course.areas, days, new_course=True)
 
@@ -440,7 +347,7 @@ def course_book(
                 ends_at=end,
             )
         )
-    _require_confirmed(short, confirm_short_interval=confirm_short_interval)
+    require_confirmed(short, confirm_short_interval=confirm_short_interval)
     # The series' own sessions are weeks apart, so checking each against the database and
     # inserting them together is safe; the exclusion constraints check the insert again.
     sessions = Session.objects.bulk_create(sessions)
@@ -515,8 +422,8 @@ def session_reschedule(
             "That move puts the session closer than "
             f"{session.course.protocol.min_interval_days} days to another in the course."
         )
-    _lock_patient(session.patient_id)
-    short = _require_spacing_across_courses(session.course, [starts_at])
+    lock_patient(session.patient_id)
+    short = require_spacing_across_courses(session.course, [starts_at])
     require_clearance(session.patient, session.course.areas, [to_local(starts_at).date()])
     _lock_resources(
         session.practitioner, {room.pk}, {session.device_id} if session.device_id else set()
@@ -533,7 +440,7 @@ def session_reschedule(
         field="starts_at",
         exclude=(session.pk,),
     )
-    _require_confirmed(short, confirm_short_interval=confirm_short_interval)
+    require_confirmed(short, confirm_short_interval=confirm_short_interval)
     old = session.starts_at
     session.starts_at, session.ends_at, session.room, session.device = starts_at, end, room, device
     session.save()

@@ -38,7 +38,7 @@ from patients.models import Consent, Hold, IntakeSubmission, Patient, ScreeningR
 from patients.tests.factories import PatientFactory
 from patients.vocabulary import QUESTIONS, negative_answers
 from treatments.messaging.models import Message
-from treatments.portal import check_ins
+from treatments.portal import check_ins, pre_session
 from treatments.portal import services as portal
 from treatments.portal.models import (
     AftercareAcknowledgement,
@@ -309,7 +309,7 @@ def world(frozen, clinic, acne_protocol, front_desk_user, practitioner_user, mai
         session=done, skin="improving", warning_signs=["infection"], note="", photo=None,
         by=tess.portal_user,
     )  # fmt: skip
-    call = portal.pre_session_submit(
+    call = pre_session.pre_session_submit(
         session=upcoming, answers=expiring_answers(pregnant_or_breastfeeding=True),
         by=tess.portal_user,
     )  # fmt: skip

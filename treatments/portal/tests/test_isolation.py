@@ -27,7 +27,7 @@ from clinic.models import AuditEvent
 from patients import services as patient_services
 from patients.models import Consent, IntakeSubmission, Patient, ScreeningResult
 from treatments.messaging.models import Message
-from treatments.portal import check_ins, invites
+from treatments.portal import check_ins, invites, pre_session
 from treatments.portal import services as portal
 from treatments.portal.models import (
     AftercareAcknowledgement,
@@ -196,7 +196,7 @@ def world(front_desk_user, mailoutbox) -> World:
     answer = check_ins.check_in_submit(
         session=done, skin="improving", warning_signs=["infection"], note="", photo=None, by=b_user
     )
-    check = portal.pre_session_submit(
+    check = pre_session.pre_session_submit(
         session=booked, answers=expiring_answers(pregnant_or_breastfeeding=True), by=b_user
     )
     change = portal.change_request_create(session=booked, kind="move", note="", by=b_user)

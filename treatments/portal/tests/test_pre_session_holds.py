@@ -19,7 +19,7 @@ from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients.models import Hold, IntakeSubmission
 from patients.vocabulary import EXPIRING_KEYS, QUESTIONS, STABLE_KEYS, negative_answers
-from treatments.portal import services as portal
+from treatments.portal import pre_session
 from treatments.portal.models import PreSessionCheck
 from treatments.scheduling.models import Session
 from treatments.scheduling.tests.factories import CourseFactory
@@ -81,14 +81,14 @@ def history_taken(patient, by, when: dt.datetime, **answers):
 def test_history_taken_within_6_months_of_the_session_is_carried(patient, session, front_desk_user):
     # 7 September 2025 + 6 months = 7 March 2026, the session's day.
     history_taken(patient, front_desk_user, dt.datetime(2025, 9, 7, 10, tzinfo=dt.UTC))
-    assert set(portal.pre_session_questions(session)) == EXPIRING_KEYS
+    assert set(pre_session.pre_session_questions(session)) == EXPIRING_KEYS
 
 
 def test_history_older_than_6_months_on_the_session_day_is_asked_again(
     patient, session, front_desk_user
 ):
     history_taken(patient, front_desk_user, dt.datetime(2025, 9, 6, 10, tzinfo=dt.UTC))
-    asked = portal.pre_session_questions(session)
+    asked = pre_session.pre_session_questions(session)
     assert set(asked) == EXPIRING_KEYS | STABLE_KEYS
     assert asked == list(QUESTIONS)  # in the questionnaire's order
 
@@ -98,7 +98,7 @@ def test_the_service_refuses_old_history_answered_with_the_expiring_questions_on
 ):
     history_taken(patient, front_desk_user, dt.datetime(2025, 6, 1, 10, tzinfo=dt.UTC))
     with travel(at()), pytest.raises(Invalid) as error:
-        portal.pre_session_submit(
+        pre_session.pre_session_submit(
             session=session, answers=expiring_answers(), by=patient.portal_user
         )
     assert "keloid_history" in error.value.fields
@@ -174,13 +174,13 @@ def test_a_later_no_in_the_pre_session_check_does_not_lift_the_hold(
 ):
     history_taken(patient, front_desk_user, at(days=-30))
     with travel(at()):
-        portal.pre_session_submit(
+        pre_session.pre_session_submit(
             session=session,
             answers=expiring_answers(unresolved_reaction_from_last_session=True),
             by=patient.portal_user,
         )
     with travel(at(hours=2)):
-        again = portal.pre_session_submit(
+        again = pre_session.pre_session_submit(
             session=session, answers=expiring_answers(), by=patient.portal_user
         )
         assert again.submission.screening.outcome == "cleared"
@@ -195,14 +195,14 @@ def test_only_a_practitioner_resolves_a_check_that_placed_a_hold(
 ):
     history_taken(patient, front_desk_user, at(days=-30))
     with travel(at()):
-        check = portal.pre_session_submit(
+        check = pre_session.pre_session_submit(
             session=session,
             answers=expiring_answers(unresolved_reaction_from_last_session=True),
             by=patient.portal_user,
         )
         with pytest.raises(Forbidden):
-            portal.pre_session_resolve(check=check, note="Called.", by=front_desk_user)
-        portal.pre_session_resolve(check=check, note="Reviewed photos.", by=practitioner_user)
+            pre_session.pre_session_resolve(check=check, note="Called.", by=front_desk_user)
+        pre_session.pre_session_resolve(check=check, note="Reviewed photos.", by=practitioner_user)
     assert not Hold.objects.open().exists()
     assert Hold.objects.get().released_by == practitioner_user
 
@@ -210,7 +210,7 @@ def test_only_a_practitioner_resolves_a_check_that_placed_a_hold(
 def test_a_settled_answer_places_no_hold(patient, session, front_desk_user):
     history_taken(patient, front_desk_user, at(days=-30))
     with travel(at()):
-        portal.pre_session_submit(
+        pre_session.pre_session_submit(
             session=session, answers=expiring_answers(), by=patient.portal_user
         )
     assert not Hold.objects.exists()
