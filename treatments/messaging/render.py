@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 
 from clinic.clock import WHEN, local_format
 from clinic.contact import contact_context
+from patients.vocabulary import FACE_AREAS
 from treatments.scheduling.models import Session
 
 from .models import LINK_KINDS, STAFF_KINDS, Message
@@ -46,6 +47,9 @@ PORTAL_PATHS = {
 # All an SMS may say (DESIGN.md §6): a first name, the clinic's name, a session's time and a
 # link (and how long a one-time link works). Nothing clinical is in reach of its template.
 SMS_KEYS = frozenset({"first_name", "clinic_name", "when", "link", "hours"})
+# Areas whose patients read the make-up and pillowcase lines: the same set as the portal's
+# aftercare (`treatments.portal.aftercare.FACE_AND_NECK`; a test keeps the two equal).
+FACE_AND_NECK = FACE_AREAS | {"neck", "decolletage"}
 
 ContextProvider = Callable[[Message], dict]
 Check = Callable[[Message], str]
@@ -114,6 +118,13 @@ def retinoid_stop() -> str:
     return f"{hours} hours"
 
 
+def treats_face(session: Session) -> bool:
+    """Whether the session's areas (as charted, or else as planned for the course) include
+    the face or neck, as the portal's aftercare decides it."""
+    charted = set(session.records.values_list("area", flat=True))
+    return bool((charted or set(session.course.areas)) & FACE_AND_NECK)
+
+
 def context(message: Message) -> dict:
     """Everything the kind's templates may use. Calls the kind's provider (if any) once."""
     result: dict = {**contact_context(), "portal_url": portal_link()}
@@ -126,6 +137,7 @@ def context(message: Message) -> dict:
         result["when"] = format_when(session.starts_at)
         result["session_minutes"] = int((session.ends_at - session.starts_at).total_seconds() // 60)
         result["retinoid_stop"] = retinoid_stop()
+        result["face"] = treats_face(session)
     if message.kind == Kind.BOOKING_CONFIRMATION:
         result["sessions"] = [
             format_when(starts_at)

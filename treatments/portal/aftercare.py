@@ -73,6 +73,11 @@ COLD_SORE_WATCH: Final = (
     "treatment."
 )
 
+ACTIVES_STILL_OFF: Final = (
+    "Still no retinoids, acids (AHA or BHA), benzoyl peroxide or vitamin C: keep them off for "
+    "about a week, until your skin is calm."
+)
+
 DEFAULT_STEPS: Final[tuple[StepText, ...]] = (
     # Day 0
     _s(DAY_0, EXPECT, "Your skin will be red and flushed, like a moderate sunburn, and may "
@@ -89,9 +94,9 @@ DEFAULT_STEPS: Final[tuple[StepText, ...]] = (
     _s(DAY_0, DO, "Sleep on a clean pillowcase.", FACE),
     _s(DAY_0, DO, "No active products: no retinoids, acids (AHA or BHA), benzoyl peroxide or "
        "vitamin C, and nothing we have not approved. Some products can cause a reaction in "
-       "freshly treated skin."),
-    _s(DAY_0, DO, "No exercise, sauna, hot tub or swimming today. Avoid hard exercise and "
-       "heavy sweating for 72 hours."),
+       "freshly treated skin. Keep them off for about a week, until your skin is calm."),
+    _s(DAY_0, DO, "No exercise, sauna, hot tub or swimming for 72 hours, and avoid heavy "
+       "sweating."),
     _s(DAY_0, DO, COLD_SORE_WATCH, COLD_SORE),
     # 24 hours
     _s(HOURS_24, EXPECT, "Within about a day your skin often looks back to normal. Pink or "
@@ -100,6 +105,8 @@ DEFAULT_STEPS: Final[tuple[StepText, ...]] = (
     _s(HOURS_24, DO, "Start a broad-spectrum sunscreen, SPF 30 or higher (a mineral one is "
        "often preferred), and reapply it during the day."),
     _s(HOURS_24, DO, "Keep out of the sun as much as you can until 72 hours."),
+    _s(HOURS_24, DO, ACTIVES_STILL_OFF),
+    _s(HOURS_24, DO, "Still no exercise, sauna, hot tub or swimming until 72 hours."),
     _s(HOURS_24, DO, "Make-up is usually fine from about 24 hours: use mineral make-up and "
        "clean fingers or brushes.", FACE),
     _s(HOURS_24, DO, COLD_SORE_WATCH, COLD_SORE),
@@ -111,6 +118,7 @@ DEFAULT_STEPS: Final[tuple[StepText, ...]] = (
     _s(HOURS_48_72, DO, "Don't pick the flakes."),
     _s(HOURS_48_72, DO, "You can exercise, use a sauna and swim again after 72 hours."),
     _s(HOURS_48_72, DO, "Keep using sunscreen every day."),
+    _s(HOURS_48_72, DO, ACTIVES_STILL_OFF),
     # About 1 week
     _s(WEEK_1, EXPECT, "Redness, swelling, soreness, dryness and flaking usually settle "
        "within 7 days."),

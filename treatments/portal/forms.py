@@ -200,6 +200,10 @@ class PreSessionForm(ClinicForm):
             days = cleaned.get(days_field(key))
             if cleaned.get(key) == YES and days is None:
                 self.add_error(days_field(key), "Enter how many days ago, or answer No.")
+            elif cleaned.get(key) == NO and days is not None:
+                # As the staff form does: a number beside "No" contradicts it, so ask again
+                # rather than guess which of the two the patient meant.
+                self.add_error(days_field(key), "Leave this empty when the answer is No.")
         return cleaned
 
     def answers(self) -> dict[str, Any]:

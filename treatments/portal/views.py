@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from clinic import audit, contact
 from clinic.clock import WHEN_IN_ZONE, clinic_today, local_format
 from clinic.errors import Conflict, Invalid, ServiceError
+from patients.vocabulary import AREAS
 from treatments.scheduling.models import Session
 
 from . import aftercare, check_ins, invites, photos
@@ -355,6 +356,9 @@ def pre_session(request: HttpRequest, session_id) -> HttpResponse:
     context = {
         "session": session,
         "session_when": when(session.starts_at),
+        "planned_areas": aftercare.area_list(
+            [a for a, _label in AREAS if a in session.course.areas]
+        ),
         "opens_on": pre_session_check.pre_session_opens_on(session),
         "is_open": pre_session_check.pre_session_is_open(session, today),
         "latest": latest,

@@ -14,9 +14,11 @@ from clinic import audit
 from clinic.clock import to_local
 from clinic.errors import Invalid
 from clinic.models import User
+from patients.vocabulary import AREA_LABELS
 
 from . import signals
 from .models import Course, Session, SessionRecord
+from .protocols import MAX_DEPTH_MM
 from .services import lock_session, require_clearance, require_status, transition
 
 Action = audit.Action
@@ -32,6 +34,30 @@ class AreaRecord:
     numbing_product: str = ""
     immediate_reaction: str = ""
     notes: str = ""
+    depth_reason: str = ""
+
+
+def depth_check(record: AreaRecord, spec: dict | None) -> tuple[str, str, str]:
+    """(field, error, flag): a setting above the area's maximum is refused; above its flag, or
+    on an area the protocol gives no range, it needs the practitioner's written reason and is
+    flagged with it (clinical reference §2.2: never above 2.5 mm, thin facial skin far lower)."""
+    spec = spec or {}
+    top = min(Decimal(str(spec.get("max", MAX_DEPTH_MM))), MAX_DEPTH_MM)
+    setting = record.device_setting_mm
+    if setting > top:
+        label = AREA_LABELS.get(record.area, record.area)
+        return "device_setting_mm", f"{label}: at most {top} mm (clinical reference §2.2).", ""
+    flag_above = spec.get("flag_above")
+    if flag_above is None:
+        why = "No protocol range for this area"
+    elif setting > Decimal(str(flag_above)):
+        why = f"Above {flag_above} mm for this area"
+    else:
+        return "", "", ""
+    reason = record.depth_reason.strip()
+    if not reason:
+        return "depth_reason", f"{why}: write your reason for this setting.", ""
+    return "", "", f"{why}: {reason}"[:200]
 
 
 @transaction.atomic
@@ -45,13 +71,16 @@ def session_complete(
     """Chart each treated area and complete the session.
 
     A device setting outside the protocol's range for that area is recorded and flagged for
-    the practitioner, not refused (clinical reference §2.2: the ranges are starting points).
+    the practitioner with their written reason; above the area's maximum it is refused
+    (clinical reference §2.2).
     """
     session = lock_session(session)
     require_status(session, Session.Status.CHECKED_IN, action="completed")
     if not records:
         raise Invalid("Chart at least one area.", fields={"records": ["Chart each area."]})
+    ranges = session.course.protocol.depth_ranges or {}
     errors: dict[str, list[str]] = {}
+    flags: list[str] = []
     seen = set()
     for i, record in enumerate(records):
         if record.area not in session.course.areas:
@@ -61,6 +90,11 @@ def session_complete(
         seen.add(record.area)
         if not Decimal("0") <= record.device_setting_mm <= Decimal("3"):
             errors[f"records.{i}.device_setting_mm"] = ["A setting from 0 to 3 mm."]
+        else:
+            field, error, flag = depth_check(record, ranges.get(record.area))
+            if error:
+                errors[f"records.{i}.{field}"] = [error]
+            flags.append(flag)
         if record.passes < 1 or record.passes > 20:
             errors[f"records.{i}.passes"] = ["From 1 to 20 passes."]
         if not record.cartridge_lot.strip():
@@ -75,11 +109,8 @@ def session_complete(
         [to_local(session.starts_at).date()],
         check_in=True,
     )
-    ranges = session.course.protocol.depth_ranges
     rows = []
-    for record in records:
-        flag_above = (ranges.get(record.area) or {}).get("flag_above")
-        flagged = flag_above is not None and record.device_setting_mm > Decimal(str(flag_above))
+    for record, flag in zip(records, flags, strict=True):
         rows.append(
             SessionRecord(
                 session=session,
@@ -91,14 +122,9 @@ def session_complete(
                 numbing_product=record.numbing_product,
                 immediate_reaction=record.immediate_reaction,
                 notes=record.notes,
-                flagged=flagged or flag_above is None,
-                flag_reason=(
-                    f"Above {flag_above} mm for this area."
-                    if flagged
-                    else "No protocol range for this area."
-                    if flag_above is None
-                    else ""
-                ),
+                flagged=bool(flag),
+                flag_reason=flag,
+                depth_reason=record.depth_reason.strip() if flag else "",
             )
         )
     SessionRecord.objects.bulk_create(rows)

@@ -262,6 +262,12 @@ class AreaChartForm(ClinicForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    depth_reason = forms.CharField(
+        label="Reason for a setting above the flag",
+        max_length=_max_length(SessionRecord, "depth_reason"),
+        required=False,
+        help_text="Needed above the area's flag, or where the protocol gives no range (§2.2).",
+    )
 
     def __init__(self, data=None, *, area: str, depth_range: dict | None = None, **kwargs):
         kwargs.setdefault("empty_permitted", True)
@@ -271,6 +277,7 @@ class AreaChartForm(ClinicForm):
         self.label = AREA_LABELS.get(area, area)
         self.start_range = (depth_range or {}).get("start")
         self.flag_above = (depth_range or {}).get("flag_above")
+        self.max_mm = (depth_range or {}).get("max")
 
     @property
     def treated(self) -> bool:

@@ -7,9 +7,12 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+
+from .protocols import depth_range_errors
 
 
 class Indication(models.TextChoices):
@@ -23,8 +26,9 @@ class Indication(models.TextChoices):
 class Protocol(models.Model):
     """Defaults for a course by indication (clinical reference §2.1–2.3); the manager edits them.
 
-    `depth_ranges` maps an area code to {"start": [low, high], "flag_above": mm}: the starting
-    device setting and the setting above which charting is flagged (§2.2).
+    `depth_ranges` maps an area code to {"start": [low, high], "flag_above": mm, "max": mm}:
+    the starting device setting, the setting above which the chart needs a written reason,
+    and the most it accepts (§2.2; never above 2.5 mm).
     """
 
     indication = models.CharField(max_length=30, choices=Indication.choices, unique=True)
@@ -57,6 +61,10 @@ class Protocol(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if errors := depth_range_errors(self.depth_ranges):
+            raise ValidationError({"depth_ranges": errors})
 
 
 def new_calendar_token() -> str:
@@ -342,6 +350,11 @@ class SessionRecord(models.Model):
         default=False, help_text="Setting above the protocol's flag for this area."
     )
     flag_reason = models.CharField(max_length=200, blank=True)
+    depth_reason = models.CharField(
+        max_length=150,
+        blank=True,
+        help_text="The practitioner's reason for a setting above the area's flag (§2.2).",
+    )
 
     class Meta:
         ordering = ["session", "id"]

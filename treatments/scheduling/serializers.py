@@ -127,6 +127,17 @@ class AreaRecordInputSerializer(serializers.Serializer):
         max_length=200, required=False, allow_blank=True, default=""
     )
     notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+    depth_reason = StrictCharField(
+        max_length=150,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=(
+            "The practitioner's reason for a setting above the area's flag_above, or on an area "
+            "the protocol gives no range; without it such a record is a 400 on this field. A "
+            "setting above the area's max (at most 2.5 mm) is a 400 on device_setting_mm."
+        ),
+    )
 
 
 class CompleteInputSerializer(serializers.Serializer):
@@ -147,4 +158,5 @@ class SessionRecordSerializer(serializers.ModelSerializer):
             "notes",
             "flagged",
             "flag_reason",
+            "depth_reason",
         ]

@@ -173,14 +173,9 @@ QUESTION_FIELDS = {
     "recent_procedure_in_area_days": VALUE,
     "recent_procedure_in_area_days__days": OPTIONAL,
 }
-CHART_FIELDS = {
-    "cheeks-device_setting_mm": VALUE,
-    "cheeks-passes": VALUE,
-    "cheeks-cartridge_lot": TEXT,
-    "cheeks-endpoint": TEXT,
-    "cheeks-numbing_product": TEXT,
-    "cheeks-immediate_reaction": TEXT,
-    "cheeks-notes": TEXT,
+_CHART_TEXT = "cartridge_lot endpoint numbing_product immediate_reaction notes depth_reason"
+CHART_FIELDS = {"cheeks-device_setting_mm": VALUE, "cheeks-passes": VALUE} | {
+    f"cheeks-{name}": TEXT for name in _CHART_TEXT.split()
 }
 
 

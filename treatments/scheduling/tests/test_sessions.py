@@ -137,11 +137,12 @@ def test_complete_charts_each_area_and_flags_settings_above_the_protocol(
         )
         url = f"/api/sessions/{session.public_id}/complete/"
         assert front_desk_client.post(url, {"records": RECORDS}, format="json").status_code == 403
-        deep = [{**RECORDS[0], "device_setting_mm": "2.50"}]
+        deep = [{**RECORDS[0], "device_setting_mm": "2.50", "depth_reason": "Deep boxcar scars"}]
         response = practitioner_client.post(url, {"records": deep}, format="json")
     assert response.status_code == 200, response.json()
     record = SessionRecord.objects.get()
     assert record.flagged is True  # acne protocol flags cheeks above 2.0 mm
+    assert record.flag_reason == "Above 2.0 mm for this area: Deep boxcar scars"
     session.refresh_from_db()
     assert session.status == "completed"
 
