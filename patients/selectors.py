@@ -128,6 +128,14 @@ def latest_consent(patient: Patient, *, kind: str, version: str) -> Consent | No
 # --- May this patient be treated? ---------------------------------------------------------
 
 
+def open_hold(*, source: str, source_ref: str, patient: Patient | None = None) -> Hold | None:
+    """The open hold one cause placed (a reaction report, a pre-session check), if any."""
+    holds = Hold.objects.open().filter(source=source, source_ref=source_ref)
+    if patient is not None:
+        holds = holds.filter(patient=patient)
+    return holds.first()
+
+
 def latest_screening(patient: Patient) -> ScreeningResult | None:
     """The patient's latest screening, with its submission (the areas it covered) and signer.
 

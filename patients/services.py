@@ -23,7 +23,7 @@ from clinic.errors import Conflict, Forbidden, Invalid
 from clinic.models import Role, User
 
 from . import consent as consent_templates
-from . import screening, signals, vocabulary
+from . import screening, selectors, signals, vocabulary
 from .models import Consent, Hold, IntakeSubmission, Patient, ScreeningResult
 
 Action = audit.Action
@@ -427,9 +427,7 @@ def hold_place(
         raise Invalid("The hold is not complete.", fields=errors)
     # Serialise holds for one patient, so two callers cannot both find none and insert.
     list(Patient.objects.select_for_update().filter(pk=patient.pk))
-    existing = (
-        Hold.objects.open().filter(patient=patient, source=source, source_ref=source_ref).first()
-    )
+    existing = selectors.open_hold(patient=patient, source=source, source_ref=source_ref)
     if existing is not None:
         return existing
     hold = Hold.objects.create(

@@ -23,6 +23,7 @@ from clinic import audit, contact
 from clinic.clock import DATE, clinic_today, local_format
 from clinic.errors import Conflict, Forbidden, Invalid
 from clinic.models import Role, User
+from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients.models import Hold
 from patients.screening import format_date
@@ -271,12 +272,7 @@ def reaction_flag_clear(
     flag.cleared_by = by
     flag.clear_note = note[:NOTE_MAX]
     flag.save(update_fields=["cleared_at", "cleared_by", "clear_note"])
-    hold = (
-        Hold.objects.open()
-        .filter(patient_id=flag.patient_id, source=Hold.Source.REACTION)
-        .filter(source_ref=str(flag.public_id))
-        .first()
-    )
+    hold = patient_selectors.open_hold(source=Hold.Source.REACTION, source_ref=str(flag.public_id))
     if hold is not None:
         patient_services.hold_release(hold=hold, note=flag.clear_note, by=by, request=request)
     audit.record(actor=by, action=Action.SIGN_OFF, obj=flag, request=request)

@@ -161,10 +161,8 @@ def pre_session_submit(
 
 def pre_session_hold(check: PreSessionCheck) -> Hold | None:
     """The open hold this check placed (an unsettled reaction), if any."""
-    return (
-        Hold.objects.open()
-        .filter(source=Hold.Source.PRE_SESSION, source_ref=str(check.public_id))
-        .first()
+    return patient_selectors.open_hold(
+        source=Hold.Source.PRE_SESSION, source_ref=str(check.public_id)
     )
 
 
