@@ -204,6 +204,7 @@ MESSAGE_OFFSETS = {
     "checkin_24h": {"hours": 24},
     "checkin_72h": {"hours": 72},
     "checkin_7d": {"days": 7},
+    "review_4w": {"days": 28},
     "review_3m": {"months": 3},
     "review_6m": {"months": 6},
     **env.json("MESSAGE_OFFSETS", default={}),

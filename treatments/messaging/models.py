@@ -20,6 +20,8 @@ class MessageKind(models.TextChoices):
     CHECKIN_24H = "checkin_24h", "Check-in (24 hours)"
     CHECKIN_72H = "checkin_72h", "Check-in (72 hours)"
     CHECKIN_7D = "checkin_7d", "Check-in (7 days)"
+    AFTERCARE_SHEET = "aftercare_sheet", "Aftercare sheet (PDF, e-mailed by staff)"
+    REVIEW_4W = "review_4w", "Interim review (4 weeks after the series)"
     REVIEW_3M = "review_3m", "Results review (3 months)"
     REVIEW_6M = "review_6m", "Results review (6 months)"
     PORTAL_INVITE = "portal_invite", "Portal invitation"

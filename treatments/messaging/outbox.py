@@ -33,7 +33,7 @@ Status = Message.Status
 
 BEFORE_SESSION = (Kind.PRE_SESSION_CHECK, Kind.REMINDER_48H, Kind.REMINDER_24H)
 AFTER_SESSION = (Kind.AFTERCARE, Kind.CHECKIN_24H, Kind.CHECKIN_72H, Kind.CHECKIN_7D)
-REVIEWS = (Kind.REVIEW_3M, Kind.REVIEW_6M)
+REVIEWS = (Kind.REVIEW_4W, Kind.REVIEW_3M, Kind.REVIEW_6M)
 # Reminders that make no sense once their moment has passed (booked at short notice).
 LATE_SKIPPABLE = (Kind.REMINDER_48H, Kind.REMINDER_24H)
 TOO_LATE = "Booked too late for this reminder."

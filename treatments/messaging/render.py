@@ -41,6 +41,7 @@ PORTAL_PATHS = {
     Kind.CHECKIN_24H: "/portal/after-your-visit/",
     Kind.CHECKIN_72H: "/portal/after-your-visit/",
     Kind.CHECKIN_7D: "/portal/after-your-visit/",
+    Kind.REVIEW_4W: "/portal/",
     Kind.REVIEW_3M: "/portal/",
     Kind.REVIEW_6M: "/portal/",
 }

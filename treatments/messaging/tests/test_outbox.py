@@ -115,6 +115,7 @@ def test_completing_a_session_schedules_aftercare_and_check_ins_and_the_last_the
     assert due[Kind.CHECKIN_24H] == local(2026, 4, 7, 10, 5)
     assert due[Kind.CHECKIN_72H] == local(2026, 4, 9, 10, 5)
     assert due[Kind.CHECKIN_7D] == local(2026, 4, 13, 10, 5)
+    assert due[Kind.REVIEW_4W] == local(2026, 5, 4, 10)  # the interim review, §4
     assert due[Kind.REVIEW_3M] == local(2026, 7, 6, 10)
     assert due[Kind.REVIEW_6M] == local(2026, 10, 6, 10)
 

@@ -18,6 +18,7 @@ from django.urls import reverse
 from clinic.contact import emergency_number
 from treatments.messaging import render
 from treatments.messaging.models import SESSION_KINDS, Message
+from treatments.messaging.outbox import REVIEWS as REVIEW_KINDS
 from treatments.portal import aftercare
 from treatments.portal.forms import PreSessionForm
 from treatments.scheduling.tests.factories import CourseFactory
@@ -127,7 +128,7 @@ def test_every_message_kind_says_only_what_is_true(course):
             _subject, body, html = texts_of(message)
             for part in (body, html):
                 assert settings.CLINIC_PHONE in part, label
-            if message.kind in (Message.Kind.REVIEW_3M, Message.Kind.REVIEW_6M):
+            if message.kind in REVIEW_KINDS:
                 for part in (body, html):
                     assert near(part, "to book your review", settings.CLINIC_PHONE), label
             if message.kind == Message.Kind.AFTERCARE:
@@ -143,7 +144,7 @@ def test_the_review_sms_says_to_call_rather_than_book_online(course):
     _which, done, coming = course
     messages = messages_for(done, coming)
     for message in messages:
-        if message.kind in (Message.Kind.REVIEW_3M, Message.Kind.REVIEW_6M):
+        if message.kind in REVIEW_KINDS:
             if message.channel == Message.Channel.SMS:
                 assert "call us to book" in render.render_sms(message)
 
