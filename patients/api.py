@@ -203,6 +203,7 @@ class ScreeningSignOffView(APIView):
             screening_result=result,
             reason=data.validated_data["reason"],
             by=request.user,
+            override_defer=data.validated_data["override_defer"],
             request=request,
         )
         return Response(ScreeningSerializer(result).data)

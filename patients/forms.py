@@ -266,6 +266,13 @@ class SignOffForm(ClinicForm):
         required=False,  # the service requires a reason and says so
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    override_defer = forms.BooleanField(
+        label="Treat now despite the acne deferral: the spots are mild, or outside the area "
+        "to be treated",
+        required=False,
+        help_text="Reference §1.2 row 7: a clinician may override this deferral. Say why in "
+        "the reason.",
+    )
 
 
 class SearchForm(ClinicForm):

@@ -197,6 +197,11 @@ class ScreeningResult(models.Model):
     )
     signed_off_at = models.DateTimeField(null=True, blank=True)
     sign_off_reason = models.TextField(blank=True)
+    defer_overridden = models.BooleanField(
+        default=False,
+        help_text="The practitioner's sign-off overrides an acne deferral (reference §1.2 "
+        "row 7): treatment may go ahead before the defer date.",
+    )
 
     class Meta:
         ordering = ["-screened_at", "-id"]
@@ -207,6 +212,11 @@ class ScreeningResult(models.Model):
             models.CheckConstraint(
                 condition=Q(signed_off_at__isnull=True) | Q(outcome__in=["review", "defer"]),
                 name="only_review_or_defer_results_are_signed_off",
+            ),
+            models.CheckConstraint(
+                condition=Q(defer_overridden=False)
+                | Q(outcome="defer", signed_off_at__isnull=False),
+                name="only_signed_off_defers_are_overridden",
             ),
             models.CheckConstraint(
                 condition=Q(defer_until__isnull=False) | ~Q(outcome="defer"),
@@ -228,9 +238,12 @@ class ScreeningResult(models.Model):
 
     @property
     def cleared_for_treatment(self) -> bool:
-        """Cleared, or a review a practitioner signed off. Blocked and defer never are."""
-        return self.outcome == self.Outcome.CLEARED or (
-            self.outcome == self.Outcome.REVIEW and self.is_signed_off
+        """Cleared, or a review a practitioner signed off. Blocked never is; a defer only
+        when a practitioner overrode an acne deferral (reference §1.2 row 7)."""
+        return (
+            self.outcome == self.Outcome.CLEARED
+            or (self.outcome == self.Outcome.REVIEW and self.is_signed_off)
+            or (self.outcome == self.Outcome.DEFER and self.defer_overridden)
         )
 
     @property
@@ -238,16 +251,34 @@ class ScreeningResult(models.Model):
         return any(f.get("outcome") == screening.REVIEW for f in self.findings)
 
     @property
+    def can_override_defer(self) -> bool:
+        """A defer whose every deferral a practitioner may override (inflamed acne only,
+        reference §1.2 row 7)."""
+        defers = {f.get("rule") for f in self.findings if f.get("outcome") == screening.DEFER}
+        return (
+            self.outcome == self.Outcome.DEFER
+            and bool(defers)
+            and defers <= screening.OVERRIDABLE_DEFERS
+        )
+
+    @property
     def can_be_signed_off(self) -> bool:
         """A review, or a defer that also carries review findings (DESIGN.md §4.2): the
-        practitioner's call is needed either way; a defer's date still applies after it."""
+        practitioner's call is needed either way; a defer's date still applies after it
+        unless the sign-off overrides an acne deferral. A defer for acne alone may be
+        signed off only as that override."""
         return self.outcome == self.Outcome.REVIEW or (
-            self.outcome == self.Outcome.DEFER and self.has_review_findings
+            self.outcome == self.Outcome.DEFER
+            and (self.has_review_findings or self.can_override_defer)
         )
 
     @property
     def needs_sign_off(self) -> bool:
-        return self.can_be_signed_off and not self.is_signed_off
+        """A review is waiting for a practitioner (an optional override never is)."""
+        needs_review = self.outcome == self.Outcome.REVIEW or (
+            self.outcome == self.Outcome.DEFER and self.has_review_findings
+        )
+        return needs_review and not self.is_signed_off
 
 
 class HoldQuerySet(models.QuerySet):

@@ -59,14 +59,26 @@ def patient_list(
     """The staff list: active patients (or every patient with `archived`), searched.
 
     `needs_review` keeps the patients whose latest screening waits for a practitioner's
-    sign-off (DESIGN.md §4.2 `review`); an earlier result does not count, because only the
-    latest one decides whether the patient may be treated.
+    sign-off (DESIGN.md §4.2 `review`, or a `defer` with review findings); an earlier result
+    does not count, because only the latest one decides whether the patient may be treated.
     """
     patients = Patient.objects.all() if archived else Patient.objects.active()
     patients = with_latest_screening(search(patients, term))
     if needs_review:
-        patients = patients.filter(
-            latest_outcome=ScreeningResult.Outcome.REVIEW, latest_signed_off_at__isnull=True
+        # A defer that also carries review findings waits for the sign-off too (§4.2).
+        latest = ScreeningResult.objects.filter(patient=OuterRef("pk")).order_by(
+            "-screened_at", "-id"
+        )
+        patients = patients.annotate(
+            latest_reviews=Subquery(
+                latest.annotate(
+                    reviews=Q(findings__contains=[{"outcome": ScreeningResult.Outcome.REVIEW}])
+                ).values("reviews")[:1]
+            )
+        ).filter(
+            Q(latest_outcome=ScreeningResult.Outcome.REVIEW)
+            | Q(latest_outcome=ScreeningResult.Outcome.DEFER, latest_reviews=True),
+            latest_signed_off_at__isnull=True,
         )
     return patients.order_by("last_name", "first_name", "id")
 
@@ -282,7 +294,7 @@ def clearance(
         return _refused(
             "The latest screening needs a practitioner's sign-off before treatment.", screening
         )
-    if screening.outcome == ScreeningResult.Outcome.DEFER:
+    if screening.outcome == ScreeningResult.Outcome.DEFER and not screening.defer_overridden:
         early = [day for day in days if day < screening.defer_until]
         if early:
             return _refused(

@@ -79,6 +79,7 @@ class ScreeningSerializer(serializers.ModelSerializer):
             "signed_off_by",
             "signed_off_at",
             "sign_off_reason",
+            "defer_overridden",
             "cleared_for_treatment",
         ]
 
@@ -135,3 +136,8 @@ class ConsentSerializer(serializers.ModelSerializer):
 
 class SignOffInputSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=2000)
+    override_defer = serializers.BooleanField(
+        default=False,
+        help_text="Also lift a deferral for inflamed acne (reference §1.2 row 7); only that "
+        "deferral may be overridden.",
+    )

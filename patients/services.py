@@ -327,13 +327,17 @@ def screening_sign_off(
     screening_result: ScreeningResult,
     reason: str,
     by: User,
+    override_defer: bool = False,
     request: HttpRequest | None = None,
 ) -> ScreeningResult:
     """A practitioner (never front desk) approves a `review` result, with a reason.
 
     A `defer` that also carries review findings (anticoagulants and a sunburn) is signed off
-    the same way: the review is the clinician's call, the defer's date still stands. Blocked
-    results, and defers with nothing to review, are not a clinician's call.
+    the same way: the review is the clinician's call, the defer's date still stands. With
+    `override_defer` the practitioner also lifts a deferral for inflamed acne, the one the
+    reference lets a clinician override (§1.2 row 7: mild spots, or spots outside the area);
+    the reason documents why. Blocked results, and other defers with nothing to review, are
+    not a clinician's call.
     """
     if not by.has_role(Role.PRACTITIONER):
         raise Forbidden("Only a practitioner can sign off a screening.")
@@ -341,6 +345,11 @@ def screening_sign_off(
     if not reason:
         raise Invalid("A reason is required.", fields={"reason": ["Give the clinical reason."]})
     result = ScreeningResult.objects.select_for_update().get(pk=screening_result.pk)
+    if override_defer and not result.can_override_defer:
+        raise Conflict(
+            "Only a deferral for inflamed acne can be overridden; this result does not defer only "
+            "for that."
+        )
     if not result.can_be_signed_off:
         raise Conflict(
             f"A {result.get_outcome_display().lower()} result cannot be signed off; "
@@ -348,14 +357,29 @@ def screening_sign_off(
         )
     if result.is_signed_off:
         raise Conflict("This result has already been signed off.")
+    if not result.needs_sign_off and not override_defer:
+        raise Conflict(
+            "Nothing here needs review: this result defers treatment for inflamed acne. "
+            "To treat now, tick the override and give your reason."
+        )
     result.signed_off_by = by
     result.signed_off_at = timezone.now()
     result.sign_off_reason = reason
+    result.defer_overridden = override_defer
     # The verdict is immutable: only the sign-off columns are written.
     ScreeningResult.objects.filter(pk=result.pk).update(
-        signed_off_by=by, signed_off_at=result.signed_off_at, sign_off_reason=reason
+        signed_off_by=by,
+        signed_off_at=result.signed_off_at,
+        sign_off_reason=reason,
+        defer_overridden=override_defer,
     )
-    audit.record(actor=by, action=Action.SIGN_OFF, obj=result, request=request)
+    audit.record(
+        actor=by,
+        action=Action.SIGN_OFF,
+        obj=result,
+        request=request,
+        detail={"override_defer": True} if override_defer else None,
+    )
     return result
 
 

@@ -425,6 +425,7 @@ def screening_sign_off(request: HttpRequest, public_id) -> HttpResponse:
             screening_result=result,
             reason=form.cleaned_data["reason"],
             by=request.user,
+            override_defer=form.cleaned_data["override_defer"],
             request=request,
         )
     except ServiceError as exc:

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from patients.vocabulary import FACE_AREAS
 
-RULESET_VERSION: Final = "2026.11-1"
+RULESET_VERSION: Final = "2026.12-1"
 
 BLOCKED: Final = "blocked"
 DEFER: Final = "defer"
@@ -34,6 +34,7 @@ RULE_REFERENCES: Final[Mapping[str, str]] = MappingProxyType(
         "active_infection": "§1.2 row 4",
         "active_cold_sore": "§1.2 row 5",
         "hsv_history": "§1.2 row 6",
+        "antiviral_not_taken": "§1.2 row 6",
         "active_acne": "§1.2 row 7",
         "open_skin": "§1.2 row 8",
         "sunburn_or_tan": "§1.2 row 9",
@@ -47,6 +48,7 @@ RULE_REFERENCES: Final[Mapping[str, str]] = MappingProxyType(
         "keloid_history": "§1.2 row 16",
         "scleroderma": "§1.2 row 17",
         "autoimmune_disease": "§1.2 row 18",
+        "cancer_treatment_current": "§1.2 row 19",
         "immunosuppressed": "§1.2 row 19",
         "diabetes_uncontrolled": "§1.2 row 20",
         "radiation_current": "§1.2 row 21",
@@ -68,6 +70,9 @@ RULE_REFERENCES: Final[Mapping[str, str]] = MappingProxyType(
         "unresolved_reaction_review": "§1.2 row 34",
     }
 )
+# Deferrals a practitioner may override with a documented reason: only inflamed acne (§1.2
+# row 7, "DEFER (clinician may override)"), e.g. a few mild spots, or spots outside the area.
+OVERRIDABLE_DEFERS: Final[frozenset[str]] = frozenset({"active_acne"})
 RULE_ORDER: Final[tuple[str, ...]] = tuple(RULE_REFERENCES)
 RULE_POSITION: Final[Mapping[str, int]] = MappingProxyType(
     {code: i for i, code in enumerate(RULE_ORDER)}

@@ -113,6 +113,12 @@ def findings(
             "can bring on a new one. The prescriber decides whether antiviral tablets are "
             "needed beforehand.",
         )
+    if answers["antiviral_prophylaxis"] == "not_taking":
+        yield review(
+            "antiviral_not_taken",
+            "Antiviral tablets were prescribed to prevent a cold sore, but are not being "
+            "taken as directed: a practitioner must review before treatment.",
+        )
 
     # Rows 7 to 10.
     if answers["active_acne_in_area"]:
@@ -230,7 +236,13 @@ def findings(
             "Autoimmune disease, or medicine for one: a practitioner must review before "
             "treatment, because the condition can flare and healing can be slower.",
         )
-    if answers["immunosuppressed"]:
+    if answers["active_cancer_treatment"]:
+        yield defer_until_cleared(
+            "cancer_treatment_current",
+            "Having chemotherapy or radiotherapy at the moment: treatment must wait until it "
+            "has finished, because infection is more likely and healing is slower.",
+        )
+    if answers["immunosuppressed"] or answers["active_cancer_treatment"]:
         yield review(
             "immunosuppressed",
             "Treatment that weakens the immune system: a practitioner must review before "

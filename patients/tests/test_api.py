@@ -347,6 +347,36 @@ def test_blocked_and_deferred_results_cannot_be_signed_off(
     assert ScreeningResult.objects.get().signed_off_at is None
 
 
+def test_a_practitioner_overrides_an_acne_deferral_and_the_result_says_so(
+    front_desk_client, practitioner_client
+):
+    patient = PatientFactory(date_of_birth=dt.date(1990, 1, 1))
+    body = post_intake(front_desk_client, patient, clear_answers(active_acne_in_area=True)).json()
+    url = f"/api/screenings/{body['screening']['id']}/sign-off/"
+    assert body["screening"]["cleared_for_treatment"] is False
+    response = practitioner_client.post(
+        url, {"reason": "Two mild spots, away from the cheeks.", "override_defer": True},
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 200, response.json()
+    assert response.json()["defer_overridden"] is True
+    assert response.json()["cleared_for_treatment"] is True
+
+
+def test_a_sunburn_deferral_cannot_be_overridden(front_desk_client, practitioner_client):
+    patient = PatientFactory(date_of_birth=dt.date(1990, 1, 1))
+    answers = clear_answers(sunburn_or_tan_last_14_days=True)
+    screening_id = post_intake(front_desk_client, patient, answers).json()["screening"]["id"]
+    response = practitioner_client.post(
+        f"/api/screenings/{screening_id}/sign-off/",
+        {"reason": "Looks fine.", "override_defer": True},
+        format="json",
+    )
+    assert response.status_code == 409
+    assert "Only a deferral for inflamed acne" in response.json()["error"]["message"]
+    assert ScreeningResult.objects.get().signed_off_at is None
+
+
 def test_a_sign_off_needs_a_reason(front_desk_client, practitioner_client):
     screening_id = review_screening(front_desk_client)
     response = practitioner_client.post(

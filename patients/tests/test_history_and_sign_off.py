@@ -9,7 +9,9 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from clinic.clock import clinic_today
 from clinic.errors import Conflict, Forbidden
+from clinic.models import AuditEvent
 from patients import selectors, services
 from patients.models import IntakeSubmission, ScreeningResult
 from patients.screening import Policy
@@ -192,3 +194,76 @@ def test_a_signed_off_defer_still_stops_for_an_open_hold(clinic):
     clinic.hold()
     refused = clinic.clearance(days=[dt.date(2027, 3, 22)])
     assert refused.reason.endswith(HOLD_SUFFIX)
+
+
+# --- A practitioner may override an acne deferral (reference §1.2 row 7) ------------------
+
+
+def override(
+    clinic, result: ScreeningResult, reason: str = "Three mild spots on the chin."
+) -> None:
+    services.screening_sign_off(
+        screening_result=result, reason=reason, by=clinic.practitioner, override_defer=True
+    )
+
+
+def test_an_acne_deferral_can_be_overridden_with_a_documented_reason(clinic):
+    result = clinic.ready(active_acne_in_area=True)
+    assert result.outcome == ScreeningResult.Outcome.DEFER
+    assert result.can_override_defer and not result.needs_sign_off
+    early = result.defer_until - dt.timedelta(days=7)
+    assert "defers treatment" in clinic.clearance(days=[early]).reason
+
+    override(clinic, result)
+
+    result.refresh_from_db()
+    assert result.defer_overridden and result.cleared_for_treatment
+    assert result.sign_off_reason == "Three mild spots on the chin."
+    assert clinic.clearance(days=[early])
+    event = AuditEvent.objects.filter(action="sign_off", object_id=str(result.pk)).get()
+    assert event.detail == {"override_defer": True}
+
+
+def test_an_acne_deferral_is_not_lifted_by_a_sign_off_without_the_override(clinic):
+    result = clinic.ready(active_acne_in_area=True)
+    with pytest.raises(Conflict, match="tick the override"):
+        clinic.sign_off(result)
+    result.refresh_from_db()
+    assert not result.is_signed_off
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"sunburn_or_tan_last_14_days": True},
+        {"active_acne_in_area": True, "active_infection_in_area": True},
+        {"active_acne_in_area": True, "active_cold_sore": True, "cold_sore_history": True},
+    ],
+    ids=["sunburn", "acne_and_infection", "acne_and_cold_sore_with_review"],
+)
+def test_no_other_deferral_can_be_overridden(clinic, answers):
+    result = clinic.ready(**answers)
+    assert not result.can_override_defer
+    with pytest.raises(Conflict, match="Only a deferral for inflamed acne"):
+        override(clinic, result)
+
+
+def test_acne_with_a_review_finding_is_signed_off_and_overridden_at_once(clinic):
+    result = clinic.ready(active_acne_in_area=True, anticoagulants=True)
+    assert result.needs_sign_off and result.can_override_defer
+    override(clinic, result, reason="Reviewed the anticoagulant; spots are mild.")
+    result.refresh_from_db()
+    assert result.cleared_for_treatment and not result.needs_sign_off
+
+
+def test_the_database_refuses_an_override_without_a_sign_off(clinic):
+    result = clinic.ready(active_acne_in_area=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ScreeningResult.objects.filter(pk=result.pk).update(defer_overridden=True)
+
+
+def test_an_overridden_acne_deferral_still_stops_for_an_open_hold(clinic):
+    result = clinic.ready(active_acne_in_area=True)
+    override(clinic, result)
+    clinic.hold()
+    assert clinic.clearance(days=[clinic_today()]).reason.endswith(HOLD_SUFFIX)

@@ -184,6 +184,22 @@ def test_a_practitioner_signs_off_a_review_and_the_record_shows_who_when_and_why
     assert "Cleared for treatment Yes" in page
 
 
+def test_a_practitioner_overrides_an_acne_deferral_from_the_record(
+    practitioner_client, front_desk_user, patient
+):
+    result = screen(patient, front_desk_user, active_acne_in_area=True)
+    page = practitioner_client.get(url("detail", patient)).content.decode()
+    assert "Override the acne deferral" in page and ">Override and record</button>" in page
+    response = practitioner_client.post(
+        url("sign_off", public_id=result.public_id),
+        {"reason": "Two mild spots on the chin, outside the area.", "override_defer": "on"},
+        follow=True,
+    )
+    result.refresh_from_db()
+    assert result.defer_overridden and result.cleared_for_treatment
+    assert "the acne deferral is overridden" in text(response)
+
+
 def test_front_desk_cannot_sign_off_and_nothing_changes(
     front_desk_client, front_desk_user, patient
 ):

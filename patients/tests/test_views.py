@@ -70,7 +70,11 @@ def test_needs_review_lists_only_patients_whose_latest_result_waits_for_sign_off
     waiting = PatientFactory(last_name="Waiting")
     signed = PatientFactory(last_name="Signed")
     moved_on = PatientFactory(last_name="Movedon")
+    deferred = PatientFactory(last_name="Deferredreview")
+    plain_defer = PatientFactory(last_name="Plaindefer")
     screen(waiting, front_desk_user, keloid_history=True)
+    screen(deferred, front_desk_user, keloid_history=True, sunburn_or_tan_last_14_days=True)
+    screen(plain_defer, front_desk_user, sunburn_or_tan_last_14_days=True)
     services.screening_sign_off(
         screening_result=screen(signed, front_desk_user, keloid_history=True),
         reason="Test spot healed well.",
@@ -81,6 +85,8 @@ def test_needs_review_lists_only_patients_whose_latest_result_waits_for_sign_off
 
     html = practitioner_client.get(url("list"), {"needs_review": "1"}).content.decode()
     assert "Waiting" in html
+    assert "Deferredreview" in html
+    assert "Plaindefer" not in html
     assert "Signed" not in html.replace("signed off", "").replace("sign-off", "")
     assert "Movedon" not in html
 

@@ -34,6 +34,7 @@ DESIGN_KEYS = [
     "active_infection_in_area",
     "active_cold_sore",
     "cold_sore_history",
+    "antiviral_prophylaxis",  # not in DESIGN.md §4.1: reference §1.2 row 6 ("prophylaxis taken?")
     "active_acne_in_area",
     "open_or_irritated_skin_in_area",
     "sunburn_or_tan_last_14_days",
@@ -47,6 +48,7 @@ DESIGN_KEYS = [
     "scleroderma",
     "autoimmune_disease",
     "immunosuppressed",
+    "active_cancer_treatment",  # not in DESIGN.md §4.1: reference §1.2 row 19 (defer during it)
     "diabetes",
     "radiation_to_area",
     "cardiac_condition",
@@ -85,6 +87,7 @@ def raw_answers(**changes: Any) -> dict[str, Any]:
         isotretinoin_stopped_on=None,
         skin_cancer_in_area="none",
         diabetes="none",
+        antiviral_prophylaxis="not_prescribed",
         radiation_to_area="none",
         recent_injectables_in_area_days=None,
         recent_procedure_in_area_days=None,
@@ -103,7 +106,7 @@ def errors_for(raw: object, **kwargs: Any) -> dict[str, list[str]]:
 
 
 def test_the_questionnaire_has_a_version() -> None:
-    assert QUESTIONNAIRE_VERSION == "2026.11"
+    assert QUESTIONNAIRE_VERSION == "2026.12"
 
 
 def test_the_vocabulary_has_exactly_the_design_keys_in_order() -> None:

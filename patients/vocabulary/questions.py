@@ -8,7 +8,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Final, Literal
 
-QUESTIONNAIRE_VERSION: Final = "2026.11"
+QUESTIONNAIRE_VERSION: Final = "2026.12"
 
 Kind = Literal["bool", "choice", "date", "int"]
 
@@ -125,6 +125,19 @@ _QUESTION_LIST: Final[tuple[Question, ...]] = (
         expires=True,
     ),
     _q(
+        "antiviral_prophylaxis",
+        "choice",
+        "If a prescriber has given you antiviral tablets to prevent cold sores before "
+        "treatment, are you taking them as they told you?",
+        choices=(
+            ("not_prescribed", "No antiviral tablets were prescribed for me"),
+            ("taking", "Yes, I am taking them as I was told"),
+            ("not_taking", "They were prescribed, but I am not taking them as I was told"),
+        ),
+        group="medication",
+        expires=True,
+    ),
+    _q(
         "active_acne_in_area",
         "bool",
         f"Do you have inflamed acne {_IN_AREA}: red spots, spots with pus, or cysts?",
@@ -221,6 +234,14 @@ _QUESTION_LIST: Final[tuple[Question, ...]] = (
         "bool",
         "Do you have any treatment that weakens the immune system, such as chemotherapy, "
         "high-dose steroids, transplant medicines or biologic injections?",
+        group="medication",
+        expires=True,
+    ),
+    _q(
+        "active_cancer_treatment",
+        "bool",
+        "Are you having chemotherapy or radiotherapy at the moment, or is a course of either "
+        "about to start?",
         group="medication",
         expires=True,
     ),
