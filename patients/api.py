@@ -144,6 +144,7 @@ class IntakeListView(GenericAPIView):
             patient=patient,
             answers=data.validated_data["answers"],
             areas=data.validated_data["areas"],
+            fitzpatrick=data.validated_data.get("fitzpatrick"),
             by=request.user,
             request=request,
         )

@@ -142,6 +142,14 @@ class IntakeForm(ClinicForm):
         error_messages={"required": "Choose at least one area to treat."},
         help_text="Tick every area. The questions below are about these areas.",
     )
+    fitzpatrick = forms.ChoiceField(
+        label="Skin type (Fitzpatrick)",
+        required=False,
+        choices=[("", "Not assessed yet")] + list(Patient.Fitzpatrick.choices),
+        help_text="Recorded once, re-confirmed each course (reference §1.2). Types IV to VI "
+        "are more prone to dark patches after treatment; pigmentation courses are flagged "
+        "for the practitioner.",
+    )
 
     def __init__(self, *args, today: date, **kwargs):
         super().__init__(*args, **kwargs)

@@ -97,6 +97,12 @@ class IntakeInputSerializer(serializers.Serializer):
     areas = serializers.ListField(
         child=serializers.ChoiceField(choices=vocabulary.AREAS), allow_empty=False
     )
+    fitzpatrick = serializers.ChoiceField(
+        choices=Patient.Fitzpatrick.choices,
+        required=False,
+        help_text="The skin type assessed at this intake; recorded on the patient (omit to "
+        "keep the one on record).",
+    )
 
 
 class IntakeSerializer(serializers.ModelSerializer):

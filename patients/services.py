@@ -258,13 +258,16 @@ def intake_submit(
     areas: Any,
     by: User,
     kind: str = IntakeSubmission.Kind.INTAKE,
+    fitzpatrick: str | None = None,
     today: date | None = None,
     request: HttpRequest | None = None,
 ) -> IntakeSubmission:
     """Record a questionnaire and screen it in the same transaction (DESIGN.md flow 1).
 
     Every key of the vocabulary must be answered; the submission and its ScreeningResult are
-    new rows, so nothing overwrites an earlier answer.
+    new rows, so nothing overwrites an earlier answer. `fitzpatrick`, the skin type assessed
+    at the intake (reference §1.2 row 30, re-confirmed each series), is recorded on the
+    patient before screening; None keeps the one on record.
     """
     if patient.is_archived:
         raise Conflict("This patient is archived; restore the record before a new intake.")
@@ -280,8 +283,20 @@ def intake_submit(
         chosen = vocabulary.clean_areas(areas)
     except vocabulary.AnswersInvalid as exc:
         errors.update(exc.errors)
+    if fitzpatrick is not None and fitzpatrick not in Patient.Fitzpatrick.values:
+        errors["fitzpatrick"] = ["Choose a skin type from I to VI."]
     if errors:
         raise Invalid("Some answers need attention.", fields=errors)
+    if fitzpatrick is not None and fitzpatrick != patient.fitzpatrick:
+        patient.fitzpatrick = fitzpatrick
+        patient.save(update_fields=["fitzpatrick", "updated_at"])
+        audit.record(
+            actor=by,
+            action=Action.UPDATE,
+            obj=patient,
+            request=request,
+            detail={"fields": ["fitzpatrick"]},
+        )
 
     result = screening.screen(
         answers=cleaned,

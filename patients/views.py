@@ -344,13 +344,14 @@ def intake(request: HttpRequest, public_id) -> HttpResponse:
     """Take the questionnaire; the engine screens it at once and the record shows the result."""
     patient = selectors.active_patient(public_id)
     today = clinic_today()
-    form = IntakeForm(_posted(request), today=today)
+    form = IntakeForm(_posted(request), today=today, initial={"fitzpatrick": patient.fitzpatrick})
     if request.method == "POST" and form.is_valid():
         try:
             submission = services.intake_submit(
                 patient=patient,
                 answers=form.answers(),
                 areas=form.cleaned_data["areas"],
+                fitzpatrick=form.cleaned_data["fitzpatrick"] or None,
                 by=request.user,
                 today=today,
                 request=request,

@@ -438,3 +438,18 @@ def test_photo_and_marketing_consents_are_separate_and_do_not_count_for_treatmen
         )
         assert response.status_code == 201
     assert not has_current_treatment_consent(patient)
+
+
+def test_the_intake_api_records_a_skin_type_and_refuses_an_unknown_one(front_desk_client):
+    patient = PatientFactory(date_of_birth=dt.date(1990, 1, 1))
+    url = intake_url(patient)
+    bad = front_desk_client.post(
+        url, {"answers": clear_answers(), "areas": ["cheeks"], "fitzpatrick": "VII"}, format="json"
+    )
+    assert bad.status_code == 400 and "fitzpatrick" in bad.json()["error"]["fields"]
+    good = front_desk_client.post(
+        url, {"answers": clear_answers(), "areas": ["cheeks"], "fitzpatrick": "IV"}, format="json"
+    )
+    assert good.status_code == 201
+    patient.refresh_from_db()
+    assert patient.fitzpatrick == "IV"

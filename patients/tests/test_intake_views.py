@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from clinic.models import AuditEvent
 from patients import vocabulary
 from patients.models import Consent, IntakeSubmission, Patient, ScreeningResult
 from patients.tests.helpers import clear_answers
@@ -300,3 +301,29 @@ def test_an_empty_registration_names_every_missing_field(front_desk_client):
     errors = response.context["form"].errors
     assert {"first_name", "last_name", "date_of_birth", "preferred_channel"} <= set(errors)
     assert not Patient.objects.exists()
+
+
+# --- Skin type at intake (reference §1.2 row 30) ------------------------------------------
+
+
+def test_the_intake_records_the_skin_type_and_audits_the_change(front_desk_client, patient):
+    page = front_desk_client.get(url("intake", patient)).content.decode()
+    assert "Skin type (Fitzpatrick)" in page
+    response = front_desk_client.post(
+        url("intake", patient), {**form_data(clear_answers()), "fitzpatrick": "V"}
+    )
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert patient.fitzpatrick == "V"
+    assert AuditEvent.objects.filter(action="update", detail={"fields": ["fitzpatrick"]}).exists()
+    findings = {f["rule"] for f in patient.screenings.get().findings}
+    assert "fitzpatrick_iv_vi" in findings  # screened with the type just recorded
+
+
+def test_an_intake_without_a_skin_type_keeps_the_one_on_record(front_desk_client, patient):
+    patient.fitzpatrick = "II"
+    patient.save()
+    response = front_desk_client.post(url("intake", patient), form_data(clear_answers()))
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert patient.fitzpatrick == "II"
