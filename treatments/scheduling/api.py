@@ -23,12 +23,13 @@ from clinic.models import Role
 from clinic.roles import PLANNERS, STAFF, HasRole
 from patients.models import Patient
 
-from . import charting, services
+from . import charting, course_flags, services
 from .models import Course, Device, Practitioner, Protocol, Room, Session
 from .serializers import (
     BookInputSerializer,
     CancelInputSerializer,
     CompleteInputSerializer,
+    ConfirmFlagsInputSerializer,
     CourseInputSerializer,
     CourseSerializer,
     ProposalSerializer,
@@ -55,7 +56,7 @@ def _get(model, field: str, pk, *, active_only: bool = True):
 
 def _course(public_id) -> Course:
     return get_object_or_404(
-        Course.objects.select_related("patient", "practitioner", "protocol"),
+        Course.objects.select_related("patient", "practitioner", "protocol", "flags_confirmed_by"),
         public_id=public_id,
         patient__archived_at__isnull=True,
     )
@@ -92,6 +93,22 @@ class CourseDetailView(APIView):
     def get(self, request, public_id):
         course = _course(public_id)
         audit.record(actor=request.user, action=Action.VIEW, obj=course, request=request)
+        return Response(CourseSerializer(course).data)
+
+
+class CourseConfirmFlagsView(APIView):
+    """A practitioner confirms an off-label or pigmentation course (reference §1.1, §2.1)."""
+
+    permission_classes = [HasRole(Role.PRACTITIONER)]
+
+    @extend_schema(request=ConfirmFlagsInputSerializer, responses={200: CourseSerializer, **ERRORS})
+    def post(self, request, public_id):
+        course = _course(public_id)
+        data = ConfirmFlagsInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        course = course_flags.course_confirm_flags(
+            course=course, note=data.validated_data["note"], by=request.user, request=request
+        )
         return Response(CourseSerializer(course).data)
 
 

@@ -23,6 +23,11 @@ urlpatterns = [
         name="api-course-proposal",
     ),
     path("courses/<uuid:public_id>/book/", api.CourseBookView.as_view(), name="api-course-book"),
+    path(
+        "courses/<uuid:public_id>/confirm-flags/",
+        api.CourseConfirmFlagsView.as_view(),
+        name="api-course-confirm-flags",
+    ),
     path("sessions/<uuid:public_id>/", api.SessionDetailView.as_view(), name="api-session"),
     path(
         "sessions/<uuid:public_id>/reschedule/",

@@ -15,12 +15,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from clinic import audit
 from clinic.clock import clinic_today
 from clinic.errors import ServiceError
+from clinic.models import Role
 from clinic.roles import PLANNERS, STAFF, role_required
 from patients import selectors as patient_selectors
 from patients.models import Patient
 
-from . import services, spacing
-from .forms import BookForm, CourseForm
+from . import course_flags, services, spacing
+from .forms import BookForm, ConfirmFlagsForm, CourseForm
 from .models import Course, Room
 
 
@@ -63,7 +64,7 @@ def course_new(request: HttpRequest, patient_id) -> HttpResponse:
 @require_safe
 def course_detail(request: HttpRequest, public_id) -> HttpResponse:
     course = get_object_or_404(
-        Course.objects.select_related("patient", "practitioner", "protocol"),
+        Course.objects.select_related("patient", "practitioner", "protocol", "flags_confirmed_by"),
         public_id=public_id,
     )
     audit.record(actor=request.user, action=audit.Action.VIEW, obj=course, request=request)
@@ -83,11 +84,16 @@ def course_detail(request: HttpRequest, public_id) -> HttpResponse:
                 course=course, starts=[slot.starts_at for slot in proposal]
             )
     rooms = {room.pk: room for room in Room.objects.all()}
+    flags = course_flags.flags_for(course)
     return render(
         request,
         "scheduling/course_detail.html",
         {
             "course": course,
+            "flags": flags,
+            "flags_waiting": course_flags.unconfirmed_flags(course),
+            "confirm_form": ConfirmFlagsForm(),
+            "is_practitioner": request.user.has_role(Role.PRACTITIONER),
             "sessions": sessions,
             "proposal": [(slot, rooms.get(slot.room_id)) for slot in proposal],
             "problem": problem,
@@ -120,4 +126,22 @@ def course_book(request: HttpRequest, public_id) -> HttpResponse:
         messages.error(request, f"Nothing was booked: {exc.as_text()}")
     else:
         messages.success(request, f"Booked all {len(slots)} sessions.")
+    return redirect("treatments:course", public_id=course.public_id)
+
+
+@require_POST
+@role_required(Role.PRACTITIONER)
+def course_confirm_flags(request: HttpRequest, public_id) -> HttpResponse:
+    """A practitioner confirms an off-label or pigmentation course, with the clinical note."""
+    course = get_object_or_404(Course, public_id=public_id)
+    form = ConfirmFlagsForm(request.POST)
+    form.is_valid()  # the service checks the note and says what is wrong
+    try:
+        course_flags.course_confirm_flags(
+            course=course, note=form.cleaned_data.get("note", ""), by=request.user, request=request
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.as_text())
+    else:
+        messages.success(request, "Confirmed. Your name, the time and the note are recorded.")
     return redirect("treatments:course", public_id=course.public_id)

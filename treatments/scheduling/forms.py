@@ -168,6 +168,15 @@ class CourseForm(ClinicForm):
     )
 
 
+class ConfirmFlagsForm(ClinicForm):
+    note = forms.CharField(
+        label="Clinical note: why this course may go ahead",
+        required=False,  # the service requires the note and says so
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class BookForm(ClinicForm):
     """The proposal shown on the course page, posted back as shown: one start (with its
     offset) and one room per session, in the same order."""

@@ -226,10 +226,25 @@ class Course(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A practitioner's confirmation of the course's flags (off-label use, pigmentation:
+    # `indications.course_flags`), which booking needs when there are any.
+    flags_confirmed = models.JSONField(
+        default=list, blank=True, help_text="The flag codes the practitioner confirmed."
+    )
+    flags_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    flags_confirmed_at = models.DateTimeField(null=True, blank=True)
+    flags_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(flags_confirmed_at__isnull=True)
+                | (Q(flags_confirmed_by__isnull=False) & ~Q(flags_note="")),
+                name="course_flags_confirmed_with_who_and_why",
+            ),
             models.CheckConstraint(
                 condition=Q(planned_sessions__gte=1) & Q(planned_sessions__lte=12),
                 name="course_sessions_1_to_12",

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinic.fields import AwareDateTimeField, StrictBooleanField, StrictCharField
 from patients import vocabulary
 
+from . import course_flags
 from .models import Course, Session, SessionRecord
+
+
+class CourseFlagSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    reference = serializers.CharField()
+    confirmed = serializers.BooleanField()
 
 
 class CourseInputSerializer(serializers.Serializer):
@@ -27,6 +36,8 @@ class CourseSerializer(serializers.ModelSerializer):
     protocol = serializers.IntegerField(source="protocol_id", read_only=True)
     practitioner = serializers.IntegerField(source="practitioner_id", read_only=True)
     sessions = serializers.IntegerField(source="planned_sessions", read_only=True)
+    flags = serializers.SerializerMethodField()
+    flags_confirmed_by = serializers.SerializerMethodField()
 
     class Meta:
         model = Course
@@ -40,7 +51,32 @@ class CourseSerializer(serializers.ModelSerializer):
             "interval_days",
             "status",
             "created_at",
+            "flags",
+            "flags_confirmed_by",
+            "flags_confirmed_at",
+            "flags_note",
         ]
+
+    @extend_schema_field(CourseFlagSerializer(many=True))
+    def get_flags(self, obj: Course) -> list[dict]:
+        """What a practitioner confirms before booking (reference §1.1, §2.1)."""
+        confirmed = set(obj.flags_confirmed)
+        return [
+            {
+                "code": flag.code,
+                "message": flag.message,
+                "reference": flag.reference,
+                "confirmed": flag.code in confirmed,
+            }
+            for flag in course_flags.flags_for(obj)
+        ]
+
+    def get_flags_confirmed_by(self, obj: Course) -> str | None:
+        return obj.flags_confirmed_by.display_name if obj.flags_confirmed_by_id else None
+
+
+class ConfirmFlagsInputSerializer(serializers.Serializer):
+    note = StrictCharField(max_length=2000)
 
 
 class ProposedSessionSerializer(serializers.Serializer):

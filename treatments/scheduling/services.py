@@ -22,7 +22,7 @@ from patients import selectors as patient_selectors
 from patients import vocabulary
 from patients.models import Patient, ScreeningResult
 
-from . import planner, selectors, signals
+from . import course_flags, planner, selectors, signals
 from .models import Course, Device, Practitioner, Protocol, Room, Session
 from .spacing import lock_patient, other_sessions, require_confirmed, require_spacing_across_courses
 
@@ -51,9 +51,8 @@ def require_clearance(
     check_in: bool = False,
     new_course: bool = False,
 ) -> ScreeningResult | None:
-    """Refuse (409, with the selector's reason) unless the one clearance rule allows treating
-    `patient` on `areas` on `days` (`patients.selectors.clearance`, DESIGN.md §3). A new
-    course (planning, proposing, booking) also needs the history re-confirmed recently."""
+    """Refuse (409, with the reason) unless the one clearance rule (`patients.selectors.
+    clearance`, DESIGN.md §3) allows treating `patient` on `areas` on `days`."""
     verdict = patient_selectors.clearance(
         patient=patient, areas=areas, days=days, check_in=check_in, new_course=new_course
     )
@@ -288,6 +287,7 @@ def course_book(
         raise Conflict(f"This course is already {course.get_status_display().lower()}.")
     if course.patient.is_archived:
         raise Conflict("This patient is archived.")
+    course_flags.require_flags_confirmed(course)  # off-label or pigmentation, reference §1.1
     if len(slots) != course.planned_sessions:
         raise Invalid(
             "Book the whole series.",

@@ -15,6 +15,11 @@ urlpatterns = [
     path("courses/new/<uuid:patient_id>/", course_views.course_new, name="course_new"),
     path("courses/<uuid:public_id>/", course_views.course_detail, name="course"),
     path("courses/<uuid:public_id>/book/", course_views.course_book, name="course_book"),
+    path(
+        "courses/<uuid:public_id>/confirm-flags/",
+        course_views.course_confirm_flags,
+        name="course_confirm_flags",
+    ),
     path("sessions/<uuid:public_id>/check-in/", session_views.check_in, name="session_check_in"),
     path("sessions/<uuid:public_id>/cancel/", session_views.cancel, name="session_cancel"),
     path("sessions/<uuid:public_id>/no-show/", session_views.no_show, name="session_no_show"),

@@ -207,7 +207,7 @@ FORMS = [
     Form("patients:consent", "front_desk", {"signed_name": TEXT, "agreed": FLAG},
          kwargs=lambda w: {"public_id": w.patient.public_id, "kind": "treatment"},
          base=lambda w: {"signed_name": w.patient.full_name, "agreed": "on"}),
-    Form("patients:sign_off", "practitioner", {"reason": TEXT},
+    Form("patients:sign_off", "practitioner", {"reason": TEXT, "override_defer": FLAG},
          kwargs=lambda w: {"public_id": w.reviewed.public_id}),
     # --- Courses and sessions
     Form("treatments:course_new", "practitioner",
@@ -219,6 +219,8 @@ FORMS = [
     Form("treatments:course_book", "front_desk", {"starts_at": VALUE, "room": VALUE, **CONFIRM},
          kwargs=lambda w: {"public_id": w.planned.public_id},
          base=lambda w: {"starts_at": "2026-03-10T10:00:00+00:00", "room": w.rooms[1].pk}),
+    Form("treatments:course_confirm_flags", "practitioner", {"note": TEXT},
+         kwargs=lambda w: {"public_id": w.planned.public_id}),
     Form("treatments:session_check_in", "front_desk", {}, kwargs=_booked),
     Form("treatments:session_no_show", "front_desk", {}, kwargs=_booked),
     Form("treatments:session_cancel", "front_desk", {"reason": TEXT}, kwargs=_booked),
