@@ -131,10 +131,11 @@ def page(
     *,
     before: Cursor | None = None,
     after: Cursor | None = None,
-    size: int = PAGE_SIZE,
+    size: int | None = None,
 ) -> Page:
     """One page, newest first: the newest rows, the rows just older than `before`, or the
-    rows just newer than `after`. One query."""
+    rows just newer than `after` (`size` of them, PAGE_SIZE unless given). One query."""
+    size = size or PAGE_SIZE
     if after is not None:
         rows = list(events.filter(after.newer()).order_by("at", "id")[: size + 1])
         more_newer = len(rows) > size
