@@ -86,12 +86,17 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        "clinic.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "clinic.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # (actor, at) below serves it
     )
     action = models.CharField(max_length=20, choices=Action.choices)
     object_type = models.CharField(max_length=50)
     object_id = models.CharField(max_length=64, blank=True)
-    patient_id = models.UUIDField(null=True, blank=True, db_index=True)
+    patient_id = models.UUIDField(null=True, blank=True)  # indexed with `at` below
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
 
@@ -99,7 +104,12 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            # The audit log page: one patient's or one member of staff's rows, newest first.
+            models.Index(fields=["patient_id", "at"], name="audit_patient_at"),
+            models.Index(fields=["actor", "at"], name="audit_actor_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.object_type}"

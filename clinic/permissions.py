@@ -2,8 +2,10 @@
 rooms, devices, protocols, message templates, staff accounts).
 
 Granted after every `migrate` (permissions exist only once their models are migrated), so a
-manager who is not a superuser can run the clinic's settings. Sessions, courses, messages and
-patient records are read-only there: they change only through the services.
+manager who is not a superuser can run the clinic's settings. Patient records, courses,
+sessions and messages change only through the services: they are not in the admin at all, so
+the view permissions below show nothing there (clinic/admin.py), and staff accounts and the
+audit log appear there for superusers only.
 """
 
 from __future__ import annotations

@@ -120,6 +120,9 @@ AXES_LOCKOUT_PARAMETERS = ["username", ["ip_address", "user_agent"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_VERBOSE = False
+# Not in the admin: its lists show the usernames tried (a portal account's is the patient's
+# e-mail) to anyone with the admin. Unlock with `manage.py axes_reset_username <name>`.
+AXES_ENABLE_ADMIN = False
 
 # --- Security (production unless DEBUG) ------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

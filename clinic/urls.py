@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import api, health, views
+from . import api, audit_views, health, views
 from .forms import AdminLoginForm, StaffLoginForm
 
 admin.site.login_form = AdminLoginForm
@@ -30,6 +30,8 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", health.healthz, name="healthz"),
+    path("audit/", audit_views.audit_log_page, name="audit_log"),
+    path("audit/export.csv", audit_views.audit_log_export, name="audit_log_export"),
     path("api/", include(api_urlpatterns)),
     path("patients/", include("patients.urls")),
     path("portal/", include("treatments.portal.urls")),

@@ -83,6 +83,25 @@ def patient_list(
     return patients.order_by("last_name", "first_name", "id")
 
 
+def patients_by_public_id(ids: Iterable) -> dict:
+    """Patients (archived ones too) by public id, in one query: the names the audit log shows
+    (`clinic.audit_log.register_patients`)."""
+    return {p.public_id: p for p in Patient.objects.filter(public_id__in=list(ids))}
+
+
+AUDIT_SEARCH_LIMIT = 20
+
+
+def audit_search(term: str) -> list[Patient]:
+    """Patients, archived ones too, whose audit trail a manager may want: by name, e-mail or
+    phone, as the patient list searches."""
+    return list(
+        search(Patient.objects.all(), term).order_by("last_name", "first_name", "id")[
+            :AUDIT_SEARCH_LIMIT
+        ]
+    )
+
+
 def patient_record(public_id) -> Patient:
     """One active patient with everything the record page shows, in a fixed number of queries.
 

@@ -1,12 +1,16 @@
+"""The admin for treatments: the reference data the manager edits (protocols, practitioners
+with their hours and time off, rooms, devices, the aftercare wording), and two portal records
+to look up, read-only and audited (issue 11 item 2; see clinic/admin.py).
+
+Courses, sessions, charts, messages, check-ins, pre-session checks and portal invitations are
+not registered: the app's own pages show them, and only the services change them.
+"""
+
 from django.contrib import admin
 
+from clinic.admin import AuditedReadOnlyAdmin
 from clinic.models import Role
-from treatments.portal.models import (
-    AftercareStep,
-    PortalInvite,
-    ReactionFlag,
-    SessionChangeRequest,
-)
+from treatments.portal.models import AftercareStep, ReactionFlag, SessionChangeRequest
 from treatments.scheduling.models import (
     Device,
     DeviceOutage,
@@ -63,8 +67,9 @@ class DeviceAdmin(admin.ModelAdmin):
 
 
 # --- The patient portal -------------------------------------------------------------------
-# The manager edits the aftercare wording; the other portal records are for looking up
-# (they change only through treatments.portal.services, which writes the audit trail).
+# The manager edits the aftercare wording. Reactions and change requests are for looking up
+# their history (the staff pages show only the open ones); they change only through the
+# portal's services, which write the audit trail.
 
 
 def _is_manager(request) -> bool:
@@ -100,33 +105,15 @@ class AftercareStepAdmin(admin.ModelAdmin):
     search_fields = ["text"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(PortalInvite)
-class PortalInviteAdmin(ReadOnlyAdmin):
-    list_display = ["patient", "purpose", "channel", "created_at", "expires_at", "used_at"]
-    list_select_related = ["patient"]
-    exclude = ["token_hash"]
-
-
 @admin.register(ReactionFlag)
-class ReactionFlagAdmin(ReadOnlyAdmin):
+class ReactionFlagAdmin(AuditedReadOnlyAdmin):
     list_display = ["patient", "session", "not_settled", "raised_at", "cleared_at", "cleared_by"]
     list_select_related = ["patient", "session", "cleared_by"]
-    list_filter = ["not_settled"]
+    list_filter = ["not_settled", ("cleared_at", admin.EmptyFieldListFilter)]
 
 
 @admin.register(SessionChangeRequest)
-class SessionChangeRequestAdmin(ReadOnlyAdmin):
+class SessionChangeRequestAdmin(AuditedReadOnlyAdmin):
     list_display = ["patient", "session", "kind", "status", "created_at", "handled_by"]
     list_select_related = ["patient", "session", "handled_by"]
     list_filter = ["kind", "status"]

@@ -53,6 +53,14 @@ def course_new(request: HttpRequest, patient_id) -> HttpResponse:
         else:
             messages.success(request, "Course planned. Choose the sessions to book.")
             return redirect("treatments:course", public_id=course.public_id)
+    # The planning page shows the patient and their latest screening: a read (DESIGN.md §6).
+    audit.record(
+        actor=request.user,
+        action=audit.Action.VIEW,
+        obj=patient,
+        request=request,
+        detail={"page": "course_new"},
+    )
     return render(
         request,
         "scheduling/course_new.html",

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clinic import audit
 from clinic.errors import ServiceError
 from clinic.forms import error_texts
 from clinic.models import Role
@@ -138,6 +139,14 @@ def complete(request: HttpRequest, public_id) -> HttpResponse:
             else:
                 messages.success(request, "Session completed; the aftercare has been sent.")
                 return _back(session)
+    # The chart shows the patient's session and areas: a read (DESIGN.md §6).
+    audit.record(
+        actor=request.user,
+        action=audit.Action.VIEW,
+        obj=session,
+        request=request,
+        detail={"page": "session_complete"},
+    )
     return render(
         request, "scheduling/complete.html", {"session": session, "chart": chart}, status=status
     )

@@ -260,6 +260,8 @@ FORMS = [
          kwargs=lambda w: {"patient_id": w.invitee.public_id}),
     Form("portal:staff_triage_read", "practitioner", {"check_in": VALUE},
          base=lambda w: {"check_in": str(w.flag.check_in.public_id)}),
+    # --- The audit log: a POSTed search for a patient to filter by (issue 11 item 8)
+    Form("audit_log", "manager", {"q": TEXT}, base=lambda w: {"q": "Pia"}),
 ]  # fmt: skip
 
 

@@ -1,0 +1,260 @@
+"""Every staff page and endpoint that shows a patient writes an audit row naming that patient
+(DESIGN.md §6 "Access"; issue 11 item 8).
+
+The URLs come from the URL conf: each staff page and API endpoint is either in SHOWS_PATIENT
+(and is requested here, as the role that uses it, with one patient's ids) or in NO_PATIENT
+with the reason it shows none. A new page fails this test until someone says which it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.clock import to_local
+from clinic.models import AuditEvent, User
+from clinic.tests.factories import UserFactory
+from patients import services as patient_services
+from patients.models import Consent, IntakeSubmission, Patient
+from treatments.messaging.models import Message
+from treatments.portal import check_ins, pre_session
+from treatments.portal import services as portal
+from treatments.portal.models import CheckInAnswer, PreSessionCheck
+from treatments.portal.tests.helpers import (
+    booked_session,
+    completed_session,
+    expiring_answers,
+    intake,
+    portal_patient,
+    tiny_jpeg,
+)
+from treatments.portal.tests.test_isolation import routes
+from treatments.scheduling.models import Course, Practitioner, Session
+from treatments.scheduling.tests.factories import CourseFactory, PractitionerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class World:
+    patient: Patient
+    practitioner: Practitioner
+    course: Course
+    booked: Session
+    completed: Session
+    intake: IntakeSubmission
+    consent: Consent
+    photo: CheckInAnswer
+    call: PreSessionCheck
+
+
+@dataclass(frozen=True)
+class Visit:
+    """How the walk opens a page: as whom, with which ids, and which (id-only) query."""
+
+    role: str
+    kwargs: Callable[[World], dict] = lambda w: {}
+    query: Callable[[World], dict] = lambda w: {}
+
+
+def _patient(w: World) -> dict:
+    return {"public_id": w.patient.public_id}
+
+
+def _booked(w: World) -> dict:
+    return {"public_id": w.booked.public_id}
+
+
+def _week(w: World) -> dict:
+    return {"practitioner": w.practitioner.pk, "week": to_local(w.booked.starts_at).date()}
+
+
+def _span(w: World) -> dict:
+    return {
+        "start": (w.booked.starts_at - dt.timedelta(hours=1)).isoformat(),
+        "end": (w.booked.starts_at + dt.timedelta(hours=3)).isoformat(),
+    }
+
+
+SHOWS_PATIENT: dict[str, Visit] = {
+    # --- Pages
+    "patients:list": Visit("front_desk"),
+    "patients:detail": Visit("front_desk", _patient),
+    "patients:edit": Visit("front_desk", _patient),
+    "patients:archive": Visit("front_desk", _patient),
+    "patients:intake": Visit("front_desk", _patient),
+    "patients:consent": Visit("front_desk", lambda w: {**_patient(w), "kind": "treatment"}),
+    "treatments:calendar": Visit("front_desk", query=_week),
+    "treatments:day": Visit(
+        "front_desk", query=lambda w: {"date": to_local(w.booked.starts_at).date()}
+    ),
+    "treatments:session": Visit("front_desk", _booked),
+    "treatments:session_ics": Visit("front_desk", _booked),
+    "treatments:course_new": Visit("practitioner", lambda w: {"patient_id": w.patient.public_id}),
+    "treatments:course": Visit("practitioner", lambda w: {"public_id": w.course.public_id}),
+    "treatments:session_complete": Visit("practitioner", _booked),
+    "portal:staff": Visit("front_desk"),
+    "portal:staff_triage": Visit("practitioner"),
+    "portal:staff_photo": Visit("practitioner", lambda w: {"check_in_id": w.photo.public_id}),
+    "portal:staff_invite": Visit("front_desk", lambda w: {"patient_id": w.patient.public_id}),
+    "audit_log": Visit("manager", query=lambda w: {"patient": w.patient.public_id}),
+    "audit_log_export": Visit("manager", query=lambda w: {"patient": w.patient.public_id}),
+    # --- The API
+    "api-patients": Visit("front_desk"),
+    "api-patient": Visit("front_desk", _patient),
+    "api-intakes": Visit("front_desk", _patient),
+    "api-screenings": Visit("front_desk", _patient),
+    "api-consents": Visit("front_desk", _patient),
+    "api-course": Visit("practitioner", lambda w: {"public_id": w.course.public_id}),
+    "api-session": Visit("front_desk", _booked),
+    "api-sessions": Visit("front_desk", query=_span),
+    "api-messages": Visit("front_desk", query=lambda w: {"patient": w.patient.public_id}),
+}
+
+POST_ONLY = "a POST that changes something and redirects to a page above"
+NO_PATIENT: dict[str, str] = {
+    "dashboard": "tiles of counts only",
+    "patients:create": "an empty registration form",
+    "api-schema": "the OpenAPI schema",
+    "api-docs": "the API's documentation page",
+    "api-protocols": "reference data",
+    "api-practitioners": "reference data",
+    "api-rooms": "reference data",
+    "api-practitioner-availability": "a practitioner's free times",
+    "api-course-proposal": "proposed times and rooms, no patient data",
+    **{
+        name: POST_ONLY
+        for name in (
+            "patients:sign_off",
+            "treatments:calendar_rotate_feed",
+            "treatments:course_book",
+            "treatments:session_check_in",
+            "treatments:session_cancel",
+            "treatments:session_no_show",
+            "treatments:session_reschedule",
+            "treatments:message_resend",
+            "portal:staff_triage_read",
+            "portal:staff_clear",
+            "portal:staff_call_resolve",
+            "portal:staff_request_handle",
+            "api-patient-archive",
+            "api-screening-sign-off",
+            "api-courses",
+            "api-course-book",
+            "api-session-reschedule",
+            "api-session-cancel",
+            "api-session-check-in",
+            "api-session-no-show",
+            "api-session-complete",
+            "api-message-resend",
+        )
+    },
+}
+
+
+def staff_routes() -> list:
+    """Staff pages and API endpoints (the admin has its own test: test_admin.py)."""
+    return [
+        route
+        for route in routes()
+        if route.kind in ("staff", "api")
+        and not route.text.startswith("admin/")
+        and route.name != "clinic.api.api_not_found"
+    ]
+
+
+def test_every_staff_page_and_endpoint_is_classified():
+    names = {route.name for route in staff_routes()}
+    unclassified = names - set(SHOWS_PATIENT) - set(NO_PATIENT)
+    assert not unclassified, f"say whether these show a patient: {sorted(unclassified)}"
+    assert not (set(SHOWS_PATIENT) | set(NO_PATIENT)) - names, "a listed URL no longer exists"
+    assert not set(SHOWS_PATIENT) & set(NO_PATIENT)
+
+
+@pytest.fixture
+def world(settings, tmp_path, front_desk_user, practitioner_user, mailoutbox) -> World:
+    settings.MEDIA_ROOT = tmp_path
+    practitioner = PractitionerFactory(user=practitioner_user, display_name="Priya Shah")
+    patient = portal_patient(first_name="Beatrix", last_name="Potterton")
+    user = patient.portal_user
+    taken = intake(patient, front_desk_user)
+    consent = patient_services.consent_sign(
+        patient=patient, kind="treatment", signed_name=patient.full_name, agreed=True,
+        by=front_desk_user,
+    )  # fmt: skip
+    now = timezone.now()
+    course = CourseFactory(patient=patient, practitioner=practitioner)
+    done = completed_session(patient, at=now - dt.timedelta(days=3), course=course, number=1)
+    booked = booked_session(patient, at=now + dt.timedelta(days=3), course=course, number=2)
+    Message.objects.create(
+        patient=patient, session=booked, kind="reminder_24h", channel="email",
+        due_at=booked.starts_at,
+    )  # fmt: skip
+    photo = check_ins.check_in_submit(
+        session=done, skin="improving", warning_signs=["infection"], note="", photo=tiny_jpeg(),
+        by=user,
+    )  # fmt: skip
+    call = pre_session.pre_session_submit(
+        session=booked, answers=expiring_answers(pregnant_or_breastfeeding=True), by=user
+    )
+    portal.change_request_create(session=booked, kind="move", note="", by=user)
+    return World(
+        patient=patient, practitioner=practitioner, course=course, booked=booked,
+        completed=done, intake=taken, consent=consent, photo=photo, call=call,
+    )  # fmt: skip
+
+
+def _clients(front_desk_user, practitioner_user) -> dict[str, Client]:
+    users: dict[str, User] = {
+        "front_desk": front_desk_user,
+        "practitioner": practitioner_user,
+        "manager": UserFactory(username="walk-manager", role="manager"),
+    }
+    clients = {}
+    for role, user in users.items():
+        clients[role] = Client()
+        clients[role].force_login(user)
+    return clients
+
+
+def test_every_staff_page_that_shows_a_patient_writes_a_row_naming_them(
+    world, front_desk_user, practitioner_user
+):
+    clients = _clients(front_desk_user, practitioner_user)
+    problems = []
+    for name, visit in SHOWS_PATIENT.items():
+        path = reverse(name, kwargs=visit.kwargs(world))
+        before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        response = clients[visit.role].get(path, visit.query(world))
+        if getattr(response, "streaming", False):
+            b"".join(response.streaming_content)
+        written = AuditEvent.objects.filter(id__gt=before)
+        if response.status_code != 200:
+            problems.append(f"{name}: {response.status_code}")
+        elif not written.filter(patient_id=world.patient.public_id).exists():
+            problems.append(f"{name}: no audit row names the patient")
+        elif written.exclude(actor__username=response.wsgi_request.user.username).exists():
+            problems.append(f"{name}: a row names someone else as the reader")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_urls_said_to_take_only_a_post_refuse_a_get(front_desk_user, practitioner_user):
+    """So a page cannot hide in NO_PATIENT by growing a GET."""
+    everyone = UserFactory(username="walk-everyone")
+    for user in (front_desk_user, practitioner_user):
+        everyone.groups.add(*user.groups.all())
+    everyone.groups.add(*UserFactory(username="walk-mgr", role="manager").groups.all())
+    client = Client()
+    client.force_login(everyone)
+    for route in staff_routes():
+        if NO_PATIENT.get(route.name) != POST_ONLY:
+            continue
+        values = {p: uuid.uuid4() for p in route.params()}
+        assert client.get(route.path(values)).status_code == 405, route.name
