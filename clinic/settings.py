@@ -111,6 +111,9 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# A manager's invitation link (to set a staff password) works once, for this many hours
+# from its sending.
+STAFF_INVITE_HOURS = env.int("STAFF_INVITE_HOURS", default=72)
 
 # django-axes: lock an account (by username) after repeated failed logins.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

@@ -12,6 +12,7 @@ admin.site.login_form = AdminLoginForm
 
 api_urlpatterns = [
     path("auth/token/", api.TokenView.as_view(), name="api-token"),
+    path("", include("clinic.staff.api_urls")),
     path("", include("patients.api_urls")),
     path("", include("treatments.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -31,6 +32,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", health.healthz, name="healthz"),
     path("api/", include(api_urlpatterns)),
+    path("staff/", include("clinic.staff.urls")),
     path("patients/", include("patients.urls")),
     path("portal/", include("treatments.portal.urls")),
     path("", include("treatments.urls")),
