@@ -278,6 +278,7 @@ SPECTACULAR_SETTINGS = {
         "AreaEnum": "patients.vocabulary.AREAS",
         "SessionStatusEnum": "treatments.models.Session.Status",
         "ChannelEnum": "patients.models.Patient.Channel",
+        "RoleEnum": "clinic.models.Role",
     },
 }
 

@@ -22,7 +22,7 @@ from clinic.roles import HasRole
 from . import selectors, services
 from .selectors import Status
 
-ROLES_SCHEMA = {"type": "array", "items": {"type": "string", "enum": Role.values}}
+ROLES_SCHEMA = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices))
 
 
 class StaffSerializer(serializers.ModelSerializer):
