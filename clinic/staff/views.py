@@ -115,13 +115,13 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _confirm(request: HttpRequest, pk: int, *, action: str) -> HttpResponse:
     """The confirmation page of deactivating or reactivating, and doing it on POST."""
     user = _account(pk)
-    error = ""
+    error, status = "", 200
     if request.method == "POST":
         service = services.staff_deactivate if action == "deactivate" else services.staff_reactivate
         try:
             service(user=user, by=request.user, request=request)
         except ServiceError as exc:
-            error = exc.as_text()
+            error, status = exc.as_text(), exc.status
         else:
             done = "deactivated: they are logged out" if action == "deactivate" else "active again"
             messages.success(request, f"{user.display_name}’s account is {done}.")
@@ -132,7 +132,7 @@ def _confirm(request: HttpRequest, pk: int, *, action: str) -> HttpResponse:
         "error": error,
         "is_self": user.pk == request.user.pk,
     }
-    return render(request, "clinic/staff/confirm.html", context, status=409 if error else 200)
+    return render(request, "clinic/staff/confirm.html", context, status=status)
 
 
 @manager_required

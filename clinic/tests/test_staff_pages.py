@@ -242,3 +242,20 @@ def test_a_replaced_or_closed_accounts_link_no_longer_works(manager_user):
     response = Client().post(f"/staff/welcome/{newer}/", PASSWORDS)
     assert response.status_code == 410 and "This account has been closed" in text(response)
     assert not User.objects.get(pk=sent.user_id).has_usable_password()
+
+
+def test_a_links_token_never_reaches_the_log(manager_user, caplog):
+    """Django logs every 4xx with its path: a weak password on a live link is a 400."""
+    token = minted(invite(manager_user))
+    weak = {"password": "123", "password_again": "123"}
+    assert Client().post(f"/staff/welcome/{token}/", weak).status_code == 400
+    assert Client().get("/staff/welcome/not-a-real-token/").status_code == 404
+    assert "Bad Request: /staff/welcome/…/" in caplog.text
+    assert token not in caplog.text and "not-a-real-token" not in caplog.text
+
+
+def test_a_site_administrators_account_is_not_a_managers_to_close(manager_client):
+    admin = UserFactory(username="root", is_superuser=True, is_staff=True)
+    response = manager_client.post(f"/staff/{admin.pk}/deactivate/")
+    assert response.status_code == 403 and "site administrator" in main(response)
+    assert User.objects.get(pk=admin.pk).is_active
