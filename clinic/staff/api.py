@@ -104,8 +104,8 @@ class StaffPatchInputSerializer(serializers.Serializer):
     )
 
 
-def _staff(pk: int) -> User:
-    return get_object_or_404(selectors.staff_accounts(), pk=pk)
+def _staff(id: int) -> User:
+    return get_object_or_404(selectors.staff_accounts(), pk=id)
 
 
 def _out(user: User) -> dict:
@@ -142,8 +142,8 @@ class StaffListView(ManagerOnly, GenericAPIView):
 
 class StaffDetailView(ManagerOnly, APIView):
     @extend_schema(responses={200: StaffSerializer, **ERRORS})
-    def get(self, request, pk: int):
-        return Response(_out(_staff(pk)))
+    def get(self, request, id: int):
+        return Response(_out(_staff(id)))
 
     @extend_schema(
         request=StaffPatchInputSerializer,
@@ -151,8 +151,8 @@ class StaffDetailView(ManagerOnly, APIView):
         description="Change the roles, and/or deactivate (`is_active: false`) or reactivate "
         "the account; all or nothing.",
     )
-    def patch(self, request, pk: int):
-        user = _staff(pk)
+    def patch(self, request, id: int):
+        user = _staff(id)
         data = StaffPatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         wanted = data.validated_data
@@ -172,8 +172,8 @@ class _StaffAction(ManagerOnly, APIView):
     service = staticmethod(services.staff_deactivate)
 
     @extend_schema(request=None, responses={200: StaffSerializer, **ERRORS, **CONFLICT})
-    def post(self, request, pk: int):
-        user = _staff(pk)
+    def post(self, request, id: int):
+        user = _staff(id)
         self.service(user=user, by=request.user, request=request)
         return Response(_out(user))
 

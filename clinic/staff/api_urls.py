@@ -4,19 +4,19 @@ from . import api
 
 urlpatterns = [
     path("staff/", api.StaffListView.as_view(), name="api-staff"),
-    path("staff/<int:pk>/", api.StaffDetailView.as_view(), name="api-staff-member"),
+    path("staff/<int:id>/", api.StaffDetailView.as_view(), name="api-staff-member"),
     path(
-        "staff/<int:pk>/deactivate/",
+        "staff/<int:id>/deactivate/",
         api.StaffDeactivateView.as_view(),
         name="api-staff-deactivate",
     ),
     path(
-        "staff/<int:pk>/reactivate/",
+        "staff/<int:id>/reactivate/",
         api.StaffReactivateView.as_view(),
         name="api-staff-reactivate",
     ),
     path(
-        "staff/<int:pk>/invitation/",
+        "staff/<int:id>/invitation/",
         api.StaffReinviteView.as_view(),
         name="api-staff-invitation",
     ),

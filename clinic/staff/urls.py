@@ -9,9 +9,9 @@ app_name = "staff"
 urlpatterns = [
     path("", views.staff_list, name="list"),
     path("new/", views.staff_invite, name="invite"),
-    path("<int:pk>/", views.staff_detail, name="detail"),
-    path("<int:pk>/deactivate/", views.staff_deactivate, name="deactivate"),
-    path("<int:pk>/reactivate/", views.staff_reactivate, name="reactivate"),
-    path("<int:pk>/invitation/", views.staff_reinvite, name="reinvite"),
+    path("<int:id>/", views.staff_detail, name="detail"),
+    path("<int:id>/deactivate/", views.staff_deactivate, name="deactivate"),
+    path("<int:id>/reactivate/", views.staff_reactivate, name="reactivate"),
+    path("<int:id>/invitation/", views.staff_reinvite, name="reinvite"),
     path("welcome/<slug:token>/", views.welcome, name="welcome"),
 ]

@@ -42,9 +42,9 @@ def _account_row(user: User, now) -> Account:
     return Account(user=user, roles=labels, status=selectors.account_status(user, now))
 
 
-def _account(pk: int) -> User:
+def _account(id: int) -> User:
     """A staff account by id; a patient's portal account is a 404, as if it did not exist."""
-    return get_object_or_404(selectors.staff_accounts(), pk=pk)
+    return get_object_or_404(selectors.staff_accounts(), pk=id)
 
 
 def _posted(request: HttpRequest):
@@ -82,7 +82,7 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
             form.add_service_errors(exc)
         else:
             messages.success(request, _sending_note(invite.user))
-            return redirect("staff:detail", pk=invite.user.pk)
+            return redirect("staff:detail", id=invite.user.pk)
     status = 400 if form.errors else 200
     context = {"form": form, "invite_hours": links.invite_hours()}
     return render(request, "clinic/staff/invite.html", context, status=status)
@@ -90,9 +90,9 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_detail(request: HttpRequest, id: int) -> HttpResponse:
     """One account: its details and where it stands, and the form to change its roles."""
-    user = _account(pk)
+    user = _account(id)
     form = StaffRolesForm(_posted(request), initial={"roles": selectors.role_list(user)})
     if request.method == "POST" and form.is_valid():
         try:
@@ -103,7 +103,7 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_service_errors(exc)
         else:
             messages.success(request, f"{user.display_name}’s roles are saved.")
-            return redirect("staff:detail", pk=user.pk)
+            return redirect("staff:detail", id=user.pk)
     context = {
         "account": _account_row(user, timezone.now()),
         "form": form,
@@ -112,9 +112,9 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "clinic/staff/detail.html", context, status=400 if form.errors else 200)
 
 
-def _confirm(request: HttpRequest, pk: int, *, action: str) -> HttpResponse:
+def _confirm(request: HttpRequest, id: int, *, action: str) -> HttpResponse:
     """The confirmation page of deactivating or reactivating, and doing it on POST."""
-    user = _account(pk)
+    user = _account(id)
     error, status = "", 200
     if request.method == "POST":
         service = services.staff_deactivate if action == "deactivate" else services.staff_reactivate
@@ -125,7 +125,7 @@ def _confirm(request: HttpRequest, pk: int, *, action: str) -> HttpResponse:
         else:
             done = "deactivated: they are logged out" if action == "deactivate" else "active again"
             messages.success(request, f"{user.display_name}’s account is {done}.")
-            return redirect("staff:detail", pk=user.pk)
+            return redirect("staff:detail", id=user.pk)
     context = {
         "account": _account_row(user, timezone.now()),
         "action": action,
@@ -137,27 +137,27 @@ def _confirm(request: HttpRequest, pk: int, *, action: str) -> HttpResponse:
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
-    return _confirm(request, pk, action="deactivate")
+def staff_deactivate(request: HttpRequest, id: int) -> HttpResponse:
+    return _confirm(request, id, action="deactivate")
 
 
 @manager_required
 @require_http_methods(["GET", "POST"])
-def staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
-    return _confirm(request, pk, action="reactivate")
+def staff_reactivate(request: HttpRequest, id: int) -> HttpResponse:
+    return _confirm(request, id, action="reactivate")
 
 
 @manager_required
 @require_POST
-def staff_reinvite(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _account(pk)
+def staff_reinvite(request: HttpRequest, id: int) -> HttpResponse:
+    user = _account(id)
     try:
         services.staff_reinvite(user=user, by=request.user, request=request)
     except ServiceError as exc:
         messages.error(request, exc.as_text())
     else:
         messages.success(request, "A new invitation is on its way. " + _sending_note(user))
-    return redirect("staff:detail", pk=user.pk)
+    return redirect("staff:detail", id=user.pk)
 
 
 # --- The invitation's link ----------------------------------------------------------------
