@@ -14,9 +14,8 @@ from .staff_helpers import PASSWORD
 
 @pytest.mark.browser
 def test_a_manager_invites_a_receptionist_who_sets_a_password_then_is_deactivated(
-    transactional_db, login, page, live_server, settings
+    transactional_db, login, page, live_server
 ):
-    settings.SESSION_COOKIE_SECURE = False
     boss = UserFactory(username="boss", role=Role.MANAGER, is_staff=True, first_name="Bo")
     login(boss)
     page.get_by_role("link", name="Staff", exact=True).click()
