@@ -1,8 +1,13 @@
-"""Accounts and the audit log."""
+"""Accounts, staff invitations and the audit log."""
+
+import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 
 class Role(models.TextChoices):
@@ -26,6 +31,12 @@ class User(AbstractUser):
     is_patient = models.BooleanField(
         default=False, help_text="A patient's portal account; never has staff rights."
     )
+    session_epoch = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Raised to end every logged-in session of the account at once "
+        "(deactivation); part of each session's check.",
+    )
 
     class Meta:
         constraints = [
@@ -35,6 +46,20 @@ class User(AbstractUser):
                 name="patient_account_has_no_staff_rights",
             )
         ]
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        """Django's session check (a hash of the password hash, checked on every request,
+        also under SECRET_KEY_FALLBACKS) with `session_epoch` mixed in: raising the epoch
+        ends every session of the account, whatever the session store, as a password change
+        does. At epoch 0 it is Django's own hash, so existing sessions survive a deploy."""
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "clinic.models.User.session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def roles(self) -> frozenset[str]:
         """The role groups this account belongs to (cached per instance)."""
@@ -56,6 +81,56 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+
+class StaffInvite(models.Model):
+    """A one-time link for a member of staff to set their password (a manager's invitation).
+
+    Written with no token: the worker mints one when it sends the invitation's outbox
+    message, and a retry mints another, so only the link that went out last works. Only the
+    SHA-256 of the token is stored; the link carries the token and nothing else. It works
+    once, for STAFF_INVITE_HOURS from its sending; a newer invitation or deactivating the
+    account revokes it.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="staff_invites")
+    token_hash = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        editable=False,
+        help_text="Empty until the invitation is sent.",
+    )
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")), name="staff_invite_expires_later"
+            ),
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | Q(revoked_at__isnull=True),
+                name="staff_invite_used_or_revoked_not_both",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Staff invitation {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        """Not used, not revoked: the link may still work (until it expires)."""
+        return self.used_at is None and self.revoked_at is None
 
 
 class AuditEventQuerySet(models.QuerySet):

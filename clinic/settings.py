@@ -111,6 +111,9 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# A manager's invitation link (to set a staff password) works once, for this many hours
+# from its sending.
+STAFF_INVITE_HOURS = env.int("STAFF_INVITE_HOURS", default=72)
 
 # django-axes: lock an account (by username) after repeated failed logins.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -278,6 +281,7 @@ SPECTACULAR_SETTINGS = {
         "AreaEnum": "patients.vocabulary.AREAS",
         "SessionStatusEnum": "treatments.models.Session.Status",
         "ChannelEnum": "patients.models.Patient.Channel",
+        "RoleEnum": "clinic.models.Role",
     },
 }
 
@@ -286,7 +290,19 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # One-time link and calendar-feed tokens in request paths become "…" (clinic/logs.py).
+    "filters": {"link_tokens": {"()": "clinic.logs.HideLinkTokens"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["link_tokens"]},
+        # runserver's request lines (development), through the same console.
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["link_tokens"],
+        },
+    },
 }

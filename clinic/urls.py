@@ -12,6 +12,7 @@ admin.site.login_form = AdminLoginForm
 
 api_urlpatterns = [
     path("auth/token/", api.TokenView.as_view(), name="api-token"),
+    path("", include("clinic.staff.api_urls")),
     path("", include("patients.api_urls")),
     path("", include("treatments.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -33,6 +34,7 @@ urlpatterns = [
     path("audit/", audit_views.audit_log_page, name="audit_log"),
     path("audit/export.csv", audit_views.audit_log_export, name="audit_log_export"),
     path("api/", include(api_urlpatterns)),
+    path("staff/", include("clinic.staff.urls")),
     path("patients/", include("patients.urls")),
     path("portal/", include("treatments.portal.urls")),
     path("", include("treatments.urls")),

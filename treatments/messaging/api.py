@@ -30,7 +30,12 @@ from .models import Message
 
 class MessageSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    patient = serializers.UUIDField(source="patient.public_id", read_only=True)
+    patient = serializers.UUIDField(
+        source="patient.public_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The patient the message is about; null for a staff invitation.",
+    )
     session = serializers.UUIDField(source="session.public_id", read_only=True, allow_null=True)
     to = serializers.SerializerMethodField(help_text="Who the message goes to.")
 

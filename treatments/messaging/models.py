@@ -27,17 +27,23 @@ class MessageKind(models.TextChoices):
     PORTAL_INVITE = "portal_invite", "Portal invitation"
     PASSWORD_RESET = "password_reset", "Link to set a new password"
     PRACTITIONER_ALERT = "practitioner_alert", "Alert to the practitioner"
+    STAFF_INVITE = "staff_invite", "Staff invitation (link to set a password)"
 
 
-# Three families of message, each with its own rules (the constraints below, and
+# Four families of message, each with its own rules (the constraints below, and
 # `outbox.skip_reason`).
 # One-time links into the portal: to the patient, about one PortalInvite (`ref`), no session.
 LINK_KINDS: tuple[str, ...] = (MessageKind.PORTAL_INVITE.value, MessageKind.PASSWORD_RESET.value)
 # To a member of staff (`recipient`), by e-mail, about a record of the patient's (`ref`).
 STAFF_KINDS: tuple[str, ...] = (MessageKind.PRACTITIONER_ALERT.value,)
+# One-time links for a member of staff (`recipient`), by e-mail, about one StaffInvite
+# (`ref`): the only family about no patient at all.
+STAFF_LINK_KINDS: tuple[str, ...] = (MessageKind.STAFF_INVITE.value,)
+# Every kind addressed to a member of staff rather than to the patient.
+TO_STAFF_KINDS: tuple[str, ...] = STAFF_KINDS + STAFF_LINK_KINDS
 # The session cadence (DESIGN.md §5): about one session, one of a kind per session and channel.
 SESSION_KINDS: tuple[str, ...] = tuple(
-    kind for kind in MessageKind.values if kind not in LINK_KINDS + STAFF_KINDS
+    kind for kind in MessageKind.values if kind not in LINK_KINDS + TO_STAFF_KINDS
 )
 
 
@@ -52,12 +58,13 @@ class MessageQuerySet(models.QuerySet):
 
 class Message(models.Model):
     """The outbox: one message the clinic sends (DESIGN.md §4, §6): the session cadence to a
-    patient, a one-time portal link, or an alert to a practitioner.
+    patient, a one-time portal link, an alert to a practitioner, or a staff invitation.
 
     Written in the same transaction as the change that causes it; a beat sweep claims due
     rows and a worker sends each once. Nothing is sent from a web request. Rows are never
     deleted: cancelled and skipped ones say why in `last_error`. `patient` is whom the
-    message is about: the addressee too, unless `recipient` names a member of staff.
+    message is about: the addressee too, unless `recipient` names a member of staff. Only a
+    staff link is about no patient (a constraint ties the two together).
     """
 
     Kind = MessageKind
@@ -76,7 +83,12 @@ class Message(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.PROTECT, related_name="messages"
+        "patients.Patient",
+        on_delete=models.PROTECT,
+        related_name="messages",
+        null=True,
+        blank=True,
+        help_text="The patient the message is about; empty only for a staff invitation.",
     )
     session = models.ForeignKey(
         Session,
@@ -97,8 +109,8 @@ class Message(models.Model):
     ref = models.CharField(
         max_length=64,
         blank=True,
-        help_text="The public id of what a link or an alert is about (the portal invitation, "
-        "the reaction flag); empty for the session cadence.",
+        help_text="The public id of what a link or an alert is about (the portal or staff "
+        "invitation, the reaction flag); empty for the session cadence.",
     )
     kind = models.CharField(max_length=30, choices=MessageKind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
@@ -133,6 +145,16 @@ class Message(models.Model):
                 condition=Q(kind__in=STAFF_KINDS),
                 name="one_alert_per_record_and_recipient",
             ),
+            models.UniqueConstraint(
+                fields=["ref"],
+                condition=Q(kind__in=STAFF_LINK_KINDS),
+                name="one_message_per_staff_link",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind__in=STAFF_LINK_KINDS) & Q(patient__isnull=True))
+                | (~Q(kind__in=STAFF_LINK_KINDS) & Q(patient__isnull=False)),
+                name="message_about_a_patient_unless_a_staff_link",
+            ),
             models.CheckConstraint(
                 condition=~Q(kind__in=SESSION_KINDS) | Q(session__isnull=False),
                 name="session_message_has_session",
@@ -142,8 +164,8 @@ class Message(models.Model):
                 name="link_or_alert_message_has_ref",
             ),
             models.CheckConstraint(
-                condition=(Q(kind__in=STAFF_KINDS) & Q(recipient__isnull=False, channel="email"))
-                | (~Q(kind__in=STAFF_KINDS) & Q(recipient__isnull=True)),
+                condition=(Q(kind__in=TO_STAFF_KINDS) & Q(recipient__isnull=False, channel="email"))
+                | (~Q(kind__in=TO_STAFF_KINDS) & Q(recipient__isnull=True)),
                 name="staff_message_by_email_to_a_user",
             ),
             models.CheckConstraint(

@@ -26,7 +26,7 @@ from patients.models import Patient
 from patients.screening import add_months
 from treatments.scheduling.models import Session
 
-from .models import LINK_KINDS, STAFF_KINDS, Message
+from .models import LINK_KINDS, TO_STAFF_KINDS, Message
 
 Kind = Message.Kind
 Status = Message.Status
@@ -109,7 +109,7 @@ def channel_for(patient: Patient) -> tuple[str, str]:
     return preferred, NO_CONSENT
 
 
-def skip_reason(message: Message, patient: Patient) -> str:
+def skip_reason(message: Message, patient: Patient | None) -> str:
     """Why this message must not be sent now, or "" when it still may be. One rule per
     audience:
 
@@ -119,11 +119,12 @@ def skip_reason(message: Message, patient: Patient) -> str:
       patient or the front desk asked for a moment ago, it carries nothing clinical and
       nothing to sell, and a patient who said "no reminders by e-mail" must still be able to
       get into their account.
-    - An alert to staff: the recipient's account is active and has an e-mail address. The
-      patient's consent and record play no part: it is the clinic's own mail about a
-      reaction a clinician has to look at.
+    - An alert to staff, or a staff invitation: the recipient's account is active and has
+      an e-mail address. The patient's consent and record play no part: it is the clinic's
+      own mail about a reaction a clinician has to look at (a staff invitation is about no
+      patient at all).
     """
-    if message.kind in STAFF_KINDS:
+    if message.kind in TO_STAFF_KINDS:
         recipient = message.recipient
         if not recipient.is_active or not recipient.email:
             return "The recipient's account is inactive or has no e-mail address."
@@ -302,7 +303,7 @@ def reroute_pending(patient: Patient, now: datetime | None = None) -> int:
 
 def write_now(
     *,
-    patient: Patient,
+    patient: Patient | None,
     kind: str,
     channel: str,
     ref: str,
@@ -310,8 +311,9 @@ def write_now(
     recipient: User | None = None,
     now: datetime | None = None,
 ) -> Message:
-    """A portal link or a staff alert, written in the caller's transaction and due now: the
-    worker sends it within a minute or so (an SMS waits for the end of quiet hours)."""
+    """A portal link, a staff alert or a staff invitation (`patient` None), written in the
+    caller's transaction and due now: the worker sends it within a minute or so (an SMS
+    waits for the end of quiet hours)."""
     now = now or timezone.now()
     return Message.objects.create(
         patient=patient,

@@ -1,10 +1,10 @@
-"""The outbox listens to what scheduling and patients announce (connected in
+"""The outbox listens to what scheduling, patients and staff accounts announce (connected in
 `TreatmentsConfig.ready`); each handler runs inside the announcing transaction."""
 
 from patients.signals import contact_consent_withdrawn
 from treatments.scheduling import signals as scheduling
 
-from . import outbox
+from . import outbox, staff_links
 
 
 def booked(sender, *, sessions, **kwargs) -> None:
@@ -42,3 +42,4 @@ def connect() -> None:
     )
     for signal, handler in pairs:
         signal.connect(handler, dispatch_uid=f"messaging.{handler.__name__}")
+    staff_links.connect()

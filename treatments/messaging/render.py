@@ -26,7 +26,7 @@ from clinic.contact import contact_context
 from patients.vocabulary import FACE_AREAS
 from treatments.scheduling.models import Session
 
-from .models import LINK_KINDS, STAFF_KINDS, Message
+from .models import LINK_KINDS, TO_STAFF_KINDS, Message
 
 Kind = Message.Kind
 
@@ -151,7 +151,7 @@ def context(message: Message) -> dict:
     provider = _providers.get(message.kind)
     if provider is not None:
         result.update(provider(message))
-    elif message.kind in LINK_KINDS or message.kind in STAFF_KINDS:
+    elif message.kind in LINK_KINDS or message.kind in TO_STAFF_KINDS:
         # Without its provider such a message has no link to give: never send it half-made.
         raise LookupError(f"No context provider is registered for {message.kind} messages.")
     return result

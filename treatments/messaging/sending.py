@@ -217,11 +217,15 @@ def describe_error(exc: BaseException) -> str:
 
 
 def redact(text: str, message: Message) -> str:
-    """Belt and braces: no contact detail or name of the patient in an error text."""
-    patient = message.patient
-    for value in (patient.email, patient.phone, patient.first_name, patient.last_name):
-        if value and len(value) > 1:
-            text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", "…", text, flags=re.IGNORECASE)
+    """Belt and braces: no contact detail or name of the patient (or of the member of staff
+    a staff message goes to) in an error text."""
+    for person in (message.patient, message.recipient):
+        if person is None:
+            continue
+        phone = getattr(person, "phone", "")
+        for value in (person.email, phone, person.first_name, person.last_name):
+            if value and len(value) > 1:
+                text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", "…", text, flags=re.IGNORECASE)
     return text[:500]
 
 

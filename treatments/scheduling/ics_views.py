@@ -56,8 +56,11 @@ def session_ics(request: HttpRequest, public_id) -> HttpResponse:
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """A practitioner's subscription feed. No login: calendar apps cannot log in, so the
     secret token in the URL is the credential (rotate it to revoke). Active sessions from 30
-    days ago onward; an inactive practitioner's feed is gone."""
-    practitioner = Practitioner.objects.filter(calendar_token=token, active=True).first()
+    days ago onward; an inactive practitioner's feed is gone, and so is a deactivated staff
+    account's (its token is a credential like its logins)."""
+    practitioner = Practitioner.objects.filter(
+        calendar_token=token, active=True, user__is_active=True
+    ).first()
     if practitioner is None:
         raise Http404("No such calendar.")
     since = timezone.now() - timedelta(days=FEED_PAST_DAYS)

@@ -130,6 +130,14 @@ NO_PATIENT: dict[str, str] = {
     "api-practitioner-availability": "a practitioner's free times",
     "api-course-proposal": "proposed times and rooms, no patient data",
     **{
+        name: "staff accounts: names, e-mails and roles of staff, no patient data"
+        for name in (
+            "staff:list", "staff:detail", "staff:invite", "staff:deactivate",
+            "staff:reactivate", "staff:reinvite", "api-staff", "api-staff-member",
+            "api-staff-deactivate", "api-staff-reactivate", "api-staff-invitation",
+        )
+    },  # fmt: skip
+    **{
         name: POST_ONLY
         for name in (
             "patients:sign_off",

@@ -32,7 +32,9 @@ from django.test import Client
 from django.test.utils import ContextList
 from django.urls import reverse
 
-from clinic.models import AuditEvent, User
+from clinic.models import AuditEvent, Role, StaffInvite, User
+from clinic.staff import links as staff_links
+from clinic.staff import services as staff_services
 from clinic.tests.factories import PatientUserFactory, UserFactory
 from patients.models import Consent, Hold, IntakeSubmission, Patient, ScreeningResult
 from patients.tests.factories import PatientFactory
@@ -115,6 +117,9 @@ class World:
     invitee: Patient  # Rae, invited to the portal: `token` is her link's
     token: str
     failed: Message  # a reminder that failed, to resend
+    member: User  # Mo, front desk: the manager changes roles, deactivates, reactivates
+    staff_invitee: User  # Ida, invited to a staff account: `staff_token` is her link's
+    staff_token: str
     rooms: list = field(default_factory=list)
 
 
@@ -195,6 +200,9 @@ FORMS = [
          kwargs=lambda w: {"token": w.token},
          base=lambda w: {"password": PASSWORD, "password_again": PASSWORD}),
     Form("portal:reset", "anonymous", {"identifier": TEXT}),
+    Form("staff:welcome", "anonymous", {"password": TEXT, "password_again": TEXT},
+         kwargs=lambda w: {"token": w.staff_token},
+         base=lambda w: {"password": PASSWORD, "password_again": PASSWORD}),
     # --- Patients
     Form("patients:create", "front_desk", PATIENT_FIELDS, base=_patient_details),
     Form("patients:edit", "front_desk", PATIENT_FIELDS,
@@ -209,6 +217,16 @@ FORMS = [
          base=lambda w: {"signed_name": w.patient.full_name, "agreed": "on"}),
     Form("patients:sign_off", "practitioner", {"reason": TEXT, "override_defer": FLAG},
          kwargs=lambda w: {"public_id": w.reviewed.public_id}),
+    # --- Staff accounts
+    Form("staff:invite", "manager",
+         {"first_name": TEXT, "last_name": TEXT, "email": VALUE, "roles": VALUE},
+         base=lambda w: {"first_name": "Fuzz", "last_name": "Staff",
+                         "email": "fuzz.staff@example.com", "roles": ["front_desk"]}),
+    Form("staff:detail", "manager", {"roles": VALUE},
+         kwargs=lambda w: {"id": w.member.pk}, base=lambda w: {"roles": ["practitioner"]}),
+    Form("staff:deactivate", "manager", {}, kwargs=lambda w: {"id": w.member.pk}),
+    Form("staff:reactivate", "manager", {}, kwargs=lambda w: {"id": w.member.pk}),
+    Form("staff:reinvite", "manager", {}, kwargs=lambda w: {"id": w.staff_invitee.pk}),
     # --- Courses and sessions
     Form("treatments:course_new", "practitioner",
          {"practitioner": VALUE, "protocol": VALUE, "areas": VALUE, "sessions": OPTIONAL,
@@ -279,7 +297,9 @@ def _local(day: int, hour: int) -> dt.datetime:
 
 
 @pytest.fixture
-def world(frozen, clinic, acne_protocol, front_desk_user, practitioner_user, mailoutbox) -> World:
+def world(
+    frozen, clinic, acne_protocol, front_desk_user, practitioner_user, manager_user, mailoutbox
+) -> World:
     desk, prac = front_desk_user, practitioner_user
     pia = clinic.screened_patient(desk, first_name="Pia", last_name="Park", email="pia@example.com")
     pia.portal_user = PatientUserFactory(username=pia.email)
@@ -320,10 +340,15 @@ def world(frozen, clinic, acne_protocol, front_desk_user, practitioner_user, mai
     _, token = sent_link(rae, by=desk)
     failed = booked.messages.order_by("pk").first()  # a reminder the booking queued
     Message.objects.filter(pk=failed.pk).update(status=Message.Status.FAILED)
+    member = UserFactory(username="mo", role=Role.FRONT_DESK)
+    ida = staff_services.staff_invite(email="ida@example.com", first_name="Ida", last_name="Ives",
+                                      roles=[Role.PRACTITIONER], by=manager_user)  # fmt: skip
+    staff_token = staff_links.invite_mint(str(ida.public_id))
     return World(
         practitioner=clinic.practitioner, patient=pia, booked=booked, completed=completed,
         checked_in=checked_in, planned=planned, reviewed=reviewed, flag=answer.flag, call=call,
-        change=change, invitee=rae, token=token, failed=failed, rooms=clinic.rooms,
+        change=change, invitee=rae, token=token, failed=failed, member=member,
+        staff_invitee=ida.user, staff_token=staff_token, rooms=clinic.rooms,
     )  # fmt: skip
 
 
@@ -351,7 +376,7 @@ def clients(world, front_desk_user, practitioner_user, manager_user) -> dict[str
 WATCHED = [
     Patient, IntakeSubmission, ScreeningResult, Consent, Hold, Course, Session, SessionRecord,
     Practitioner, Message, PortalInvite, AftercareAcknowledgement, CheckInAnswer, ReactionFlag,
-    PreSessionCheck, SessionChangeRequest,
+    PreSessionCheck, SessionChangeRequest, StaffInvite,
 ]  # fmt: skip
 
 
@@ -363,6 +388,7 @@ def snapshot() -> dict:
     found["users"] = list(
         User.objects.order_by("pk").values_list("pk", "username", "password", "is_active")
     )
+    found["roles"] = list(User.groups.through.objects.order_by("pk").values_list())
     return found
 
 

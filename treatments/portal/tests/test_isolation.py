@@ -63,6 +63,7 @@ PUBLIC = {
     "portal:logout": "logging out of the portal",
     "portal:invite": "a one-time link, by its token",
     "portal:reset": "asking for a password reset link",
+    "staff:welcome": "a staff invitation's one-time link, by its token",
     "admin:login": "the admin's own login (staff with is_staff only)",
     "admin:logout": "logging out of the admin",
 }
