@@ -50,7 +50,15 @@ from treatments.portal.models import (
 )
 from treatments.scheduling import services as scheduling
 from treatments.scheduling.forms import ChartForm
-from treatments.scheduling.models import Course, Practitioner, Session, SessionRecord
+from treatments.scheduling.models import (
+    CheckInConfirmation,
+    Course,
+    Practitioner,
+    Session,
+    SessionRecord,
+)
+from treatments.scheduling.tests.check_in_helpers import check_in as confirm_and_check_in
+from treatments.scheduling.tests.check_in_helpers import form_data as check_in_form
 
 from .helpers import (
     booked_session,
@@ -179,6 +187,19 @@ CHART_FIELDS = {"cheeks-device_setting_mm": VALUE, "cheeks-passes": VALUE} | {
 }
 
 
+# The check-in confirmation (issue 10 item 6): a tick, a changed answer's No/Yes and days, a
+# confirmed answer's new inputs (ignored, never stored), and the screening read back.
+CHECK_IN_FIELDS = {
+    "pregnant_or_breastfeeding": VALUE,
+    "recent_procedure_in_area_days": VALUE,
+    "recent_procedure_in_area_days__new": VALUE,
+    "recent_procedure_in_area_days__days": VALUE,
+    "isotretinoin__new": FLAG,
+    "isotretinoin_stopped_on__new": FLAG,
+    "screening": OPTIONAL,
+}
+
+
 def _booked(w: World) -> dict:
     return {"public_id": w.booked.public_id}
 
@@ -219,7 +240,10 @@ FORMS = [
     Form("treatments:course_book", "front_desk", {"starts_at": VALUE, "room": VALUE, **CONFIRM},
          kwargs=lambda w: {"public_id": w.planned.public_id},
          base=lambda w: {"starts_at": "2026-03-10T10:00:00+00:00", "room": w.rooms[1].pk}),
-    Form("treatments:session_check_in", "front_desk", {}, kwargs=_booked),
+    Form("treatments:session_check_in", "front_desk", CHECK_IN_FIELDS, kwargs=_booked,
+         base=lambda w: check_in_form(recent_procedure_in_area_days="changed",
+                                      recent_procedure_in_area_days__new="yes",
+                                      recent_procedure_in_area_days__days="400")),
     Form("treatments:session_no_show", "front_desk", {}, kwargs=_booked),
     Form("treatments:session_cancel", "front_desk", {"reason": TEXT}, kwargs=_booked),
     Form("treatments:session_reschedule", "front_desk", {"starts_at": VALUE, **MOVE_EXTRAS},
@@ -290,7 +314,7 @@ def world(frozen, clinic, acne_protocol, front_desk_user, practitioner_user, mai
     course = clinic.course(quinn, protocol=acne_protocol, by=prac, sessions=1)
     slot = scheduling.SlotRequest(starts_at=_local(2, 9), room=clinic.rooms[0])
     [checked_in] = scheduling.course_book(course=course, slots=[slot], by=desk)
-    scheduling.session_check_in(session=checked_in, by=desk)
+    confirm_and_check_in(checked_in, by=desk)
     planned = clinic.course(quinn, protocol=acne_protocol, by=prac, sessions=1)
 
     una = PatientFactory(first_name="Una")
@@ -347,7 +371,7 @@ def clients(world, front_desk_user, practitioner_user, manager_user) -> dict[str
 WATCHED = [
     Patient, IntakeSubmission, ScreeningResult, Consent, Hold, Course, Session, SessionRecord,
     Practitioner, Message, PortalInvite, AftercareAcknowledgement, CheckInAnswer, ReactionFlag,
-    PreSessionCheck, SessionChangeRequest,
+    PreSessionCheck, SessionChangeRequest, CheckInConfirmation,
 ]  # fmt: skip
 
 
