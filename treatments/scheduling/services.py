@@ -1,7 +1,8 @@
 """Workflows that change courses and sessions. Views, the API, tasks and tests call these.
 
 Each is keyword-only and atomic, and writes its own audit rows. The rules come from DESIGN.md
-§5 (flows 2-5, 7) and §6, and clinical-reference.md §2."""
+§5 (flows 2-5, 7) and §6, and clinical-reference.md §2. Checking in, with the answers
+confirmed on the day, is `check_in.session_check_in`; charting and completing is `charting`."""
 
 from __future__ import annotations
 

@@ -72,7 +72,11 @@ def check_in(request: HttpRequest, public_id) -> HttpResponse:
         return _back(session)
     sheet = check_in_service.check_in_sheet(session)
     audit.record(
-        actor=request.user, action=audit.Action.VIEW, obj=sheet.earlier or session, request=request
+        actor=request.user,
+        action=audit.Action.VIEW,
+        obj=sheet.earlier or session,
+        patient_id=session.patient.public_id,
+        request=request,
     )
     posted = request.POST if request.method == "POST" else None
     form = CheckInForm(posted, sheet=sheet, today=clinic_today())

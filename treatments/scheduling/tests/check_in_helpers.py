@@ -1,6 +1,11 @@
 """Checking in as the front desk does: every answer of the day confirmed, or some changed."""
 
+import time_machine
+
+from patients import services as patient_services
 from patients.forms import CONDITIONAL
+from patients.models import IntakeSubmission
+from patients.tests.helpers import clear_answers
 from patients.vocabulary import ON_THE_DAY_KEYS
 from treatments.scheduling import check_in as check_in_service
 from treatments.scheduling.check_in_form import CONFIRMED
@@ -30,3 +35,16 @@ def check_in(session, *, by, changed=None, request=None):
         by=by,
         request=request,
     )
+
+
+def pre_session_answers(session, *, by, at, **answers):
+    """The patient's pre-session check for `session`, answered at `at` (aware): every answer
+    "no" but `answers`, on the course's areas."""
+    with time_machine.travel(at, tick=False):
+        return patient_services.intake_submit(
+            patient=session.patient,
+            answers=clear_answers(**answers),
+            areas=session.course.areas,
+            by=by,
+            kind=IntakeSubmission.Kind.PRE_SESSION,
+        )
