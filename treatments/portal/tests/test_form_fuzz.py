@@ -50,15 +50,8 @@ from treatments.portal.models import (
 )
 from treatments.scheduling import services as scheduling
 from treatments.scheduling.forms import ChartForm
-from treatments.scheduling.models import (
-    CheckInConfirmation,
-    Course,
-    Practitioner,
-    Session,
-    SessionRecord,
-)
-from treatments.scheduling.tests.check_in_helpers import check_in as confirm_and_check_in
-from treatments.scheduling.tests.check_in_helpers import form_data as check_in_form
+from treatments.scheduling.models import Course, Practitioner, Session, SessionRecord
+from treatments.scheduling.tests import check_in_helpers
 
 from .helpers import (
     booked_session,
@@ -187,19 +180,6 @@ CHART_FIELDS = {"cheeks-device_setting_mm": VALUE, "cheeks-passes": VALUE} | {
 }
 
 
-# The check-in confirmation (issue 10 item 6): a tick, a changed answer's No/Yes and days, a
-# confirmed answer's new inputs (ignored, never stored), and the screening read back.
-CHECK_IN_FIELDS = {
-    "pregnant_or_breastfeeding": VALUE,
-    "recent_procedure_in_area_days": VALUE,
-    "recent_procedure_in_area_days__new": VALUE,
-    "recent_procedure_in_area_days__days": VALUE,
-    "isotretinoin__new": FLAG,
-    "isotretinoin_stopped_on__new": FLAG,
-    "screening": OPTIONAL,
-}
-
-
 def _booked(w: World) -> dict:
     return {"public_id": w.booked.public_id}
 
@@ -240,10 +220,11 @@ FORMS = [
     Form("treatments:course_book", "front_desk", {"starts_at": VALUE, "room": VALUE, **CONFIRM},
          kwargs=lambda w: {"public_id": w.planned.public_id},
          base=lambda w: {"starts_at": "2026-03-10T10:00:00+00:00", "room": w.rooms[1].pk}),
-    Form("treatments:session_check_in", "front_desk", CHECK_IN_FIELDS, kwargs=_booked,
-         base=lambda w: check_in_form(recent_procedure_in_area_days="changed",
-                                      recent_procedure_in_area_days__new="yes",
-                                      recent_procedure_in_area_days__days="400")),
+    # Ticks, a changed answer's No/Yes and days, a confirmed one's inputs (ignored, never stored).
+    Form("treatments:session_check_in", "front_desk",
+         {"pregnant_or_breastfeeding": VALUE, "isotretinoin__new": FLAG, "screening": OPTIONAL}
+         | {f"recent_procedure_in_area_days{end}": VALUE for end in ("", "__new", "__days")},
+         kwargs=_booked, base=lambda w: check_in_helpers.form_data(**check_in_helpers.HARMLESS)),
     Form("treatments:session_no_show", "front_desk", {}, kwargs=_booked),
     Form("treatments:session_cancel", "front_desk", {"reason": TEXT}, kwargs=_booked),
     Form("treatments:session_reschedule", "front_desk", {"starts_at": VALUE, **MOVE_EXTRAS},
@@ -314,7 +295,7 @@ def world(frozen, clinic, acne_protocol, front_desk_user, practitioner_user, mai
     course = clinic.course(quinn, protocol=acne_protocol, by=prac, sessions=1)
     slot = scheduling.SlotRequest(starts_at=_local(2, 9), room=clinic.rooms[0])
     [checked_in] = scheduling.course_book(course=course, slots=[slot], by=desk)
-    confirm_and_check_in(checked_in, by=desk)
+    check_in_helpers.check_in(checked_in, by=desk)
     planned = clinic.course(quinn, protocol=acne_protocol, by=prac, sessions=1)
 
     una = PatientFactory(first_name="Una")
@@ -371,7 +352,7 @@ def clients(world, front_desk_user, practitioner_user, manager_user) -> dict[str
 WATCHED = [
     Patient, IntakeSubmission, ScreeningResult, Consent, Hold, Course, Session, SessionRecord,
     Practitioner, Message, PortalInvite, AftercareAcknowledgement, CheckInAnswer, ReactionFlag,
-    PreSessionCheck, SessionChangeRequest, CheckInConfirmation,
+    PreSessionCheck, SessionChangeRequest,
 ]  # fmt: skip
 
 

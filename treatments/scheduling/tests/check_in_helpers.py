@@ -16,6 +16,14 @@ def api_body(**changed) -> dict:
     return {"confirmed": [k for k in ON_THE_DAY_KEYS if k not in changed], "changed": changed}
 
 
+# A change that clears: a peel more than a year ago, as the page posts it.
+HARMLESS = {
+    "recent_procedure_in_area_days": "changed",
+    "recent_procedure_in_area_days__new": "yes",
+    "recent_procedure_in_area_days__days": "400",
+}
+
+
 def form_data(**changed_fields) -> dict:
     """The check-in page's POST with every answer ticked "Confirmed (unchanged)", then
     `changed_fields` on top (e.g. ``pregnant_or_breastfeeding="changed",

@@ -10,8 +10,9 @@ import time_machine
 from clinic.errors import Conflict, Invalid
 from clinic.models import AuditEvent
 from patients import selectors as patient_selectors
-from patients.models import IntakeSubmission, ScreeningResult
-from patients.selectors import EXPIRED
+from patients import services as patient_services
+from patients.models import Hold, IntakeSubmission, ScreeningResult
+from patients.selectors import EXPIRED, HOLD_SUFFIX
 from patients.vocabulary import ON_THE_DAY_KEYS, QUESTIONS
 from patients.vocabulary.on_the_day import UNTICKED
 from treatments.scheduling import check_in as service
@@ -122,6 +123,20 @@ def test_a_harmless_change_is_screened_again_and_the_session_checked_in_against_
     assert "recent_procedure_in_area_days" not in confirmation.confirmed_keys
     assert len(confirmation.confirmed_keys) == len(ON_THE_DAY_KEYS) - 1
     assert confirmation.earlier == earlier
+
+
+@pytest.mark.usefixtures("on_the_day")
+def test_a_change_that_clears_is_still_refused_by_an_open_hold_with_the_holds_reason_only(
+    session, front_desk_user
+):
+    patient_services.hold_place(
+        patient=session.patient, reason="A reaction was reported.", source=Hold.Source.REACTION
+    )
+    with pytest.raises(Conflict) as refused:
+        check_in(session, by=front_desk_user, changed={"recent_procedure_in_area_days": 30})
+    assert refused.value.message == "A reaction was reported." + HOLD_SUFFIX
+    assert latest(session.patient).outcome == ScreeningResult.Outcome.CLEARED
+    assert latest(session.patient).submission.kind == IntakeSubmission.Kind.CHECK_IN
 
 
 @pytest.mark.usefixtures("on_the_day")
