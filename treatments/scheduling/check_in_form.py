@@ -60,7 +60,7 @@ class ConfirmRow:
 
     @property
     def errors(self) -> list[tuple[str, str]]:
-        """`(field id, message)` for the summary at the top of the page."""
+        """`(anchor, message)` for the summary at the top of the page."""
         return [
             (f"field-{bound.name}", error)
             for bound in [self.tick, *(i.field for i in self.inputs)]
