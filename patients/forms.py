@@ -15,7 +15,7 @@ from django import forms
 
 from clinic.forms import ClinicForm
 
-from . import vocabulary
+from . import screening, vocabulary
 from .models import Patient
 
 YES, NO = "yes", "no"
@@ -104,6 +104,26 @@ def question_text(question: vocabulary.Question) -> str:
     if question.kind == "int":
         return question.label.split("?")[0] + "?"
     return question.label
+
+
+def answer_text(question: vocabulary.Question, value) -> tuple[str, bool]:
+    """A stored answer as the record shows it, and whether it is worth a second look
+    (anything other than the plain "no")."""
+    if value is None:
+        if question.kind == "int":
+            return "No, never", False
+        return "—", False
+    if question.kind == "bool":
+        return ("Yes", True) if value else ("No", False)
+    if question.kind == "choice":
+        labels = dict(question.choices)
+        return labels.get(value, str(value)), value != question.choice_values[0]
+    if question.kind == "int":
+        return f"Yes, {value} day{'' if value == 1 else 's'} ago", True
+    try:
+        return screening.format_date(date.fromisoformat(value)), True
+    except (TypeError, ValueError):
+        return str(value), True
 
 
 # A question shown only when another answer makes it relevant: (other field, value, hint).

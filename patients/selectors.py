@@ -234,6 +234,40 @@ def _refused(reason: str, screening: ScreeningResult | None) -> Clearance:
     return Clearance(allowed=False, reason=reason, screening=screening)
 
 
+EXPIRED = (
+    "The latest screening is not valid for this session's date: repeat the pre-session "
+    "questions (answers expire after 7 days)."
+)
+
+
+def answers_current_on(screening: ScreeningResult, day: date) -> bool:
+    """The answers behind `screening` may be relied on for a session on `day`: collected on
+    or before it, at most 7 days before (`valid_until`; clinical reference §1.2)."""
+    return to_local(screening.screened_at).date() <= day <= screening.valid_until
+
+
+def _areas_refusal(screening: ScreeningResult, areas: Iterable[str]) -> str:
+    missing = set(areas) - set(screening.submission.areas)
+    if not missing:
+        return ""
+    known = [label for code, label in AREA_LABELS.items() if code in missing]
+    unknown = sorted(missing - AREA_LABELS.keys())
+    return (
+        f"The latest screening did not include: {', '.join(known + unknown)}. "
+        "Take a new intake that includes every area of the course."
+    )
+
+
+def carry_forward_refusal(*, screening: ScreeningResult, areas: Iterable[str], day: date) -> str:
+    """Why the answers behind `screening` may not be carried into a new submission for
+    `areas` on `day`, or "" when they may: they must cover every area and still be current
+    on the day. Check-in re-asks only the answers confirmed on the day and carries the rest
+    (`treatments.scheduling.check_in`), so stale or partial answers would pass unasked."""
+    return _areas_refusal(screening, areas) or (
+        "" if answers_current_on(screening, day) else EXPIRED
+    )
+
+
 def _history_refusal(patient: Patient) -> str:
     intake = latest_full_intake(patient)
     if intake is None:
@@ -294,16 +328,9 @@ def clearance(
     if check_in and not days:
         days = [clinic_today()]
 
-    asked = set(areas)
-    missing = asked - set(screening.submission.areas)
-    if missing:
-        known = [label for code, label in AREA_LABELS.items() if code in missing]
-        unknown = sorted(missing - AREA_LABELS.keys())
-        return _refused(
-            f"The latest screening did not include: {', '.join(known + unknown)}. "
-            "Take a new intake that includes every area of the course.",
-            screening,
-        )
+    refused = _areas_refusal(screening, areas)
+    if refused:
+        return _refused(refused, screening)
 
     if screening.outcome == ScreeningResult.Outcome.BLOCKED:
         return _refused(
@@ -332,13 +359,8 @@ def clearance(
                 "the pre-session questions on or after that date.",
                 screening,
             )
-        screened_on = to_local(screening.screened_at).date()
-        if any(not screened_on <= day <= screening.valid_until for day in days):
-            return _refused(
-                "The latest screening is not valid for this session's date: repeat the "
-                "pre-session questions (answers expire after 7 days).",
-                screening,
-            )
+        if any(not answers_current_on(screening, day) for day in days):
+            return _refused(EXPIRED, screening)
 
     if not has_current_treatment_consent(patient):
         return _refused("The patient has not signed the current treatment consent.", screening)

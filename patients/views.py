@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -27,8 +26,16 @@ from clinic.models import Role
 from clinic.roles import FRONT_OFFICE, STAFF, role_required, staff_required
 
 from . import consent as consent_templates
-from . import screening, selectors, services, vocabulary
-from .forms import ConsentForm, IntakeForm, PatientForm, SearchForm, SignOffForm, question_text
+from . import selectors, services, vocabulary
+from .forms import (
+    ConsentForm,
+    IntakeForm,
+    PatientForm,
+    SearchForm,
+    SignOffForm,
+    answer_text,
+    question_text,
+)
 from .models import Consent, IntakeSubmission, Patient, ScreeningResult
 
 Action = audit.Action
@@ -240,24 +247,6 @@ class AnswerGroup:
     answers: list[Answer]
 
 
-def _format_answer(question: vocabulary.Question, value) -> tuple[str, bool]:
-    if value is None:
-        if question.kind == "int":
-            return "No, never", False
-        return "—", False
-    if question.kind == "bool":
-        return ("Yes", True) if value else ("No", False)
-    if question.kind == "choice":
-        labels = dict(question.choices)
-        return labels.get(value, str(value)), value != question.choice_values[0]
-    if question.kind == "int":
-        return f"Yes, {value} day{'' if value == 1 else 's'} ago", True
-    try:
-        return screening.format_date(date.fromisoformat(value)), True
-    except (TypeError, ValueError):
-        return str(value), True
-
-
 def readable_answers(submission: IntakeSubmission) -> list[AnswerGroup]:
     """A submission's answers as question → answer, grouped as the questionnaire asks them."""
     groups = {key: AnswerGroup(title, []) for key, title in vocabulary.GROUPS}
@@ -266,7 +255,7 @@ def readable_answers(submission: IntakeSubmission) -> list[AnswerGroup]:
         if key not in submission.answers:
             text, flagged = "Not asked", False
         else:
-            text, flagged = _format_answer(question, submission.answers[key])
+            text, flagged = answer_text(question, submission.answers[key])
         groups[question.group].answers.append(
             Answer(question_text(question), text, flagged, key in carried)
         )

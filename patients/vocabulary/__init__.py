@@ -15,6 +15,7 @@ from .answers import (
     clean_areas,
     negative_answers,
 )
+from .on_the_day import ON_THE_DAY_KEYS, clean_confirmation
 from .questions import (
     AREA_LABELS,
     AREAS,
@@ -45,6 +46,7 @@ __all__ = [
     "MIN_DATE",
     "MISSING",
     "NOT_IN_CHECK",
+    "ON_THE_DAY_KEYS",
     "QUESTIONNAIRE_VERSION",
     "QUESTIONS",
     "Question",
@@ -53,5 +55,6 @@ __all__ = [
     "answers_to_json",
     "clean_answers",
     "clean_areas",
+    "clean_confirmation",
     "negative_answers",
 ]

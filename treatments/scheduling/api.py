@@ -23,11 +23,12 @@ from clinic.models import Role
 from clinic.roles import PLANNERS, STAFF, HasRole
 from patients.models import Patient
 
-from . import charting, course_flags, services
+from . import charting, check_in, course_flags, services
 from .models import Course, Device, Practitioner, Protocol, Room, Session
 from .serializers import (
     BookInputSerializer,
     CancelInputSerializer,
+    CheckInInputSerializer,
     CompleteInputSerializer,
     ConfirmFlagsInputSerializer,
     CourseInputSerializer,
@@ -209,10 +210,30 @@ class SessionCancelView(APIView):
 class SessionCheckInView(APIView):
     permission_classes = [HasRole(*STAFF)]
 
-    @extend_schema(request=None, responses={200: SessionSerializer, **ERRORS})
+    @extend_schema(
+        request=CheckInInputSerializer,
+        responses={200: SessionSerializer, **ERRORS},
+        description=(
+            "Check the patient in after confirming aloud the answers the clinical reference "
+            "says are confirmed on the day (§1.2). Every on-the-day key must be in "
+            "`confirmed` or in `changed`: a request without them (or without a body) is a "
+            "400 naming each key to confirm. A changed answer is screened again (a new "
+            "check-in submission, kept even when the check-in is then refused); a screening "
+            "that does not clear the patient, missing consent, or an open hold is a 409 "
+            "with the reason, and the session stays booked."
+        ),
+    )
     def post(self, request, public_id):
-        session = services.session_check_in(
-            session=_session(public_id), by=request.user, request=request
+        session = _session(public_id)
+        data = CheckInInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = check_in.session_check_in(
+            session=session,
+            confirmed=data.validated_data["confirmed"],
+            changed=data.validated_data["changed"],
+            screening_id=data.validated_data.get("screening"),
+            by=request.user,
+            request=request,
         )
         return Response(SessionSerializer(session).data)
 

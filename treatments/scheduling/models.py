@@ -1,5 +1,5 @@
 """What is planned and done: protocols, practitioners, their hours and time off, rooms,
-devices, courses, sessions and session records."""
+devices, courses, sessions, what was confirmed at check-in, and session records."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from .protocols import depth_range_errors
 
@@ -384,3 +385,46 @@ class SessionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area} {self.device_setting_mm} mm × {self.passes}"
+
+
+class CheckInConfirmation(models.Model):
+    """The answers the front desk confirmed aloud with the patient at check-in (clinical
+    reference §1.2: the answers that expire are "confirmed verbally on the day").
+
+    Written once, by `session_check_in`, as the session is checked in. `earlier` is the
+    screening whose answers were read back; when one changed, the session's `screening` is
+    the new check-in screening that cleared it, and `changed_keys` names what changed.
+    """
+
+    session = models.OneToOneField(
+        Session, on_delete=models.PROTECT, related_name="check_in_confirmation"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(default=timezone.now)
+    earlier = models.ForeignKey(
+        "patients.ScreeningResult",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The screening whose answers were read back to the patient.",
+    )
+    confirmed_keys = models.JSONField(
+        default=list, blank=True, help_text="Questions the patient confirmed unchanged."
+    )
+    changed_keys = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Questions answered differently: their new answers were screened again.",
+    )
+
+    class Meta:
+        ordering = ["-confirmed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Confirmed on the day {self.confirmed_at:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def patient(self):
+        """For the audit trail: whose answers these are."""
+        return self.session.patient

@@ -150,6 +150,40 @@ class CancelInputSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=300)
 
 
+class CheckInInputSerializer(serializers.Serializer):
+    """What the front desk confirmed aloud (clinical reference §1.2): every key of
+    `patients.vocabulary.ON_THE_DAY_KEYS` either in `confirmed` or in `changed`."""
+
+    confirmed = serializers.ListField(
+        child=StrictCharField(max_length=100),
+        required=False,
+        default=list,
+        max_length=100,
+        help_text=(
+            "Question keys the patient confirmed unchanged: "
+            + ", ".join(vocabulary.ON_THE_DAY_KEYS)
+            + "."
+        ),
+    )
+    changed = serializers.DictField(
+        child=serializers.JSONField(allow_null=True),
+        required=False,
+        default=dict,
+        help_text=(
+            "Question key: the new answer, as in an intake's answers (true/false, a choice, "
+            "a date YYYY-MM-DD, a number of days, or null). A changed answer makes a new "
+            "check-in submission and screening, which the check-in is then judged on."
+        ),
+    )
+    screening = serializers.UUIDField(
+        required=False,
+        help_text=(
+            "The id of the screening whose answers were read back. When given and the "
+            "patient has a newer one, the check-in is a 409."
+        ),
+    )
+
+
 class AreaRecordInputSerializer(serializers.Serializer):
     area = serializers.ChoiceField(choices=vocabulary.AREAS)
     device_setting_mm = serializers.DecimalField(

@@ -1,7 +1,8 @@
 """Workflows that change courses and sessions. Views, the API, tasks and tests call these.
 
 Each is keyword-only and atomic, and writes its own audit rows. The rules come from DESIGN.md
-§5 (flows 2-5, 7) and §6, and clinical-reference.md §2."""
+§5 (flows 2-5, 7) and §6, and clinical-reference.md §2. Checking in, with the answers
+confirmed on the day, is `check_in.session_check_in`; charting and completing is `charting`."""
 
 from __future__ import annotations
 
@@ -481,20 +482,3 @@ def session_no_show(*, session: Session, by: User, request: HttpRequest | None =
         raise Conflict("A session that has not started yet cannot be a no-show.")
     signals.session_no_show.send(sender=Session, session=session)
     return transition(session, Session.Status.NO_SHOW, by, request)
-
-
-@transaction.atomic
-def session_check_in(*, session: Session, by: User, request: HttpRequest | None = None) -> Session:
-    """Check a patient in: only when the clearance rule allows it on the session's day
-    (DESIGN.md flow 4): a screening covering the course's areas that clears them (or a review
-    signed off), collected no more than 7 days before (clinical reference §1.2), consent, and
-    no hold from a reported reaction.
-    """
-    session = lock_session(session)
-    require_status(session, Session.Status.BOOKED, action="checked in")
-    day = to_local(session.starts_at).date()
-    result = require_clearance(session.patient, session.course.areas, [day], check_in=True)
-    session.screening = result
-    return transition(
-        session, Session.Status.CHECKED_IN, by, request, screening=str(result.public_id)
-    )

@@ -1,8 +1,10 @@
-"""The session page's actions: check in, chart and complete, move, cancel, no-show.
+"""The session page's actions: check in (confirming the answers of the day), chart and
+complete, move, cancel, no-show.
 
 Each is a small POST view: a form parses what was typed, one service acts on it. A refusal
 (bad input, or a 409/400 from the service) comes back to the session page as a message
-saying why, and nothing changes; the chart page shows its problems next to the fields.
+saying why, and nothing changes; the chart and check-in pages show their problems next to
+the fields. (One thing a refused check-in keeps: a changed answer's new screening.)
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic import audit
+from clinic.clock import clinic_today
 from clinic.errors import ServiceError
 from clinic.forms import error_texts
 from clinic.models import Role
 from clinic.roles import STAFF, role_required
 
 from . import charting, services
+from . import check_in as check_in_service
+from .check_in_form import CheckInForm
 from .forms import CancelForm, ChartForm, MoveForm
 from .models import Session
 
@@ -53,15 +58,60 @@ def _refused(request: HttpRequest, session: Session, form: forms.Form) -> HttpRe
     return _back(session)
 
 
-@require_POST
 @role_required(*STAFF)
+@require_http_methods(["GET", "HEAD", "POST"])
 def check_in(request: HttpRequest, public_id) -> HttpResponse:
+    """The on-the-day confirmation, then the check-in (clinical reference §1.2): each answer
+    that is confirmed aloud, with what the patient said before and the course's planned
+    areas, ticked as confirmed or changed. Unticked or unclear answers come back on the form
+    (400); a refusal (409: the screening, consent, a hold, or a changed answer that stops
+    the session) goes back to the session page saying why."""
     session = _session(public_id)
-    return _done(
+    if session.status != Session.Status.BOOKED:
+        messages.error(request, f"This session is {session.get_status_display().lower()}.")
+        return _back(session)
+    sheet = check_in_service.check_in_sheet(session)
+    audit.record(
+        actor=request.user,
+        action=audit.Action.VIEW,
+        obj=sheet.earlier or session,
+        patient_id=session.patient.public_id,
+        request=request,
+    )
+    posted = request.POST if request.method == "POST" else None
+    form = CheckInForm(posted, sheet=sheet, today=clinic_today())
+    status = 200
+    if posted is not None:
+        status = 400
+        if form.is_valid():
+            confirmed, changed = form.confirmation()
+            try:
+                check_in_service.session_check_in(
+                    session=session,
+                    confirmed=confirmed,
+                    changed=changed,
+                    screening_id=form.cleaned_data["screening"],
+                    by=request.user,
+                    request=request,
+                )
+            except ServiceError as exc:
+                if exc.status != 400:
+                    messages.error(request, exc.as_text())
+                    return _back(session)
+                form.add_service_errors(exc)
+            else:
+                messages.success(
+                    request,
+                    "Checked in with the new answers, screened again."
+                    if changed
+                    else "Checked in: every answer confirmed.",
+                )
+                return _back(session)
+    return render(
         request,
-        session,
-        lambda: services.session_check_in(session=session, by=request.user, request=request),
-        "Checked in.",
+        "scheduling/check_in.html",
+        {"session": session, "sheet": sheet, "form": form, "rows": form.rows()},
+        status=status,
     )
 
 

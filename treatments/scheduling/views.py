@@ -28,6 +28,7 @@ from clinic.models import Role
 from clinic.roles import FRONT_OFFICE, PLANNERS, STAFF, role_required
 
 from . import selectors
+from .check_in_form import confirmation_summary
 from .forms import DayForm, RotateFeedForm, WeekForm
 from .models import Practitioner, Session
 
@@ -375,7 +376,13 @@ def day(request: HttpRequest) -> HttpResponse:
 
 def _session(public_id) -> Session:
     return get_object_or_404(
-        Session.objects.for_calendar().select_related("course"), public_id=public_id
+        Session.objects.for_calendar().select_related(
+            "course",
+            "screening__submission",
+            "check_in_confirmation__confirmed_by",
+            "check_in_confirmation__earlier__submission",
+        ),
+        public_id=public_id,
     )
 
 
@@ -402,6 +409,7 @@ def session_detail(request: HttpRequest, public_id) -> HttpResponse:
             "week_url": week_url,
             "day_url": _url("treatments:day", date=local_day.isoformat()),
             "panels": panels.collect(panels.SESSION_PAGE, request=request, session=session),
+            "confirmation": confirmation_summary(session),
         },
     )
 

@@ -100,6 +100,7 @@ SHOWS_PATIENT: dict[str, Visit] = {
     "treatments:course_new": Visit("practitioner", lambda w: {"patient_id": w.patient.public_id}),
     "treatments:course": Visit("practitioner", lambda w: {"public_id": w.course.public_id}),
     "treatments:session_complete": Visit("practitioner", _booked),
+    "treatments:session_check_in": Visit("front_desk", _booked),
     "portal:staff": Visit("front_desk"),
     "portal:staff_triage": Visit("practitioner"),
     "portal:staff_photo": Visit("practitioner", lambda w: {"check_in_id": w.photo.public_id}),
@@ -132,9 +133,17 @@ NO_PATIENT: dict[str, str] = {
     **{
         name: "staff accounts: names, e-mails and roles of staff, no patient data"
         for name in (
-            "staff:list", "staff:detail", "staff:invite", "staff:deactivate",
-            "staff:reactivate", "staff:reinvite", "api-staff", "api-staff-member",
-            "api-staff-deactivate", "api-staff-reactivate", "api-staff-invitation",
+            "staff:list",
+            "staff:detail",
+            "staff:invite",
+            "staff:deactivate",
+            "staff:reactivate",
+            "staff:reinvite",
+            "api-staff",
+            "api-staff-member",
+            "api-staff-deactivate",
+            "api-staff-reactivate",
+            "api-staff-invitation",
         )
     },  # fmt: skip
     **{
@@ -144,7 +153,6 @@ NO_PATIENT: dict[str, str] = {
             "treatments:calendar_rotate_feed",
             "treatments:course_book",
             "treatments:course_confirm_flags",
-            "treatments:session_check_in",
             "treatments:session_cancel",
             "treatments:session_no_show",
             "treatments:session_reschedule",

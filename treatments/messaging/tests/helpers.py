@@ -21,6 +21,7 @@ from treatments.messaging import tasks
 from treatments.messaging.models import SESSION_KINDS, Message
 from treatments.scheduling import charting, services
 from treatments.scheduling.models import Course, Session
+from treatments.scheduling.tests.check_in_helpers import check_in
 
 LONDON = ZoneInfo("Europe/London")
 RECORDS = [
@@ -61,7 +62,7 @@ def complete(session, *, by, practitioner_user, when):
         patient_services.intake_submit(
             patient=session.patient, answers=clear_answers(), areas=["cheeks"], by=by
         )
-        services.session_check_in(session=session, by=by)
+        check_in(session, by=by)
         return charting.session_complete(session=session, records=RECORDS, by=practitioner_user)
 
 

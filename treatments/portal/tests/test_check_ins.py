@@ -12,8 +12,8 @@ from clinic.tests.factories import UserFactory
 from patients import services as patient_services
 from treatments.messaging.models import Message
 from treatments.portal.models import CheckInAnswer, ReactionFlag
-from treatments.scheduling import services
 from treatments.scheduling.models import Session
+from treatments.scheduling.tests.check_in_helpers import check_in as confirm_and_check_in
 from treatments.scheduling.tests.factories import CourseFactory
 
 from .helpers import (
@@ -159,12 +159,12 @@ def test_skin_not_settled_at_7_days_blocks_the_next_check_in_until_a_practitione
     assert flag.not_settled and flag.warning_signs == []
     with travel(at(days=1)):
         with pytest.raises(Conflict, match="reported a reaction"):
-            services.session_check_in(session=second, by=front_desk_user)
+            confirm_and_check_in(second, by=front_desk_user)
         response = practitioner_client.post(
             f"/portal/staff/reactions/{flag.public_id}/clear/", {"note": "Seen; mild, settling."}
         )
         assert response.status_code == 302
-        services.session_check_in(session=second, by=front_desk_user)
+        confirm_and_check_in(second, by=front_desk_user)
     second.refresh_from_db()
     assert second.status == Session.Status.CHECKED_IN
     flag.refresh_from_db()

@@ -53,6 +53,7 @@ from treatments.portal.models import (
 from treatments.scheduling import services as scheduling
 from treatments.scheduling.forms import ChartForm
 from treatments.scheduling.models import Course, Practitioner, Session, SessionRecord
+from treatments.scheduling.tests import check_in_helpers
 
 from .helpers import (
     booked_session,
@@ -239,7 +240,11 @@ FORMS = [
          base=lambda w: {"starts_at": "2026-03-10T10:00:00+00:00", "room": w.rooms[1].pk}),
     Form("treatments:course_confirm_flags", "practitioner", {"note": TEXT},
          kwargs=lambda w: {"public_id": w.planned.public_id}),
-    Form("treatments:session_check_in", "front_desk", {}, kwargs=_booked),
+    # Ticks, a changed answer's No/Yes and days, a confirmed one's inputs (ignored, never stored).
+    Form("treatments:session_check_in", "front_desk",
+         {"pregnant_or_breastfeeding": VALUE, "isotretinoin__new": FLAG, "screening": OPTIONAL}
+         | {f"recent_procedure_in_area_days{end}": VALUE for end in ("", "__new", "__days")},
+         kwargs=_booked, base=lambda w: check_in_helpers.form_data(**check_in_helpers.HARMLESS)),
     Form("treatments:session_no_show", "front_desk", {}, kwargs=_booked),
     Form("treatments:session_cancel", "front_desk", {"reason": TEXT}, kwargs=_booked),
     Form("treatments:session_reschedule", "front_desk", {"starts_at": VALUE, **MOVE_EXTRAS},
@@ -314,7 +319,7 @@ def world(
     course = clinic.course(quinn, protocol=acne_protocol, by=prac, sessions=1)
     slot = scheduling.SlotRequest(starts_at=_local(2, 9), room=clinic.rooms[0])
     [checked_in] = scheduling.course_book(course=course, slots=[slot], by=desk)
-    scheduling.session_check_in(session=checked_in, by=desk)
+    check_in_helpers.check_in(checked_in, by=desk)
     planned = clinic.course(quinn, protocol=acne_protocol, by=prac, sessions=1)
 
     una = PatientFactory(first_name="Una")

@@ -36,6 +36,7 @@ from treatments.portal.models import SessionChangeRequest
 from treatments.portal.tests.helpers import client_for
 from treatments.scheduling import charting, services
 from treatments.scheduling.models import Session
+from treatments.scheduling.tests.check_in_helpers import check_in
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +144,7 @@ class World:
                     areas=["cheeks", "forehead"],
                     by=self.desk,
                 )
-                services.session_check_in(session=session, by=self.desk)
+                check_in(session, by=self.desk)
                 charting.session_complete(session=session, records=RECORDS, by=self.planner)
         self.treated = True
 

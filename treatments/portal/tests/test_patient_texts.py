@@ -16,10 +16,11 @@ from django.conf import settings
 from django.urls import reverse
 
 from clinic.contact import emergency_number
+from patients.vocabulary import ON_THE_DAY_KEYS
 from treatments.messaging import render
 from treatments.messaging.models import SESSION_KINDS, Message
 from treatments.messaging.outbox import REVIEWS as REVIEW_KINDS
-from treatments.portal import aftercare
+from treatments.portal import aftercare, pre_session
 from treatments.portal.forms import PreSessionForm
 from treatments.scheduling.tests.factories import CourseFactory
 
@@ -178,6 +179,10 @@ def test_the_pre_session_page_shows_the_planned_areas_and_says_to_answer_yes(cou
     assert f"areas planned for treatment: {PLANNED[which]}" in lowered, page[:500]
     assert "answer &ldquo;yes&rdquo;" in lowered or "answer “yes”" in lowered
     assert settings.CLINIC_PHONE in page
+    # Issue 10 items 6 and 8: only what check-in does. The front desk read back the answers
+    # that can change quickly (vocabulary.ON_THE_DAY_KEYS), not every question asked here.
+    assert "on the day, we go through the ones that can change quickly with you again" in page
+    assert set(ON_THE_DAY_KEYS) <= set(pre_session.pre_session_questions(coming))
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from patients.vocabulary import EXPIRING_KEYS, QUESTIONS, STABLE_KEYS, negative_
 from treatments.portal import pre_session
 from treatments.portal.models import PreSessionCheck
 from treatments.scheduling.models import Session
+from treatments.scheduling.tests.check_in_helpers import api_body
 from treatments.scheduling.tests.factories import CourseFactory
 
 from .helpers import at, booked_session, expiring_answers, intake, text, travel
@@ -151,7 +152,7 @@ def test_an_unsettled_reaction_holds_the_patient_until_a_practitioner_releases_i
 
     check_in = f"/api/sessions/{session.public_id}/check-in/"
     with travel(at(days=5, hours=-1)):
-        refused = front_desk_client.post(check_in)
+        refused = front_desk_client.post(check_in, api_body(), format="json")
         assert refused.status_code == 409
         assert refused.json()["error"]["message"] == REACTION + HOLD_SUFFIX
 
@@ -164,7 +165,7 @@ def test_an_unsettled_reaction_holds_the_patient_until_a_practitioner_releases_i
         practitioner_client.post(resolve, {"note": "Seen: the redness has gone."})
         hold.refresh_from_db()
         assert not hold.is_open and hold.release_note == "Seen: the redness has gone."
-        allowed = front_desk_client.post(check_in)
+        allowed = front_desk_client.post(check_in, api_body(), format="json")
     assert allowed.status_code == 200, allowed.json()
     assert Session.objects.get(pk=session.pk).status == Session.Status.CHECKED_IN
 

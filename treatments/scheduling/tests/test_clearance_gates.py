@@ -18,6 +18,7 @@ from patients.models import Hold
 from patients.tests.helpers import clear_answers
 from treatments.scheduling import charting, services
 from treatments.scheduling.models import Course, Session
+from treatments.scheduling.tests.check_in_helpers import check_in
 
 pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
@@ -109,10 +110,10 @@ def test_check_in_and_charting_ask_the_rule_on_the_sessions_day(
     # The intake of 2 March is 7 days old on 9 March: still valid, so check-in is allowed...
     intake(patient, front_desk_user, ["forehead"])  # ...but the newest one left cheeks out
     with pytest.raises(Conflict, match="did not include: Cheeks"):
-        services.session_check_in(session=session, by=front_desk_user)
+        check_in(session, by=front_desk_user)
 
     intake(patient, front_desk_user, ["cheeks"])
-    services.session_check_in(session=session, by=front_desk_user)
+    check_in(session, by=front_desk_user)
     hold = patient_services.hold_place(
         patient=patient, reason="A reaction was reported.", source=Hold.Source.REACTION
     )

@@ -15,6 +15,7 @@ from django.urls import reverse
 from treatments.scheduling.charting import AreaRecord, depth_check
 from treatments.scheduling.models import Course, Protocol, SessionRecord
 from treatments.scheduling.protocols import DEFAULT_PROTOCOLS, MAX_DEPTH_MM, depth_range_errors
+from treatments.scheduling.tests.check_in_helpers import api_body
 
 LONDON = ZoneInfo("Europe/London")
 START = dt.datetime(2026, 3, 9, 10, tzinfo=LONDON)
@@ -152,7 +153,9 @@ def checked_in(clinic, front_desk_user, practitioner_user, acne_protocol, front_
     )[0]
     Course.objects.filter(pk=session.course_id).update(areas=["cheeks", "forehead"])
     with time_machine.travel(START + dt.timedelta(minutes=5), tick=False):
-        response = front_desk_client.post(f"/api/sessions/{session.public_id}/check-in/")
+        response = front_desk_client.post(
+            f"/api/sessions/{session.public_id}/check-in/", api_body(), format="json"
+        )
     assert response.status_code == 200, response.json()
     return session
 

@@ -22,6 +22,7 @@ from treatments.scheduling.forms import (
     MoveForm,
 )
 from treatments.scheduling.models import Session, SessionRecord
+from treatments.scheduling.tests.check_in_helpers import form_data
 
 LONDON = ZoneInfo("Europe/London")
 START = dt.datetime(2026, 3, 9, 10, tzinfo=LONDON)
@@ -188,7 +189,7 @@ def checked_in(db, clinic, front_desk_user, practitioner_user, acne_protocol, fr
         patient_services.intake_submit(
             patient=session.patient, answers=clear_answers(), areas=["cheeks"], by=front_desk_user
         )
-        front_desk_client.post(f"/sessions/{session.public_id}/check-in/")
+        front_desk_client.post(f"/sessions/{session.public_id}/check-in/", form_data())
         session.refresh_from_db()
         assert session.status == "checked_in"
         yield session

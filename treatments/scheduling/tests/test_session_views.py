@@ -9,6 +9,7 @@ import time_machine
 from patients import services as patient_services
 from patients.tests.helpers import clear_answers
 from treatments.scheduling.models import Session, SessionRecord
+from treatments.scheduling.tests.check_in_helpers import form_data
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("long_sessions")]
 LONDON = ZoneInfo("Europe/London")
@@ -42,7 +43,7 @@ def test_check_in_chart_and_complete_through_the_pages(
             areas=["cheeks"],
             by=front_desk_user,
         )
-        front_desk_client.post(url(session, "check-in/"))
+        front_desk_client.post(url(session, "check-in/"), form_data())
         session.refresh_from_db()
         assert session.status == "checked_in"
         form = practitioner_client.get(url(session, "complete/"))
@@ -73,7 +74,7 @@ def test_a_refused_check_in_says_why_and_changes_nothing(
             areas=["cheeks"],
             by=front_desk_user,
         )
-        response = front_desk_client.post(url(session, "check-in/"), follow=True)
+        response = front_desk_client.post(url(session, "check-in/"), form_data(), follow=True)
     assert b"screening is blocked" in response.content
     session.refresh_from_db()
     assert session.status == "booked"

@@ -10,6 +10,7 @@ from clinic.models import AuditEvent
 from patients import services as patient_services
 from patients.tests.helpers import clear_answers
 from treatments.scheduling.models import Course, Session, SessionRecord
+from treatments.scheduling.tests.check_in_helpers import api_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("long_sessions")]
 LONDON = ZoneInfo("Europe/London")
@@ -74,7 +75,7 @@ def test_check_in_needs_a_valid_clearing_screening(booked, front_desk_client, fr
     url = f"/api/sessions/{booked[1].public_id}/check-in/"
     # on 6 April the intake of 2 March has expired (valid 7 days)
     with at(local(2026, 4, 6, 9, 30)):
-        response = front_desk_client.post(url)
+        response = front_desk_client.post(url, api_body(), format="json")
         assert response.status_code == 409
         assert "not valid" in response.json()["error"]["message"]
         patient_services.intake_submit(
@@ -83,13 +84,14 @@ def test_check_in_needs_a_valid_clearing_screening(booked, front_desk_client, fr
             areas=["cheeks"],
             by=front_desk_user,
         )
-        response = front_desk_client.post(url)
+        response = front_desk_client.post(url, api_body(), format="json")
     assert response.status_code == 200, response.json()
     booked[1].refresh_from_db()
     assert booked[1].status == "checked_in"
     assert booked[1].screening is not None
     with at(local(2026, 4, 6, 9, 31)):
-        assert front_desk_client.post(url).status_code == 409  # checking in twice
+        twice = front_desk_client.post(url, api_body(), format="json")
+        assert twice.status_code == 409
 
 
 def test_check_in_is_refused_when_the_new_screening_blocks(
@@ -102,7 +104,9 @@ def test_check_in_is_refused_when_the_new_screening_blocks(
             areas=["cheeks"],
             by=front_desk_user,
         )
-        response = front_desk_client.post(f"/api/sessions/{booked[1].public_id}/check-in/")
+        response = front_desk_client.post(
+            f"/api/sessions/{booked[1].public_id}/check-in/", api_body(), format="json"
+        )
     assert response.status_code == 409
     assert "screening is blocked" in response.json()["error"]["message"]
 
@@ -132,7 +136,9 @@ def test_complete_charts_each_area_and_flags_settings_above_the_protocol(
     session = booked[0]
     with at(local(2026, 3, 9, 10, 5)):
         assert (
-            front_desk_client.post(f"/api/sessions/{session.public_id}/check-in/").status_code
+            front_desk_client.post(
+                f"/api/sessions/{session.public_id}/check-in/", api_body(), format="json"
+            ).status_code
             == 200
         )
         url = f"/api/sessions/{session.public_id}/complete/"
@@ -162,7 +168,9 @@ def test_a_bad_chart_is_a_400_and_nothing_changes(
 ):
     session = booked[0]
     with at(local(2026, 3, 9, 10, 5)):
-        front_desk_client.post(f"/api/sessions/{session.public_id}/check-in/")
+        front_desk_client.post(
+            f"/api/sessions/{session.public_id}/check-in/", api_body(), format="json"
+        )
         response = practitioner_client.post(
             f"/api/sessions/{session.public_id}/complete/", {"records": records}, format="json"
         )
@@ -196,7 +204,9 @@ def test_completing_the_last_session_completes_the_course(
                 by=front_desk_user,
             )
             assert (
-                front_desk_client.post(f"/api/sessions/{session.public_id}/check-in/").status_code
+                front_desk_client.post(
+                    f"/api/sessions/{session.public_id}/check-in/", api_body(), format="json"
+                ).status_code
                 == 200
             )
             practitioner_client.post(
