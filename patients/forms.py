@@ -303,6 +303,15 @@ class SignOffForm(ClinicForm):
     )
 
 
+class HoldReleaseForm(ClinicForm):
+    note = forms.CharField(
+        label="What you found or did",
+        required=False,  # the service requires a note and says so
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class SearchForm(ClinicForm):
     q = forms.CharField(label="Search by name, e-mail or phone", required=False)
     archived = forms.BooleanField(label="Include archived patients", required=False)

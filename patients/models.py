@@ -298,6 +298,7 @@ class Hold(models.Model):
     class Source(models.TextChoices):
         REACTION = "reaction", "Reported reaction"
         PRE_SESSION = "pre_session", "Unsettled reaction in the pre-session check"
+        CHECK_IN = "check_in", "Unsettled reaction confirmed at check-in"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="holds")

@@ -128,6 +128,11 @@ def patient_record(public_id) -> Patient:
                     "-signed_at", "-id"
                 ),
             ),
+            Prefetch(
+                "holds",
+                queryset=Hold.objects.open().select_related("placed_by").order_by("placed_at"),
+                to_attr="open_holds",
+            ),
         ),
         public_id=public_id,
     )

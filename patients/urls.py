@@ -15,4 +15,5 @@ urlpatterns = [
     path("<uuid:public_id>/intake/", views.intake, name="intake"),
     path("<uuid:public_id>/consent/<slug:kind>/", views.consent, name="consent"),
     path("screenings/<uuid:public_id>/sign-off/", views.screening_sign_off, name="sign_off"),
+    path("holds/<uuid:public_id>/release/", views.hold_release, name="hold_release"),
 ]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -29,6 +29,7 @@ from . import consent as consent_templates
 from . import selectors, services, vocabulary
 from .forms import (
     ConsentForm,
+    HoldReleaseForm,
     IntakeForm,
     PatientForm,
     SearchForm,
@@ -36,7 +37,7 @@ from .forms import (
     answer_text,
     question_text,
 )
-from .models import Consent, IntakeSubmission, Patient, ScreeningResult
+from .models import Consent, Hold, IntakeSubmission, Patient, ScreeningResult
 
 Action = audit.Action
 PAGE_SIZE = 50
@@ -310,6 +311,7 @@ def patient_detail(request: HttpRequest, public_id) -> HttpResponse:
             "latest": latest,
             "latest_expired": latest is not None and latest.valid_until < today,
             "sign_off_form": SignOffForm(),
+            "hold_form": HoldReleaseForm(),
             "intakes": [
                 (intake, readable_answers(intake), area_labels(intake.areas)) for intake in intakes
             ],
@@ -423,3 +425,29 @@ def screening_sign_off(request: HttpRequest, public_id) -> HttpResponse:
     else:
         messages.success(request, "Signed off. Your name, the time and the reason are recorded.")
     return redirect(_detail_url(result.patient, "screening"))
+
+
+# --- Holds -------------------------------------------------------------------------------------
+
+
+@role_required(Role.PRACTITIONER)
+@require_POST
+def hold_release(request: HttpRequest, public_id) -> HttpResponse:
+    """A practitioner releases a hold from the patient's record, saying what they found (the
+    portal's staff pages release the holds their own reports placed the same way)."""
+    hold = get_object_or_404(
+        Hold.objects.select_related("patient"),
+        public_id=public_id,
+        patient__archived_at__isnull=True,
+    )
+    form = HoldReleaseForm(request.POST)
+    form.is_valid()  # the service checks the note and says what is wrong
+    try:
+        services.hold_release(
+            hold=hold, note=form.cleaned_data.get("note", ""), by=request.user, request=request
+        )
+    except ServiceError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, "Released. Your name, the time and your note are recorded.")
+    return redirect(_detail_url(hold.patient, "holds"))

@@ -20,7 +20,7 @@ from patients import screening as engine
 from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients import vocabulary
-from patients.models import IntakeSubmission, ScreeningResult
+from patients.models import Hold, IntakeSubmission, ScreeningResult
 
 from .models import CheckInConfirmation, Session
 from .services import lock_session, require_status, transition
@@ -162,6 +162,19 @@ def _check_in(
         carried = sorted(answers.keys() - set(vocabulary.ON_THE_DAY_KEYS))
         IntakeSubmission.objects.filter(pk=submission.pk).update(carried_keys=carried)
         result = submission.screening
+        if new.get("unresolved_reaction_from_last_session"):
+            # Reference §1.2 row 34: a practitioner must see it; no later answer lifts it.
+            patient_services.hold_place(
+                patient=patient,
+                reason=(
+                    f"At check-in on {engine.format_date(today)} the patient said a reaction "
+                    "after the last session has not settled."
+                ),
+                source=Hold.Source.CHECK_IN,
+                source_ref=str(submission.public_id),
+                by=by,
+                request=request,
+            )
 
     verdict = patient_selectors.clearance(
         patient=patient, areas=areas, days=[day], check_in=True, screening=result

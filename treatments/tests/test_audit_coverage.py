@@ -150,6 +150,7 @@ NO_PATIENT: dict[str, str] = {
         name: POST_ONLY
         for name in (
             "patients:sign_off",
+            "patients:hold_release",
             "treatments:calendar_rotate_feed",
             "treatments:course_book",
             "treatments:course_confirm_flags",

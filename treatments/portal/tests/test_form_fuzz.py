@@ -216,6 +216,8 @@ FORMS = [
     Form("patients:consent", "front_desk", {"signed_name": TEXT, "agreed": FLAG},
          kwargs=lambda w: {"public_id": w.patient.public_id, "kind": "treatment"},
          base=lambda w: {"signed_name": w.patient.full_name, "agreed": "on"}),
+    Form("patients:hold_release", "practitioner", {"note": TEXT},
+         kwargs=lambda w: {"public_id": Hold.objects.filter(source="reaction").get().public_id}),
     Form("patients:sign_off", "practitioner", {"reason": TEXT, "override_defer": FLAG},
          kwargs=lambda w: {"public_id": w.reviewed.public_id}),
     # --- Staff accounts

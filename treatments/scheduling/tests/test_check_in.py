@@ -213,3 +213,48 @@ def test_the_new_screening_is_committed_although_the_check_in_is_refused(session
             check_in(session, by=front_desk_user, changed={"pregnant_or_breastfeeding": True})
     assert latest(session.patient).submission.kind == IntakeSubmission.Kind.CHECK_IN
     assert Session.objects.get(pk=session.pk).status == Session.Status.BOOKED
+
+
+@pytest.mark.usefixtures("on_the_day")
+def test_an_unsettled_reaction_told_at_the_desk_places_a_hold_a_later_answer_cannot_lift(
+    session, front_desk_user, practitioner_user, practitioner_client
+):
+    """Reference §1.2 row 34: a practitioner must see it. The hold outlives the screening."""
+    with pytest.raises(Conflict):
+        check_in(
+            session, by=front_desk_user, changed={"unresolved_reaction_from_last_session": True}
+        )
+    hold = Hold.objects.open().get(patient=session.patient)
+    assert hold.source == Hold.Source.CHECK_IN
+    assert "At check-in on 9 March 2026" in hold.reason
+
+    # The patient then says it has settled after all: still refused, by the hold.
+    with pytest.raises(Conflict) as refused:
+        check_in(
+            session, by=front_desk_user, changed={"unresolved_reaction_from_last_session": False}
+        )
+    assert refused.value.message.endswith(HOLD_SUFFIX)
+    assert Session.objects.get(pk=session.pk).status == Session.Status.BOOKED
+
+    # A practitioner releases it from the patient's record, with a note.
+    record = practitioner_client.get(f"/patients/{session.patient.public_id}/").content.decode()
+    assert "Treatment on hold" in record and ">Release this hold</button>" in record
+    practitioner_client.post(
+        f"/patients/holds/{hold.public_id}/release/", {"note": "Seen: redness settled."}
+    )
+    hold.refresh_from_db()
+    assert not hold.is_open and hold.released_by == practitioner_user
+    check_in(session, by=front_desk_user)
+    assert Session.objects.get(pk=session.pk).status == Session.Status.CHECKED_IN
+
+
+def test_front_desk_cannot_release_a_hold_from_the_record(session, front_desk_client):
+    hold = patient_services.hold_place(
+        patient=session.patient, reason="A reaction was reported.", source=Hold.Source.REACTION
+    )
+    response = front_desk_client.post(
+        f"/patients/holds/{hold.public_id}/release/", {"note": "Looks fine."}
+    )
+    assert response.status_code == 403
+    hold.refresh_from_db()
+    assert hold.is_open
