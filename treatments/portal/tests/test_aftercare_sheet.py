@@ -52,9 +52,7 @@ def done(patient, practitioner):
 # --- The sheet ----------------------------------------------------------------------------
 
 
-def test_the_sheet_names_the_clinic_its_phone_the_emergency_number_and_the_signs(
-    done, settings
-):
+def test_the_sheet_names_the_clinic_its_phone_the_emergency_number_and_the_signs(done, settings):
     settings.CLINIC_NAME = "Riverside Skin Clinic"
     settings.CLINIC_PHONE = "+44 20 7946 0123"
     settings.CLINIC_PHONE_REGION = "IE"
@@ -75,8 +73,9 @@ def test_face_lines_are_only_on_a_face_course_s_sheet(patient, practitioner):
     body = completed_session(
         patient, at=MONDAY + dt.timedelta(days=1), practitioner=practitioner, areas=("hands",)
     )
-    face_text, body_text = pdf_text(aftercare_sheet.sheet_pdf(face)), pdf_text(
-        aftercare_sheet.sheet_pdf(body)
+    face_text, body_text = (
+        pdf_text(aftercare_sheet.sheet_pdf(face)),
+        pdf_text(aftercare_sheet.sheet_pdf(body)),
     )
     for line in ("Sleep on a clean pillowcase.", "Make-up is usually fine", "Come without make-up"):
         assert line in face_text, line
@@ -248,9 +247,7 @@ def test_no_e_mail_address_or_no_consent_is_refused_on_the_page(
     assert refusal in session_page and "Print the aftercare sheet" in session_page
 
 
-def test_an_sms_patient_gets_the_sheet_by_e_mail_and_it_never_moves_to_sms(
-    front_desk_client, done
-):
+def test_an_sms_patient_gets_the_sheet_by_e_mail_and_it_never_moves_to_sms(front_desk_client, done):
     patient = done.patient
     type(patient).objects.filter(pk=patient.pk).update(preferred_channel="sms")
     with travel(LATER):
