@@ -31,7 +31,9 @@ def search(queryset: QuerySet[Patient], term: str) -> QuerySet[Patient]:
     Phones are stored in E.164, so a typed number is matched on its digits with any leading
     zeros (the national trunk prefix) dropped: "07700 900101" finds "+447700900101".
     """
-    term = (term or "").strip()
+    # A NUL can be typed into a query string but never stored: PostgreSQL refuses it in a
+    # string literal (a 500), so it matches nothing and is dropped.
+    term = (term or "").replace("\x00", "").strip()
     if not term:
         return queryset
     name = Q()

@@ -20,7 +20,6 @@ from __future__ import annotations
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from weasyprint import HTML
 
 from clinic import audit
 from clinic.clock import DATE_TIME, local_format, to_local
@@ -34,6 +33,12 @@ from treatments.scheduling.models import Session
 
 from . import aftercare, services
 
+try:  # weasyprint loads the system's pango libraries as it is imported
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+except OSError:  # a machine without them still runs the app (DESIGN.md §2); no PDF there
+    HTML = URLFetcher = None
+
 SHEET = Message.Kind.AFTERCARE_SHEET
 EMAIL = Message.Channel.EMAIL
 Status = Message.Status
@@ -41,6 +46,14 @@ Status = Message.Status
 # front desk who sees the patient out.
 SHEET_ROLES = (*PLANNERS, *FRONT_OFFICE)
 PDF = "application/pdf"
+NO_PDF = (
+    "This server cannot make PDFs: it lacks the pango libraries (libpango-1.0-0 and "
+    "libpangoft2-1.0-0). Ask whoever runs it to install them."
+)
+
+
+class SheetUnavailable(Exception):
+    """No PDF can be made on this machine (`NO_PDF`)."""
 
 
 # --- Making the sheet ---------------------------------------------------------------------
@@ -72,8 +85,12 @@ def sheet_html(session: Session) -> str:
 
 
 def sheet_pdf(session: Session) -> bytes:
-    """The sheet as a PDF (A4). No base URL: the template loads nothing from outside."""
-    return HTML(string=sheet_html(session)).write_pdf()
+    """The sheet as a PDF (A4). It fetches nothing: no base URL, and a fetcher that allows
+    no protocol (the template needs no image, font or stylesheet from anywhere)."""
+    if HTML is None:
+        raise SheetUnavailable(NO_PDF)
+    fetcher = URLFetcher(allowed_protocols=frozenset())
+    return HTML(string=sheet_html(session), url_fetcher=fetcher).write_pdf()
 
 
 def sheet_filename(session: Session) -> str:
@@ -108,6 +125,8 @@ def email_refusal(session: Session, message: Message | None) -> str:
     patient = session.patient
     if session.status != Session.Status.COMPLETED:
         return "The session is not completed, so there is no aftercare sheet yet."
+    if HTML is None:
+        return NO_PDF
     if patient.is_archived:
         return "This patient's record is archived."
     if not patient.email:

@@ -43,7 +43,11 @@ def sheet_pdf(request: HttpRequest, session_id) -> HttpResponse:
         request=request,
         detail={"aftercare_sheet": "pdf"},
     )
-    response = HttpResponse(aftercare_sheet.sheet_pdf(session), content_type=aftercare_sheet.PDF)
+    try:
+        pdf = aftercare_sheet.sheet_pdf(session)
+    except aftercare_sheet.SheetUnavailable as exc:
+        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(pdf, content_type=aftercare_sheet.PDF)
     name = aftercare_sheet.sheet_filename(session)
     response["Content-Disposition"] = f'inline; filename="{name}"'
     return _private(response)

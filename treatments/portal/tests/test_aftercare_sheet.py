@@ -300,3 +300,14 @@ def test_a_sheet_whose_session_is_no_longer_completed_is_cancelled_by_the_worker
     message = Message.objects.get(kind=SHEET)
     assert (message.status, message.last_error) == ("cancelled", "The session was not completed.")
     assert not mail.outbox
+
+
+def test_without_pango_the_app_runs_and_staff_are_told_why_there_is_no_pdf(
+    front_desk_client, done, monkeypatch
+):
+    monkeypatch.setattr(aftercare_sheet, "HTML", None)  # as if the import had failed
+    response = front_desk_client.get(sheet_url(done))
+    assert response.status_code == 503 and "pango" in response.content.decode()
+    page = text(front_desk_client.post(email_url(done), follow=True))
+    assert "This server cannot make PDFs" in page
+    assert not Message.objects.filter(kind=SHEET).exists()

@@ -258,6 +258,10 @@ FORMS = [
          kwargs=lambda w: {"patient_id": w.invitee.public_id}),
     Form("portal:staff_triage_read", "practitioner", {"check_in": VALUE},
          base=lambda w: {"check_in": str(w.flag.check_in.public_id)}),
+    Form("portal:staff_invite_offer", "front_desk", {},
+         kwargs=lambda w: {"course_id": w.booked.course.public_id}),
+    Form("portal:staff_sheet_email", "front_desk", {},
+         kwargs=lambda w: {"session_id": w.completed.public_id}),
 ]  # fmt: skip
 
 
