@@ -1,5 +1,6 @@
-"""What the clinic owes a patient, written to the outbox in the caller's transaction; and the
-one-time portal links and staff alerts other packages write through `write_now`.
+"""What the clinic owes a patient, written to the outbox in the caller's transaction; the
+one-time portal links and staff alerts other packages write through `write_now`; and the
+session messages staff ask for, such as the aftercare sheet (`write_requested`).
 
 The cadence is DESIGN.md §5 and clinical-reference.md §4: a booking confirmation; before each
 session the pre-session check (T−7 days) and reminders (T−48 h, T−24 h); at completion the

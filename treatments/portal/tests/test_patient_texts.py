@@ -25,11 +25,12 @@ from treatments.messaging import render, sms
 from treatments.messaging.models import SESSION_KINDS, Message, channels_for
 from treatments.messaging.outbox import AFTER_SESSION
 from treatments.messaging.outbox import REVIEWS as REVIEW_KINDS
+from treatments.messaging.tests.helpers import book, complete, delivered_sms
 from treatments.portal import aftercare, aftercare_sheet, services
 from treatments.portal.forms import PreSessionForm
 from treatments.scheduling.tests.factories import CourseFactory
 
-from .helpers import MONDAY, booked_session, completed_session, main, travel
+from .helpers import MONDAY, booked_session, completed_session, main, travel, work_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -207,6 +208,32 @@ def test_every_after_session_sms_carries_the_essentials_and_no_patient_data(cour
                 assert re.search(pattern, lowered), (label, name, body)
             # The portal link comes last, as an extra: the essentials are in the text.
             assert lowered.rstrip().endswith(render.portal_link(message.kind).lower()), label
+
+
+def test_an_sms_patient_without_an_account_gets_the_essentials_on_their_phone(
+    clinic, acne_protocol, front_desk_user, practitioner_user, settings, tmp_path
+):
+    """Booked and completed through the services, sent by the worker through the SMS
+    backend: what reaches the phone of a patient who has no portal account."""
+    settings.SMS_FILE_PATH = tmp_path
+    start = dt.datetime(2026, 3, 30, 9, tzinfo=dt.UTC)
+    (session,) = book(
+        clinic, by=front_desk_user, practitioner_user=practitioner_user, protocol=acne_protocol,
+        starts=[start], booked_at=start - dt.timedelta(days=14), preferred_channel="sms",
+        first_name="Nia", last_name="Quartermaine-Odu",
+    )  # fmt: skip
+    assert session.patient.portal_user is None
+    done_at = start + dt.timedelta(minutes=95)
+    complete(session, by=front_desk_user, practitioner_user=practitioner_user, when=done_at)
+    with travel(done_at + dt.timedelta(minutes=1)):
+        work_outbox()
+    sent = Message.objects.get(session=session, kind=Message.Kind.AFTERCARE)
+    assert (sent.channel, sent.status) == ("sms", "sent"), sent.last_error
+    body = delivered_sms(tmp_path)[sent.provider_id].split("\n\n", 1)[1].strip().lower()
+    assert body.startswith("hi nia, your aftercare from")
+    assert "quartermaine" not in body and "cheek" not in body
+    for name, pattern in sms_facts(Message.Kind.AFTERCARE):
+        assert re.search(pattern, body), (name, body)
 
 
 def test_the_before_session_sms_say_what_the_reference_s_cadence_says(course):
