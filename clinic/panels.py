@@ -2,10 +2,13 @@
 
 The patient record belongs to `patients`, yet shows the patient's courses (scheduling) and
 messages (messaging); the session page belongs to scheduling, yet shows the session's
-messages. The page's view asks `collect(page, ...)`; each provider, registered at start-up
-by the app that owns the data (`TreatmentsConfig.ready`), reads through its own selectors
-and returns a `Panel`. The view renders the panels in order and writes one audit row per
-record they show (DESIGN.md §6), so templates run no queries and write nothing.
+messages; the course page offers a portal invitation. The page's view asks
+`collect(page, ...)`; each provider, registered at start-up by the app that owns the data
+(`TreatmentsConfig.ready`), reads through its own selectors and returns a `Panel`, or None
+when it has nothing for this page (no aftercare sheet before a session is completed, no
+invitation offer for a patient already in the portal). The view renders the panels in order
+and writes one audit row per record they show (DESIGN.md §6), so templates run no queries
+and write nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from . import audit
 # The pages that take panels, and what their providers are given besides the request.
 PATIENT_RECORD = "patient_record"  # patient=
 SESSION_PAGE = "session_page"  # session=
+COURSE_PAGE = "course_page"  # course=
 DASHBOARD = "dashboard"  # nothing else: tiles of counts, never patient data
 
 
@@ -32,7 +36,7 @@ class Panel:
     shown: tuple[Any, ...] = field(default=())
 
 
-Provider = Callable[..., Panel]
+Provider = Callable[..., Panel | None]
 _providers: dict[str, list[tuple[int, str, Provider]]] = {}
 
 
@@ -47,6 +51,7 @@ def register(page: str, provider: Provider, *, order: int = 50) -> None:
 def collect(page: str, *, request: HttpRequest, **objects: Any) -> list[Panel]:
     """The page's panels in order, each audited once as a list read by `request.user`."""
     panels = [provider(request=request, **objects) for _, _, provider in _providers.get(page, [])]
+    panels = [panel for panel in panels if panel is not None]
     shown: Iterable[Any] = [record for panel in panels for record in panel.shown]
     shown = list(shown)
     if shown:

@@ -304,5 +304,8 @@ LOGGING = {
             "propagate": False,
             "filters": ["link_tokens"],
         },
+        # weasyprint (the aftercare sheet) narrates every step of every PDF at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

@@ -14,9 +14,12 @@ from django.shortcuts import get_object_or_404
 from clinic.clock import clinic_today, to_local
 
 from . import consent as consent_templates
+
+# A module import, not `from .services import ...`: services imports this module too, and
+# whichever of the two a process happens to import first must load.
+from . import services
 from .models import Consent, Hold, IntakeSubmission, Patient, ScreeningResult
 from .screening import format_date
-from .services import screening_policy
 from .vocabulary import AREA_LABELS
 
 MIN_PHONE_DIGITS = 4
@@ -28,7 +31,9 @@ def search(queryset: QuerySet[Patient], term: str) -> QuerySet[Patient]:
     Phones are stored in E.164, so a typed number is matched on its digits with any leading
     zeros (the national trunk prefix) dropped: "07700 900101" finds "+447700900101".
     """
-    term = (term or "").strip()
+    # A NUL can be typed into a query string but never stored: PostgreSQL refuses it in a
+    # string literal (a 500), so it matches nothing and is dropped.
+    term = (term or "").replace("\x00", "").strip()
     if not term:
         return queryset
     name = Q()
@@ -202,7 +207,7 @@ def history_taken_on(intake: IntakeSubmission) -> date:
 def history_stands_on(intake: IntakeSubmission | None, day: date) -> bool:
     """The full intake's stable answers may still be relied on on `day` (the policy's
     `history_valid_months`; clinical reference §1.2, re-confirmed every 6–12 months)."""
-    return intake is not None and screening_policy().history_current_on(
+    return intake is not None and services.screening_policy().history_current_on(
         history_taken_on(intake), day
     )
 

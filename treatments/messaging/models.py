@@ -45,6 +45,10 @@ TO_STAFF_KINDS: tuple[str, ...] = STAFF_KINDS + STAFF_LINK_KINDS
 SESSION_KINDS: tuple[str, ...] = tuple(
     kind for kind in MessageKind.values if kind not in LINK_KINDS + TO_STAFF_KINDS
 )
+# Kinds that only ever go by e-mail: staff alerts, and the aftercare sheet, whose point is its
+# PDF attachment (a text message cannot carry one; SMS patients get the essentials in their
+# aftercare and check-in texts instead).
+EMAIL_ONLY_KINDS: tuple[str, ...] = (*TO_STAFF_KINDS, MessageKind.AFTERCARE_SHEET.value)
 
 
 class MessageQuerySet(models.QuerySet):
@@ -169,6 +173,10 @@ class Message(models.Model):
                 name="staff_message_by_email_to_a_user",
             ),
             models.CheckConstraint(
+                condition=~Q(kind__in=EMAIL_ONLY_KINDS) | Q(channel="email"),
+                name="email_only_kind_by_email",
+            ),
+            models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False),
                 name="sent_message_has_sent_at",
             ),
@@ -188,3 +196,10 @@ class Message(models.Model):
     @property
     def to_staff(self) -> bool:
         return self.recipient_id is not None
+
+
+def channels_for(kind: str) -> tuple[str, ...]:
+    """The channels a message of `kind` may go by (`EMAIL_ONLY_KINDS` go by e-mail alone)."""
+    if kind in EMAIL_ONLY_KINDS:
+        return (Message.Channel.EMAIL.value,)
+    return tuple(Message.Channel.values)

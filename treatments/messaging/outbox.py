@@ -1,5 +1,6 @@
-"""What the clinic owes a patient, written to the outbox in the caller's transaction; and the
-one-time portal links and staff alerts other packages write through `write_now`.
+"""What the clinic owes a patient, written to the outbox in the caller's transaction; the
+one-time portal links and staff alerts other packages write through `write_now`; and the
+session messages staff ask for, such as the aftercare sheet (`write_requested`).
 
 The cadence is DESIGN.md §5 and clinical-reference.md §4: a booking confirmation; before each
 session the pre-session check (T−7 days) and reminders (T−48 h, T−24 h); at completion the
@@ -26,7 +27,7 @@ from patients.models import Patient
 from patients.screening import add_months
 from treatments.scheduling.models import Session
 
-from .models import LINK_KINDS, TO_STAFF_KINDS, Message
+from .models import EMAIL_ONLY_KINDS, LINK_KINDS, TO_STAFF_KINDS, Message
 
 Kind = Message.Kind
 Status = Message.Status
@@ -271,6 +272,7 @@ def reroute_pending(patient: Patient, now: datetime | None = None) -> int:
     messages = (
         Message.objects.session_cadence()
         .filter(patient=patient, due_at__gt=now, status__in=[Status.PENDING, Status.SKIPPED])
+        .exclude(kind__in=EMAIL_ONLY_KINDS)  # never moved to SMS; withdrawn consent skips them
         .order_by("id")
     )
     for message in messages:
@@ -324,6 +326,45 @@ def write_now(
         channel=channel,
         due_at=_due(kind, now, channel, now, clinic_zone()),
     )
+
+
+# A message staff asked for may be asked for again once it ended without reaching the patient.
+ASKED_AGAIN = (Status.SKIPPED, Status.CANCELLED, Status.FAILED)
+
+
+def requested(*, session: Session, kind: str, channel: str) -> Message | None:
+    """The (session, kind, channel) message already written, locked for the caller's
+    transaction (there is at most one: `one_message_per_session_kind_channel`)."""
+    return (
+        Message.objects.select_for_update()
+        .filter(session=session, kind=kind, channel=channel)
+        .order_by("id")
+        .first()
+    )
+
+
+def write_requested(
+    *, session: Session, kind: str, channel: str, now: datetime | None = None
+) -> Message:
+    """A session message staff ask for (the aftercare sheet), written in the caller's
+    transaction and due now. The row is unique per session, kind and channel, so one that was
+    skipped, cancelled or failed is put back to pending; the caller refuses first when one is
+    pending, being sent or sent (`requested` tells it which)."""
+    now = now or timezone.now()
+    due = _due(kind, now, channel, now, clinic_zone())
+    message = requested(session=session, kind=kind, channel=channel)
+    if message is None:
+        return Message.objects.create(
+            patient=session.patient, session=session, kind=kind, channel=channel, due_at=due
+        )
+    if message.status not in ASKED_AGAIN:
+        raise ValueError(f"The {kind} message is {message.status} already.")
+    message.status, message.due_at, message.last_error = Status.PENDING, due, ""
+    message.claimed_at = message.enqueued_at = None
+    message.save(
+        update_fields=["status", "due_at", "last_error", "claimed_at", "enqueued_at", "updated_at"]
+    )
+    return message
 
 
 def cancel_links(refs: Iterable[str], reason: str) -> int:

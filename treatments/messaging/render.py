@@ -3,12 +3,18 @@
 
 Every kind gets the clinic's name, phone and emergency number (`clinic.contact`) and shows
 times on the clinic's clock (`clinic.clock.local_format`). What only a higher package knows
-(a fresh one-time link, a reaction flag's summary) comes from a provider which that package
-registers here at start-up (`register_context`, from `TreatmentsConfig.ready`), so
-messaging never imports the portal (DESIGN.md §3). Providers run in the worker at send
-time, once per attempt; one may raise `Unwanted` when the message must not go out after
-all. `register_check` adds a kind's own "is it still wanted?" rule to the worker's re-check
-(`sending.unwanted`).
+(a fresh one-time link, a reaction flag's summary, the aftercare sheet's PDF) comes from a
+provider which that package registers here at start-up (`register_context`,
+`register_attachment`, from `TreatmentsConfig.ready`), so messaging never imports the portal
+(DESIGN.md §3). Providers run in the worker at send time, once per attempt; one may raise
+`Unwanted` when the message must not go out after all. `register_check` adds a kind's own
+"is it still wanted?" rule to the worker's re-check (`sending.unwanted`).
+
+An SMS carries the essentials in its own words, because a patient who prefers texts may have
+no portal account (issue 10 item 7): what to avoid and for how long, the warning signs in
+short, the clinic's phone and the emergency number, with the portal link as an extra. It says
+them in generic words, the same for every patient: its template can reach only `SMS_KEYS`,
+which hold a first name and nothing else about the patient (no areas, conditions, findings).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from clinic.contact import contact_context
 from patients.vocabulary import FACE_AREAS
 from treatments.scheduling.models import Session
 
-from .models import LINK_KINDS, TO_STAFF_KINDS, Message
+from .models import EMAIL_ONLY_KINDS, LINK_KINDS, TO_STAFF_KINDS, Message
 
 Kind = Message.Kind
 
@@ -41,13 +47,29 @@ PORTAL_PATHS = {
     Kind.CHECKIN_24H: "/portal/after-your-visit/",
     Kind.CHECKIN_72H: "/portal/after-your-visit/",
     Kind.CHECKIN_7D: "/portal/after-your-visit/",
+    Kind.AFTERCARE_SHEET: "/portal/after-your-visit/",
     Kind.REVIEW_4W: "/portal/",
     Kind.REVIEW_3M: "/portal/",
     Kind.REVIEW_6M: "/portal/",
 }
-# All an SMS may say (DESIGN.md §6): a first name, the clinic's name, a session's time and a
-# link (and how long a one-time link works). Nothing clinical is in reach of its template.
-SMS_KEYS = frozenset({"first_name", "clinic_name", "when", "link", "hours"})
+# All an SMS may use (DESIGN.md §6, issue 10 item 7): of the patient, a first name only; of
+# the session, its time; and what is the same for every patient: the clinic's name and phone,
+# the emergency number, how long before a session to stop retinoids (clinic policy), a portal
+# link and how long a one-time link works. The clinical essentials are written in the
+# templates in generic words; nothing about the patient's areas, conditions or findings (not
+# even whether the face was treated) is in reach of an SMS template.
+SMS_KEYS = frozenset(
+    {
+        "first_name",
+        "clinic_name",
+        "clinic_phone",
+        "emergency_number",
+        "when",
+        "retinoid_stop",
+        "link",
+        "hours",
+    }
+)
 # Areas whose patients read the make-up and pillowcase lines: the same set as the portal's
 # aftercare (`treatments.portal.aftercare.FACE_AND_NECK`; a test keeps the two equal).
 FACE_AND_NECK = FACE_AREAS | {"neck", "decolletage"}
@@ -68,10 +90,22 @@ class Unwanted(Exception):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+@dataclass(frozen=True)
 class Rendered:
     subject: str
     text: str
     html: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+AttachmentProvider = Callable[[Message], list[Attachment]]
+_attachments: dict[str, AttachmentProvider] = {}
 
 
 # --- The registry -------------------------------------------------------------------------
@@ -80,6 +114,12 @@ class Rendered:
 def register_context(kind: str, provider: ContextProvider) -> None:
     """`provider(message)` adds to the context of every message of `kind`, at send time."""
     _providers[kind] = provider
+
+
+def register_attachment(kind: str, provider: AttachmentProvider) -> None:
+    """`provider(message)` gives the files an e-mail of `kind` carries, made at send time (the
+    task still gets the message id only). Without one, a kind's e-mails carry none."""
+    _attachments[kind] = provider
 
 
 def register_check(kind: str, check: Check) -> None:
@@ -173,14 +213,24 @@ def render_email(message: Message) -> Rendered:
     values = context(message)
     folder = f"messaging/emails/{message.kind}"
     subject = " ".join(render_to_string(f"{folder}/subject.txt", values).split())
+    attach = _attachments.get(message.kind)
     return Rendered(
         subject=subject,
         text=_tidy(render_to_string(f"{folder}/body.txt", values)),
         html=render_to_string(f"{folder}/body.html", values),
+        attachments=tuple(attach(message)) if attach else (),
     )
 
 
+class NoSuchChannel(ValueError):
+    """A kind that goes by e-mail only (`EMAIL_ONLY_KINDS`) was asked for as an SMS."""
+
+
 def render_sms(message: Message) -> str:
+    """The SMS text, on one line. An e-mail-only kind has no SMS template and never gets one
+    (the outbox's constraint keeps such rows off the SMS channel too)."""
+    if message.kind in EMAIL_ONLY_KINDS:
+        raise NoSuchChannel(f"{message.kind} messages go by e-mail only.")
     return " ".join(
         render_to_string(f"messaging/sms/{message.kind}.txt", sms_context(message)).split()
     )

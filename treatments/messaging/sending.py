@@ -62,7 +62,7 @@ ENQUEUE_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 
 UNFINISHED = "The previous attempt did not finish (the worker stopped); trying again."
 UNFINISHED_LAST = "The last attempt did not finish (the worker stopped)."
 
-NEEDS_COMPLETED_SESSION = (*outbox.AFTER_SESSION, *outbox.REVIEWS)
+NEEDS_COMPLETED_SESSION = (*outbox.AFTER_SESSION, Kind.AFTERCARE_SHEET, *outbox.REVIEWS)
 BEFORE_SESSION = (Kind.BOOKING_CONFIRMATION, *outbox.BEFORE_SESSION)
 
 
@@ -251,6 +251,8 @@ def deliver(message: Message) -> str:
         ),
     )
     email.attach_alternative(rendered.html, "text/html")
+    for attachment in rendered.attachments:  # made now, in the worker (render.register_attachment)
+        email.attach(attachment.filename, attachment.content, attachment.mimetype)
     if email.send() != 1:
         raise EmailNotAccepted
     return message_id.strip("<>")

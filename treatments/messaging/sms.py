@@ -7,6 +7,11 @@
 Errors say what went wrong in a few words and never repeat the number or the text: they end
 up in the message log that staff read (DESIGN.md §6, "No patient data where it doesn't
 belong").
+
+`segments` counts the parts a text goes out in, as carriers bill it: the clinic's texts keep
+to the GSM-7 alphabet (a single other character, such as a curly quote or a dash, turns the
+whole text into UCS-2 at 70 characters a part), and a test holds every SMS template to
+`MAX_SEGMENTS`.
 """
 
 from __future__ import annotations
@@ -21,6 +26,34 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 HTTP_TIMEOUT_SECONDS = 10
+
+# GSM 03.38: the basic alphabet (one septet each) and its extension table (two each).
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+# The longest text the clinic sends: 4 concatenated GSM-7 parts, 612 characters. The
+# after-session texts carry the aftercare essentials and need about 3 or 4.
+MAX_SEGMENTS = 4
+
+
+def gsm7_length(text: str) -> int | None:
+    """The text's length in GSM-7 septets, or None when a character is outside GSM-7."""
+    if not set(text) <= GSM7_BASIC | GSM7_EXTENSION:
+        return None
+    return len(text) + sum(1 for ch in text if ch in GSM7_EXTENSION)
+
+
+def segments(text: str) -> int:
+    """How many parts the text is sent in: GSM-7 fits 160 septets in one part and 153 in each
+    part of a longer one; anything else is UCS-2, 70 and 67 characters (UTF-16 units)."""
+    septets = gsm7_length(text)
+    if septets is not None:
+        single, part, length = 160, 153, septets
+    else:
+        single, part, length = 70, 67, len(text.encode("utf-16-le")) // 2
+    return 1 if length <= single else -(-length // part)
 
 
 class SmsError(Exception):

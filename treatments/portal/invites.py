@@ -218,6 +218,63 @@ def reset_request(*, identifier: str, request: HttpRequest | None = None) -> Non
         )
 
 
+# --- The offer at booking (issue 10 item 7) -----------------------------------------------
+
+# A link's message that ended like this never reached the patient: the link is not on its way.
+NOT_DELIVERED = (Message.Status.FAILED, Message.Status.SKIPPED, Message.Status.CANCELLED)
+
+
+def portal_reachable(patient: Patient) -> bool:
+    """The patient can get into the portal, or soon will: an active portal account, or a link
+    not used, replaced or expired whose message is on its way or was sent."""
+    account = patient.portal_user
+    if account is not None and account.is_active:
+        return True
+    waiting = [
+        str(public_id)
+        for public_id in PortalInvite.objects.filter(
+            patient=patient, used_at=None, revoked_at=None, expires_at__gt=timezone.now()
+        ).values_list("public_id", flat=True)
+    ]
+    if not waiting:
+        return False
+    undelivered = Message.objects.filter(
+        kind__in=list(KINDS.values()), ref__in=waiting, status__in=NOT_DELIVERED
+    ).count()
+    return undelivered < len(waiting)
+
+
+def invitation_offered(patient: Patient) -> bool:
+    """Whether staff who just booked for this patient are offered "Invite to the portal": a
+    patient who prefers SMS otherwise gets texts whose portal link leads to a login page.
+    Not for an archived record, nor one linked to a staff account, nor a patient who can get
+    into the portal already (`portal_reachable`)."""
+    account = patient.portal_user
+    if patient.is_archived or (account is not None and not account.is_patient):
+        return False
+    return not portal_reachable(patient)
+
+
+@transaction.atomic
+def invite_offer_accept(
+    *, patient: Patient, by: User, request: HttpRequest | None = None
+) -> PortalInvite:
+    """The one-click invitation offered after booking, by the patient's preferred channel
+    that has a contact detail. Refused (409) when it is no longer offered: another click or
+    a colleague was first, or the patient has an account now."""
+    patient = (
+        Patient.objects.select_for_update(of=("self",))
+        .select_related("portal_user")
+        .get(pk=patient.pk)
+    )
+    if portal_reachable(patient):  # invite_send refuses an archived or staff-linked record
+        raise Conflict(
+            f"{patient.first_name} already has a portal account or an invitation on its way; "
+            "nothing more was sent."
+        )
+    return invite_send(patient=patient, by=by, request=request)
+
+
 # --- Sending a link (the worker) ----------------------------------------------------------
 
 

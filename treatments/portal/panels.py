@@ -1,12 +1,15 @@
 """The portal's sections on pages of lower apps (`clinic.panels`): the dashboard's tile of
-what patients reported."""
+what patients reported; on the session page of a completed session, the aftercare sheet to
+print or e-mail; on a booked course's page, the offer to invite the patient to the portal."""
 
 from django.http import HttpRequest
 
 from clinic import panels
 from clinic.models import Role
+from clinic.roles import STAFF
+from treatments.scheduling.models import Course, Session
 
-from . import check_ins, services
+from . import aftercare_sheet, check_ins, invites, services
 
 
 def reported_by_patients(*, request: HttpRequest) -> panels.Panel:
@@ -25,5 +28,45 @@ def reported_by_patients(*, request: HttpRequest) -> panels.Panel:
     )
 
 
+def aftercare_sheet_panel(*, request: HttpRequest, session: Session) -> panels.Panel | None:
+    """ "Print the aftercare sheet" and "E-mail it", once the session is completed (the
+    completion flow lands on this page). Why it cannot be e-mailed, or when it was, shows
+    instead of the e-mail button."""
+    if session.status != Session.Status.COMPLETED:
+        return None
+    if not request.user.has_role(*aftercare_sheet.SHEET_ROLES):
+        return None
+    message = aftercare_sheet.sheet_message(session)
+    return panels.Panel(
+        template="portal/staff/_aftercare_sheet.html",
+        context={
+            "session": session,
+            "sheet_message": message,
+            "email_refusal": aftercare_sheet.email_refusal(session, message),
+        },
+        shown=(message,) if message else (),
+    )
+
+
+def portal_invite_offer(*, request: HttpRequest, course: Course) -> panels.Panel | None:
+    """After booking: "Invite <name> to the portal", one click, while the patient has no
+    active portal account and no invitation on its way (issue 10 item 7)."""
+    if course.status != Course.Status.BOOKED or not request.user.has_role(*STAFF):
+        return None
+    patient = course.patient
+    if not invites.invitation_offered(patient):
+        return None
+    return panels.Panel(
+        template="portal/staff/_invite_offer.html",
+        context={
+            "course": course,
+            "patient": patient,
+            "channels": invites.link_channels(patient),
+        },
+    )
+
+
 def connect() -> None:
     panels.register(panels.DASHBOARD, reported_by_patients, order=10)
+    panels.register(panels.SESSION_PAGE, aftercare_sheet_panel, order=20)
+    panels.register(panels.COURSE_PAGE, portal_invite_offer, order=10)

@@ -27,6 +27,7 @@ from clinic.forms import ClinicForm, error_texts
 from clinic.models import Role
 from clinic.roles import STAFF, role_required
 from patients.models import Patient
+from treatments.scheduling.models import Course
 
 from . import check_ins, invites, pre_session
 from . import services as portal
@@ -274,3 +275,22 @@ def staff_invite(request: HttpRequest, patient_id) -> HttpResponse:
         "now": timezone.now(),
     }
     return render(request, "portal/staff/invite.html", context, status=400 if form.errors else 200)
+
+
+@role_required(*STAFF)
+@require_POST
+def staff_invite_offer(request: HttpRequest, course_id) -> HttpResponse:
+    """The one-click invitation offered on a booked course's page; back to the course page
+    with when it goes, or why nothing was sent."""
+    course = get_object_or_404(Course.objects.select_related("patient"), public_id=course_id)
+    try:
+        invite = invites.invite_offer_accept(
+            patient=course.patient, by=request.user, request=request
+        )
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from exc
+    except ServiceError as exc:
+        messages.error(request, exc.as_text())
+    else:
+        messages.success(request, invites.sending_note(invite))
+    return redirect("treatments:course", public_id=course.public_id)

@@ -6,7 +6,7 @@ checks every link they make)."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import staff_views, views
+from . import sheet_views, staff_views, views
 
 app_name = "portal"
 
@@ -54,4 +54,20 @@ urlpatterns = [
         name="staff_request_handle",
     ),
     path("staff/patients/<uuid:patient_id>/invite/", staff_views.staff_invite, name="staff_invite"),
+    path(
+        "staff/courses/<uuid:course_id>/invite/",
+        staff_views.staff_invite_offer,
+        name="staff_invite_offer",
+    ),
+    # Staff: the aftercare sheet of a completed session.
+    path(
+        "staff/sessions/<uuid:session_id>/aftercare-sheet.pdf",
+        sheet_views.sheet_pdf,
+        name="staff_sheet",
+    ),
+    path(
+        "staff/sessions/<uuid:session_id>/aftercare-sheet/email/",
+        sheet_views.sheet_email,
+        name="staff_sheet_email",
+    ),
 ]

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clinic import audit
+from clinic import audit, panels
 from clinic.clock import clinic_today
 from clinic.errors import ServiceError
 from clinic.models import Role
@@ -107,6 +107,8 @@ def course_detail(request: HttpRequest, public_id) -> HttpResponse:
             "problem": problem,
             "short_interval_warnings": warnings,
             "start": start,
+            # Sections of higher packages: the portal offers an invitation once it is booked.
+            "panels": panels.collect(panels.COURSE_PAGE, request=request, course=course),
         },
     )
 

@@ -101,6 +101,7 @@ SHOWS_PATIENT: dict[str, Visit] = {
     "treatments:course": Visit("practitioner", lambda w: {"public_id": w.course.public_id}),
     "treatments:session_complete": Visit("practitioner", _booked),
     "treatments:session_check_in": Visit("front_desk", _booked),
+    "portal:staff_sheet": Visit("front_desk", lambda w: {"session_id": w.completed.public_id}),
     "portal:staff": Visit("front_desk"),
     "portal:staff_triage": Visit("practitioner"),
     "portal:staff_photo": Visit("practitioner", lambda w: {"check_in_id": w.photo.public_id}),
@@ -151,6 +152,8 @@ NO_PATIENT: dict[str, str] = {
         for name in (
             "patients:sign_off",
             "patients:hold_release",
+            "portal:staff_invite_offer",
+            "portal:staff_sheet_email",
             "treatments:calendar_rotate_feed",
             "treatments:course_book",
             "treatments:course_confirm_flags",

@@ -18,7 +18,7 @@ from clinic.celery import app
 from patients import services as patient_services
 from patients.tests.helpers import clear_answers
 from treatments.messaging import tasks
-from treatments.messaging.models import SESSION_KINDS, Message
+from treatments.messaging.models import SESSION_KINDS, Message, channels_for
 from treatments.scheduling import charting, services
 from treatments.scheduling.models import Course, Session
 from treatments.scheduling.tests.check_in_helpers import check_in
@@ -94,8 +94,9 @@ def make_due(queryset=None) -> int:
 
 
 def bulk_due_messages(count: int, *, clinic, patient, by, protocol) -> list[Message]:
-    """`count` pending messages due a minute ago, 20 per (completed) session: every cadence
-    kind on both channels. Written directly: these tests are about claiming, not scheduling."""
+    """`count` pending messages due a minute ago, 23 per (completed) session: every cadence
+    kind on each of its channels. Written directly: these tests are about claiming, not
+    scheduling."""
     course = Course.objects.create(
         patient=patient,
         practitioner=clinic.practitioner,
@@ -106,7 +107,7 @@ def bulk_due_messages(count: int, *, clinic, patient, by, protocol) -> list[Mess
         created_by=by,
     )
     due = timezone.now() - dt.timedelta(minutes=1)
-    combos = [(k, c) for k in SESSION_KINDS for c in Message.Channel.values]
+    combos = [(k, c) for k in SESSION_KINDS for c in channels_for(k)]
     messages = []
     number = 0
     while len(messages) < count:

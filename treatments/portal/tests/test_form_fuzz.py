@@ -287,6 +287,10 @@ FORMS = [
          base=lambda w: {"check_in": str(w.flag.check_in.public_id)}),
     # --- The audit log: a POSTed search for a patient to filter by (issue 11 item 8)
     Form("audit_log", "manager", {"q": TEXT}, base=lambda w: {"q": "Pia"}),
+    Form("portal:staff_invite_offer", "front_desk", {},
+         kwargs=lambda w: {"course_id": w.booked.course.public_id}),
+    Form("portal:staff_sheet_email", "front_desk", {},
+         kwargs=lambda w: {"session_id": w.completed.public_id}),
 ]  # fmt: skip
 
 

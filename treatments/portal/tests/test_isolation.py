@@ -91,6 +91,7 @@ UUID_PARAMS = {
     "check_id",
     "request_id",
     "patient_id",
+    "course_id",
 }
 OTHER_PARAMS = {"token", "kind", "id", "object_id", "content_type_id", "app_label", "url"}
 LOGIN_PAGES = ("/login/", "/portal/login/", "/admin/login/")

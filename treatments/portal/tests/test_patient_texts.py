@@ -1,30 +1,36 @@
-"""What patients read must not say anything untrue (issue 10 item 8, clinical reference §3–§4).
+"""What patients read must not say anything untrue (issue 10 items 7 and 8, clinical
+reference §3–§4).
 
-Every message kind, e-mail and SMS, is rendered from a real `Message` row through
-`render.render_email` / `render.render_sms`, and the portal's aftercare and pre-session pages
-are read, for a face course and a body course. Each text is checked against phrases it must
-not contain and facts it must state.
+Every message kind, by e-mail and (unless it is e-mail only) by SMS, is rendered from a real
+`Message` row through `render.render_email` / `render.render_sms`; the portal's aftercare and
+pre-session pages are read, and the printable aftercare sheet's PDF is read back as text, for
+a face course and a body course. Each text is checked against phrases it must not contain and
+facts it must state.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
+import pypdf
 import pytest
 from django.conf import settings
 from django.urls import reverse
 
 from clinic.contact import emergency_number
-from patients.vocabulary import ON_THE_DAY_KEYS
-from treatments.messaging import render
-from treatments.messaging.models import SESSION_KINDS, Message
+from patients.vocabulary import AREA_LABELS, ON_THE_DAY_KEYS
+from treatments.messaging import render, sms
+from treatments.messaging.models import SESSION_KINDS, Message, channels_for
+from treatments.messaging.outbox import AFTER_SESSION
 from treatments.messaging.outbox import REVIEWS as REVIEW_KINDS
-from treatments.portal import aftercare, pre_session
+from treatments.messaging.tests.helpers import book, complete, delivered_sms
+from treatments.portal import aftercare, aftercare_sheet, pre_session, services
 from treatments.portal.forms import PreSessionForm
 from treatments.scheduling.tests.factories import CourseFactory
 
-from .helpers import MONDAY, booked_session, completed_session, main, travel
+from .helpers import MONDAY, booked_session, completed_session, main, travel, work_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -92,8 +98,47 @@ def messages_for(done, coming) -> list[Message]:
             due_at=MONDAY,
         )
         for kind in SESSION_KINDS
-        for channel in Message.Channel.values
+        for channel in channels_for(kind)
     )
+
+
+# The essentials every after-session SMS carries in its own words (issue 10 item 7): what to
+# avoid and for how long, the warning signs in short, the clinic's phone, the emergency number.
+AFTER_SESSION_SMS_FACTS = [
+    ("actives", r"retinoids, acids, benzoyl peroxide or vitamin c"),
+    ("actives for about a week, until calm", r"about a week.{0,40}until your skin is calm"),
+    ("SPF", r"spf 30\+"),
+    ("warning signs", r"redness|swelling"),
+    ("emergency", r"trouble breathing or throat swelling: call EMERGENCY now"),
+    ("clinic phone", r"call us on PHONE"),
+]
+# Exercise: kept off for 72 hours in the first texts, allowed again from the 72-hour one on.
+EXERCISE_OFF = r"no exercise, sauna, hot tub or swimming"
+
+
+def sms_facts(kind: str) -> list[tuple[str, str]]:
+    phone = re.escape(settings.CLINIC_PHONE.lower())
+    facts = [
+        (name, p.replace("EMERGENCY", emergency_number()).replace("PHONE", phone))
+        for name, p in AFTER_SESSION_SMS_FACTS
+    ]
+    if kind == Message.Kind.CHECKIN_7D:  # a week on: actives may come back once calm
+        facts = [(n, p) for n, p in facts if not n.startswith("actives")]
+        facts.append(("actives back once calm", r"if it is calm.{0,60}retinoids"))
+    elif kind == Message.Kind.CHECKIN_72H:
+        facts.append(("exercise again", r"exercise, sauna and swimming are fine again"))
+    else:
+        facts.append(("exercise 72 hours", r"(?:for|until) 72 hours: " + EXERCISE_OFF))
+    return facts
+
+
+def sheet_text(session) -> str:
+    """The aftercare sheet's PDF read back as text, lines joined as one would read them."""
+    pdf = aftercare_sheet.sheet_pdf(session)
+    assert pdf.startswith(b"%PDF-")
+    pages = pypdf.PdfReader(io.BytesIO(pdf)).pages
+    text = "\n".join(page.extract_text() for page in pages)
+    return flat(re.sub(r"-\n", "-", text))
 
 
 def texts_of(message: Message) -> list[str]:
@@ -113,6 +158,7 @@ def test_every_message_kind_says_only_what_is_true(course):
         messages = messages_for(done, coming)
         kinds = {m.kind for m in messages}
         assert kinds == set(SESSION_KINDS)
+        assert not [m for m in messages if m.channel not in channels_for(m.kind)]
         for message in messages:
             label = f"{which} {message.kind} {message.channel}"
             for part in texts_of(message):
@@ -139,6 +185,99 @@ def test_every_message_kind_says_only_what_is_true(course):
                     assert near(part, "retinoids", "about a week", window=400), label
                     assert ("pillowcase" in part) == (which == "face"), label
                     assert ("make-up" in part.lower()) == (which == "face"), label
+
+
+def test_every_after_session_sms_carries_the_essentials_and_no_patient_data(course):
+    which, done, coming = course
+    own_areas = [AREA_LABELS[a].lower() for a in COURSES[which]]
+    with travel(MONDAY + dt.timedelta(hours=3)):
+        for message in messages_for(done, coming):
+            if message.channel != Message.Channel.SMS:
+                continue
+            body = render.render_sms(message)
+            lowered = body.lower()
+            label = f"{which} {message.kind}"
+            assert done.patient.last_name.lower() not in lowered, label
+            for area in own_areas:
+                assert not re.search(rf"\b{re.escape(area)}\b", lowered), (label, area)
+            assert sms.gsm7_length(body) is not None, label
+            assert sms.segments(body) <= sms.MAX_SEGMENTS, (label, len(body))
+            if message.kind not in AFTER_SESSION:
+                continue
+            for name, pattern in sms_facts(message.kind):
+                assert re.search(pattern, lowered), (label, name, body)
+            # The portal link comes last, as an extra: the essentials are in the text.
+            assert lowered.rstrip().endswith(render.portal_link(message.kind).lower()), label
+
+
+def test_an_sms_patient_without_an_account_gets_the_essentials_on_their_phone(
+    clinic, acne_protocol, front_desk_user, practitioner_user, settings, tmp_path
+):
+    """Booked and completed through the services, sent by the worker through the SMS
+    backend: what reaches the phone of a patient who has no portal account."""
+    settings.SMS_FILE_PATH = tmp_path
+    start = dt.datetime(2026, 3, 30, 9, tzinfo=dt.UTC)
+    (session,) = book(
+        clinic, by=front_desk_user, practitioner_user=practitioner_user, protocol=acne_protocol,
+        starts=[start], booked_at=start - dt.timedelta(days=14), preferred_channel="sms",
+        first_name="Nia", last_name="Quartermaine-Odu",
+    )  # fmt: skip
+    assert session.patient.portal_user is None
+    done_at = start + dt.timedelta(minutes=95)
+    complete(session, by=front_desk_user, practitioner_user=practitioner_user, when=done_at)
+    with travel(done_at + dt.timedelta(minutes=1)):
+        work_outbox()
+    sent = Message.objects.get(session=session, kind=Message.Kind.AFTERCARE)
+    assert (sent.channel, sent.status) == ("sms", "sent"), sent.last_error
+    body = delivered_sms(tmp_path)[sent.provider_id].split("\n\n", 1)[1].strip().lower()
+    assert body.startswith("hi nia, your aftercare from")
+    assert "quartermaine" not in body and "cheek" not in body
+    for name, pattern in sms_facts(Message.Kind.AFTERCARE):
+        assert re.search(pattern, body), (name, body)
+
+
+def test_the_before_session_sms_say_what_the_reference_s_cadence_says(course):
+    _which, done, coming = course
+    texts = {
+        m.kind: render.render_sms(m).lower()
+        for m in messages_for(done, coming)
+        if m.channel == Message.Channel.SMS
+    }
+    # T-48 h: self-tanner, sunburn, cold sore or breakout: reschedule rather than attend.
+    two_days = texts[Message.Kind.REMINDER_48H]
+    for word in ("self-tanner", "sunburn", "cold sore", "breakout", "rather than coming in"):
+        assert word in two_days, word
+    assert settings.CLINIC_PHONE.lower() in two_days
+    # T-24 h: stop retinoids; numbing cream as instructed.
+    one_day = texts[Message.Kind.REMINDER_24H]
+    assert "stop retinoids" in one_day and "numbing cream" in one_day
+    # T-7 days: sun and tan, actives, antiviral if prescribed; the questions, or a call.
+    week = texts[Message.Kind.PRE_SESSION_CHECK]
+    for word in ("spf", "tanning", "self-tanner", "stop retinoids", "antiviral"):
+        assert word in week, word
+    assert settings.CLINIC_PHONE.lower() in week
+
+
+def test_the_aftercare_sheet_says_what_the_portal_says(course):
+    which, done, _coming = course
+    text = sheet_text(done)
+    lowered = text.lower()
+    for phrase in FORBIDDEN:
+        assert phrase not in lowered, phrase
+    for phrase in NOT_FACE:
+        assert (phrase in lowered) == (which == "face" and phrase != "makeup"), phrase
+    assert settings.CLINIC_NAME in text and settings.CLINIC_PHONE in text
+    assert f"call {emergency_number()} straight away" in lowered
+    for sign in (*aftercare.WARNING_SIGNS, *aftercare.URGENT_SIGNS):
+        assert flat(getattr(sign, "text", sign)) in text, sign
+    assert near(text, "no exercise", "72 hours")
+    assert lowered.count("about a week, until your skin is calm") >= 3
+    # Line for line the portal's timeline, from the day of the session on.
+    timeline = services.aftercare_timeline(session=done, today=services.completed_on(done))
+    for stage in timeline.stages:
+        assert stage.heading in text, stage.heading
+        for line in (*stage.expect, *stage.do):
+            assert flat(line) in text, line
 
 
 def test_the_review_sms_says_to_call_rather_than_book_online(course):
