@@ -16,7 +16,7 @@ from django import forms
 from clinic.forms import ClinicForm
 from patients.vocabulary import AREAS
 from treatments.scheduling.forms import WallClockField
-from treatments.scheduling.models import Device, Practitioner, Protocol, WorkingHours
+from treatments.scheduling.models import Device, Practitioner, Protocol, Room, TimeOff, WorkingHours
 
 from .services import eligible_accounts
 from .services.protocols import LIMITS, NOTES_MAX
@@ -26,6 +26,13 @@ MOVE_AFFECTED = "move_affected"
 
 def _max(model, name: str) -> int:
     return model._meta.get_field(name).max_length
+
+
+def _text(max_length: int, **kwargs) -> forms.CharField:
+    """Text whose rules (required, length, unique) the service checks, so that they come
+    back all at once with its other problems; the browser still stops at `max_length`."""
+    widget = kwargs.pop("widget", forms.TextInput)
+    return forms.CharField(required=False, widget=widget(attrs={"maxlength": max_length}), **kwargs)
 
 
 class SetupForm(ClinicForm):
@@ -41,18 +48,19 @@ class SetupForm(ClinicForm):
 class PractitionerNewForm(SetupForm):
     user = forms.ModelChoiceField(
         queryset=eligible_accounts(),
+        required=False,
         label="Staff account",
         help_text="Active accounts with the practitioner role that are not linked yet.",
     )
-    display_name = forms.CharField(
-        label="Name shown to staff and patients", max_length=_max(Practitioner, "display_name")
+    display_name = _text(
+        _max(Practitioner, "display_name"), label="Name shown to staff and patients"
     )
     active = forms.BooleanField(required=False, initial=True, label="On the rota")
 
 
 class PractitionerForm(SetupForm):
-    display_name = forms.CharField(
-        label="Name shown to staff and patients", max_length=_max(Practitioner, "display_name")
+    display_name = _text(
+        _max(Practitioner, "display_name"), label="Name shown to staff and patients"
     )
     active = forms.BooleanField(
         required=False,
@@ -78,11 +86,11 @@ class WindowForm(SetupForm):
 
     starts_at = WallClockField(label="From (clinic time)")
     ends_at = WallClockField(label="Until (clinic time)")
-    reason = forms.CharField(required=False, max_length=200)
+    reason = _text(_max(TimeOff, "reason"))
 
 
 class RoomForm(SetupForm):
-    name = forms.CharField(max_length=100)
+    name = _text(_max(Room, "name"))
     active = forms.BooleanField(
         required=False,
         initial=True,
@@ -92,13 +100,12 @@ class RoomForm(SetupForm):
 
 
 class DeviceForm(SetupForm):
-    name = forms.CharField(max_length=_max(Device, "name"))
-    manufacturer = forms.CharField(required=False, max_length=_max(Device, "manufacturer"))
-    model = forms.CharField(max_length=_max(Device, "model"))
-    serial = forms.CharField(label="Serial number", max_length=_max(Device, "serial"))
-    regulatory_status = forms.CharField(
-        required=False,
-        max_length=_max(Device, "regulatory_status"),
+    name = _text(_max(Device, "name"))
+    manufacturer = _text(_max(Device, "manufacturer"))
+    model = _text(_max(Device, "model"))
+    serial = _text(_max(Device, "serial"), label="Serial number")
+    regulatory_status = _text(
+        _max(Device, "regulatory_status"),
         help_text="e.g. FDA De Novo DEN160029 (clinical reference §5).",
     )
     active = forms.BooleanField(
@@ -139,7 +146,7 @@ class ProtocolForm(SetupForm):
     """A protocol's values; saving makes a new version. Depth ranges are one row per area
     (all four blank: the protocol gives that area no range)."""
 
-    name = forms.CharField(max_length=100)
+    name = _text(_max(Protocol, "name"))
     default_sessions = forms.IntegerField(
         label="Sessions",
         min_value=LIMITS["default_sessions"][0],
@@ -162,9 +169,7 @@ class ProtocolForm(SetupForm):
         max_value=LIMITS["session_minutes"][1],
         help_text="Clinical reference §2.3: about 90, 120 for face, neck and chest.",
     )
-    notes = forms.CharField(
-        required=False, max_length=NOTES_MAX, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    notes = _text(NOTES_MAX, widget=forms.Textarea)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,7 +1,8 @@
 """API shapes for the clinic's setup; the rules live in `treatments.resources.services`.
 
-Inputs are strict (a string is not a number, 1 is not true); an update takes any subset of
-its fields (the others keep their values). `move_affected` confirms moving the booked
+Inputs are strict (a string is not a number, 1 is not true); a blank name or a number out of
+range is the service's to refuse, with every other problem in the same answer. An update takes
+any subset of its fields (the others keep their values). `move_affected` confirms moving the booked
 sessions a change would strand; without it such a change is a 409 listing them.
 """
 
@@ -201,12 +202,12 @@ class PractitionerCreateInputSerializer(serializers.Serializer):
         max_value=BIGINT_MAX,
         help_text="An active staff account with the practitioner role, not linked yet.",
     )
-    display_name = StrictCharField(max_length=100)
+    display_name = StrictCharField(max_length=100, allow_blank=True)
     active = StrictBooleanField(default=True)
 
 
 class PractitionerUpdateInputSerializer(serializers.Serializer):
-    display_name = StrictCharField(max_length=100, required=False)
+    display_name = StrictCharField(max_length=100, required=False, allow_blank=True)
     active = StrictBooleanField(
         required=False,
         help_text="false takes them off the rota; refused (409, with the list) while they "
@@ -229,16 +230,16 @@ class WindowInputSerializer(serializers.Serializer):
 
 
 class RoomInputSerializer(serializers.Serializer):
-    name = StrictCharField(max_length=100)
+    name = StrictCharField(max_length=100, allow_blank=True)
     active = StrictBooleanField(default=True, help_text="false: out of use.")
     move_affected = move_affected()
 
 
 class DeviceInputSerializer(serializers.Serializer):
-    name = StrictCharField(max_length=100)
+    name = StrictCharField(max_length=100, allow_blank=True)
     manufacturer = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
-    model = StrictCharField(max_length=100)
-    serial = StrictCharField(max_length=100)
+    model = StrictCharField(max_length=100, allow_blank=True)
+    serial = StrictCharField(max_length=100, allow_blank=True)
     regulatory_status = StrictCharField(
         max_length=100, required=False, allow_blank=True, default=""
     )
@@ -247,14 +248,16 @@ class DeviceInputSerializer(serializers.Serializer):
 
 
 def _whole(field: str) -> serializers.IntegerField:
+    """A whole number; its range is the service's to check, so that every problem comes back
+    in one answer."""
     low, high = LIMITS[field]
-    return serializers.IntegerField(min_value=low, max_value=high, required=False)
+    return serializers.IntegerField(required=False, help_text=f"From {low} to {high}.")
 
 
 class ProtocolVersionInputSerializer(serializers.Serializer):
     """The values to change; the others are copied from the version being edited."""
 
-    name = StrictCharField(max_length=100, required=False)
+    name = StrictCharField(max_length=100, required=False, allow_blank=True)
     default_sessions = _whole("default_sessions")
     default_interval_days = _whole("default_interval_days")
     min_interval_days = _whole("min_interval_days")

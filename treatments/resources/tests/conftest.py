@@ -48,9 +48,7 @@ def book(clinic, acne_protocol, front_desk_user, practitioner_user):
                 interval_days=interval_days,
             )
             slots = [
-                scheduling.SlotRequest(
-                    starts_at=start, room=room or clinic.rooms[0], device=device
-                )
+                scheduling.SlotRequest(starts_at=start, room=room or clinic.rooms[0], device=device)
                 for start in starts
             ]
             return scheduling.course_book(course=course, slots=slots, by=front_desk_user)

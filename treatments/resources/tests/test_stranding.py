@@ -84,9 +84,7 @@ def test_confirmed_time_off_moves_the_session_to_its_next_free_time_with_its_rem
     ).exists()  # the reschedule service's own audit row
 
 
-def test_one_session_that_cannot_be_moved_refuses_the_whole_change(
-    clinic, book, manager_user
-):
+def test_one_session_that_cannot_be_moved_refuses_the_whole_change(clinic, book, manager_user):
     """Ann's session could move to Wednesday, but Bea's first session cannot move later than
     Tuesday without coming closer than 14 days to her second: nothing changes at all."""
     [ann] = book(local(2026, 3, 10, 10), first_name="Ann")
@@ -264,9 +262,7 @@ def test_renaming_a_room_strands_nothing(clinic, book, manager_user):
     assert Room.objects.get(pk=clinic.rooms[0].pk).name == "Treatment room 1"
 
 
-def test_a_device_taken_out_of_use_hands_its_sessions_to_a_free_device(
-    clinic, book, manager_user
-):
+def test_a_device_taken_out_of_use_hands_its_sessions_to_a_free_device(clinic, book, manager_user):
     spare = DeviceFactory(name="Pen 2")
     [session] = book(local(2026, 3, 10, 10), device=clinic.device)
 
@@ -330,7 +326,10 @@ def test_a_practitioner_with_sessions_ahead_stays_on_the_rota(clinic, book, mana
     [session] = book(local(2026, 3, 10, 10))
     with pytest.raises(Unmovable) as refused:
         services.practitioner_update(
-            practitioner=clinic.practitioner, display_name="Priya Shah", active=False, by=manager_user
+            practitioner=clinic.practitioner,
+            display_name="Priya Shah",
+            active=False,
+            by=manager_user,
         )
     assert refused.value.sessions == [session]
     assert "another practitioner or cancel them" in refused.value.message
