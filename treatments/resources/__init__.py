@@ -1,7 +1,7 @@
-"""The clinic's setup, kept by its manager: practitioners with their working hours and time off,
-rooms, devices with their outages, and protocol versions; a change that would strand booked
-sessions lists them and, when the manager confirms, moves each to its next free time.
+"""The clinic's setup, kept by its manager: who works when, rooms, devices and protocol
+versions, changed without stranding a booked session.
 
-It sits right above `scheduling` (import-linter layers): it changes scheduling's rows and moves
-sessions through scheduling's own services, and nothing below it knows it exists.
+A layer of its own right above `scheduling` (import-linter): it changes scheduling's rows and
+moves stranded sessions through scheduling's own reschedule service, and nothing below it
+knows it exists, so the booking core stays as it was.
 """
