@@ -126,8 +126,9 @@ def settle(
             "each to its next free time.",
             sessions=sessions,
         )
+    moving = frozenset(s.pk for s in sessions)
     return [
-        move(session, by=by, request=request)
+        move(session, by=by, request=request, moving=moving)
         for session in sorted(sessions, key=lambda s: (s.starts_at, s.pk))
     ]
 
@@ -141,9 +142,17 @@ def refuse(sessions: Sequence[Session], *, what: str, why: str) -> None:
         )
 
 
-def move(session: Session, *, by: User, request: HttpRequest | None = None) -> Moved:
+def move(
+    session: Session,
+    *,
+    by: User,
+    request: HttpRequest | None = None,
+    moving: frozenset[int] = frozenset(),
+) -> Moved:
     """Move one stranded session to the first free start at or after its own, as a move by
-    hand would (`session_reschedule`); `Unmovable` when none is found."""
+    hand would (`session_reschedule`); `Unmovable` when none is found. `moving` names the
+    other sessions being moved after it (earliest first), which it may pass: each of them
+    then goes after it in turn, so a course keeps its order."""
     who = f"{session.patient.full_name}'s session on {local_format(session.starts_at, DAY_TIME)}"
     if session.status != Session.Status.BOOKED:
         raise Unmovable(
@@ -154,7 +163,7 @@ def move(session: Session, *, by: User, request: HttpRequest | None = None) -> M
     refused: ServiceError | None = None
     failed_days: set[date] = set()
     attempts = 0
-    for slot, short in _candidates(session):
+    for slot, short in _candidates(session, moving):
         day = to_local(slot.starts_at).date()
         if day in failed_days:
             continue
@@ -184,7 +193,7 @@ def move(session: Session, *, by: User, request: HttpRequest | None = None) -> M
     raise Unmovable(f"Nothing was changed: {who} could not be moved ({why}).", sessions=[session])
 
 
-def _candidates(session: Session) -> Iterator[tuple[planner.Slot, bool]]:
+def _candidates(session: Session, moving: frozenset[int]) -> Iterator[tuple[planner.Slot, bool]]:
     """Free starts for `session` at or after its own start, earliest first, that keep the
     course's order and spacing and the hard minimum from the patient's other courses; each
     with whether it is shorter than the usual interval from another course (allowed only when
@@ -193,13 +202,14 @@ def _candidates(session: Session) -> Iterator[tuple[planner.Slot, bool]]:
     tz = clinic_zone()
     course = session.course
     minimum = course.protocol.min_interval_days
-    siblings = list(
+    rows = list(
         course.sessions.filter(status__in=[*Session.ACTIVE, Session.Status.COMPLETED])
         .exclude(pk=session.pk)
-        .values_list("starts_at", flat=True)
+        .values_list("pk", "starts_at")
     )
-    # A session keeps its place in the course: never moved past the next one.
-    later = [start for start in siblings if start > session.starts_at]
+    siblings = [start for _, start in rows]
+    # A session keeps its place in the course: never moved past the next one that stays.
+    later = [start for pk, start in rows if start > session.starts_at and pk not in moving]
     before = min(later) if later else None
     others = spacing.other_sessions(course)
     was_short = bool(spacing.spacing_across_courses(course, [session.starts_at], others)[1])

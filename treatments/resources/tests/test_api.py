@@ -162,9 +162,7 @@ def test_a_stranding_change_is_a_409_with_the_sessions_then_moves_them_when_conf
     assert Session.objects.get(pk=session.pk).starts_at == local(2026, 3, 11, 9)
 
 
-def test_a_session_that_cannot_be_moved_is_a_409_and_changes_nothing(
-    clinic, book, manager_client
-):
+def test_a_session_that_cannot_be_moved_is_a_409_and_changes_nothing(clinic, book, manager_client):
     book(local(2026, 3, 10, 10), first_name="Ann")
     bea, _ = book(
         local(2026, 3, 10, 13), local(2026, 3, 24, 13), first_name="Bea", interval_days=14
@@ -182,9 +180,7 @@ def test_a_session_that_cannot_be_moved_is_a_409_and_changes_nothing(
     assert Session.objects.get(patient__first_name="Ann").starts_at == local(2026, 3, 10, 10)
 
 
-def test_a_device_out_of_use_hands_its_sessions_over_when_confirmed(
-    clinic, book, manager_client
-):
+def test_a_device_out_of_use_hands_its_sessions_over_when_confirmed(clinic, book, manager_client):
     spare = DeviceFactory(name="Pen 2")
     [session] = book(local(2026, 3, 10, 10), device=clinic.device)
     url = f"/api/setup/devices/{clinic.device.pk}/"
@@ -255,7 +251,9 @@ def test_a_protocol_version_is_made_and_the_old_one_cannot_be_edited(manager_cli
     assert bad.status_code == 400
     assert set(bad.json()["error"]["fields"]) == {"depth_ranges", "default_sessions"}
     history = manager_client.get("/api/setup/protocols/").json()["results"]
-    assert [(p["version"], p["is_current"]) for p in history if p["indication"] == "fine_lines"] == [
+    assert [
+        (p["version"], p["is_current"]) for p in history if p["indication"] == "fine_lines"
+    ] == [
         (2, True),
         (1, False),
     ]

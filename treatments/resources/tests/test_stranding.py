@@ -114,6 +114,26 @@ def test_one_session_that_cannot_be_moved_refuses_the_whole_change(clinic, book,
     assert not TimeOff.objects.exists()
 
 
+def test_leave_over_two_sessions_of_a_course_moves_both_after_it_in_order(
+    clinic, book, manager_user
+):
+    """Four weeks off over both sessions of a course: the first goes after the leave, at least
+    14 days (the protocol's minimum) from where the second still is; then the second, at
+    least 14 days after the first. The course keeps its order and spacing."""
+    first, second = book(local(2026, 3, 10, 10), local(2026, 4, 7, 10))
+    services.time_off_create(
+        practitioner=clinic.practitioner,
+        starts_at=local(2026, 3, 9),
+        ends_at=local(2026, 4, 8),
+        move_affected=True,
+        by=manager_user,
+    )
+    first, second = _reload(first), _reload(second)
+    assert first.starts_at == local(2026, 4, 21, 9)  # 14 days after 7 April
+    assert second.starts_at == local(2026, 5, 5, 9)  # 14 days after that
+    assert first.starts_at < second.starts_at
+
+
 def test_a_checked_in_session_cannot_be_moved(clinic, book, manager_user, front_desk_user):
     [session] = book(local(2026, 3, 2, 11))
     scheduling.session_check_in(session=session, by=front_desk_user)
