@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -126,11 +127,47 @@ def settle(
             "each to its next free time.",
             sessions=sessions,
         )
-    moving = frozenset(s.pk for s in sessions)
-    return [
-        move(session, by=by, request=request, moving=moving)
-        for session in sorted(sessions, key=lambda s: (s.starts_at, s.pk))
-    ]
+    earliest_first = sorted(sessions, key=lambda s: (s.starts_at, s.pk))
+    courses = [s.course_id for s in sessions]
+    if len(set(courses)) == len(courses):
+        return _move_all(earliest_first, by=by, request=request)
+    return _move_in_the_better_order(earliest_first, by=by, request=request)
+
+
+def _move_all(order: Sequence[Session], *, by: User, request: HttpRequest | None) -> list[Moved]:
+    """Move each in turn; one may pass those still to move (they then go after it)."""
+    waiting = {s.pk for s in order}
+    moved = []
+    for session in order:
+        waiting.discard(session.pk)
+        moved.append(move(session, by=by, request=request, moving=frozenset(waiting)))
+    return sorted(moved, key=lambda m: (m.moved_from, m.session.pk))
+
+
+def _move_in_the_better_order(
+    earliest_first: list[Session], *, by: User, request: HttpRequest | None
+) -> list[Moved]:
+    """Several sessions of one course are stranded. Earliest first keeps a long leave's
+    sessions in order after it, but each must clear where its successors still are; latest
+    first keeps a short change close (a lost weekday moves each session a day). Both are
+    tried in a savepoint and the one that moves sessions less is kept (earliest first on a
+    tie); when neither can move them all, the earliest-first refusal stands."""
+    orders = [earliest_first, earliest_first[::-1]]
+    results: list[tuple[float, int]] = []
+    refused: Unmovable | None = None
+    for i, order in enumerate(orders):
+        savepoint = transaction.savepoint()
+        try:
+            moved = _move_all(order, by=by, request=request)
+        except Unmovable as exc:
+            refused = refused or exc
+        else:
+            shift = sum((m.session.starts_at - m.moved_from).total_seconds() for m in moved)
+            results.append((shift, i))
+        transaction.savepoint_rollback(savepoint)
+    if not results:
+        raise refused
+    return _move_all(orders[min(results)[1]], by=by, request=request)
 
 
 def refuse(sessions: Sequence[Session], *, what: str, why: str) -> None:
@@ -156,8 +193,8 @@ def move(
     who = f"{session.patient.full_name}'s session on {local_format(session.starts_at, DAY_TIME)}"
     if session.status != Session.Status.BOOKED:
         raise Unmovable(
-            f"Nothing was changed: {who} is {session.get_status_display().lower()}, so it "
-            "cannot be moved. Finish or cancel it first.",
+            f"{who} is {session.get_status_display().lower()}, so it cannot be moved and "
+            "nothing was changed. Finish or cancel it first.",
             sessions=[session],
         )
     refused: ServiceError | None = None
@@ -190,7 +227,9 @@ def move(
         else f"no free time that keeps its course's order and spacing in the {HORIZON_DAYS} "
         "days after it"
     )
-    raise Unmovable(f"Nothing was changed: {who} could not be moved ({why}).", sessions=[session])
+    raise Unmovable(
+        f"{who} could not be moved ({why}), so nothing was changed.", sessions=[session]
+    )
 
 
 def _candidates(session: Session, moving: frozenset[int]) -> Iterator[tuple[planner.Slot, bool]]:
@@ -205,17 +244,23 @@ def _candidates(session: Session, moving: frozenset[int]) -> Iterator[tuple[plan
     rows = list(
         course.sessions.filter(status__in=[*Session.ACTIVE, Session.Status.COMPLETED])
         .exclude(pk=session.pk)
-        .values_list("pk", "starts_at")
+        .values_list("pk", "number", "starts_at")
     )
-    siblings = [start for _, start in rows]
-    # A session keeps its place in the course: never moved past the next one that stays.
-    later = [start for pk, start in rows if start > session.starts_at and pk not in moving]
+    siblings = [start for _, _, start in rows]
+    # A session keeps its place (number) in the course: after the sessions before it, before
+    # those after it, wherever they are now; those still waiting to move go after it in turn.
+    placed = [(number, start) for pk, number, start in rows if pk not in moving]
+    earlier = [start for number, start in placed if number < session.number]
+    later = [start for number, start in placed if number > session.number]
+    after = max(earlier) if earlier else None
     before = min(later) if later else None
     others = spacing.other_sessions(course)
     was_short = bool(spacing.spacing_across_courses(course, [session.starts_at], others)[1])
     minutes = int((session.ends_at - session.starts_at).total_seconds() // 60)
     not_before = max(timezone.now(), session.starts_at)
     first = max(to_local(session.starts_at).date(), clinic_today())
+    if after is not None:
+        first = max(first, to_local(after).date())
     for offset in range(0, HORIZON_DAYS, CHUNK_DAYS):
         day_from = first + timedelta(days=offset)
         day_to = day_from + timedelta(days=CHUNK_DAYS - 1)
@@ -241,6 +286,8 @@ def _candidates(session: Session, moving: frozenset[int]) -> Iterator[tuple[plan
         for slot in slots:
             if before is not None and slot.starts_at >= before:
                 return
+            if after is not None and slot.starts_at <= after:
+                continue
             if planner.spacing_violations(
                 [*siblings, slot.starts_at], tz=tz, min_interval_days=minimum
             ):

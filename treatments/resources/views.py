@@ -99,8 +99,6 @@ def _form_page(
                 result = act(form.cleaned_data)
             except stranding.Stranded as exc:
                 status, stranded = exc.status, exc
-                if isinstance(exc, stranding.Unmovable):
-                    form.add_error(None, exc.message)
                 audit.record_many(
                     actor=request.user,
                     action=audit.Action.LIST,

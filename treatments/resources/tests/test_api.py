@@ -167,17 +167,34 @@ def test_a_session_that_cannot_be_moved_is_a_409_and_changes_nothing(clinic, boo
     bea, _ = book(
         local(2026, 3, 10, 13), local(2026, 3, 24, 13), first_name="Bea", interval_days=14
     )
-    tuesday = clinic.practitioner.working_hours.get(weekday=1)
+    url = f"/api/setup/practitioners/{clinic.practitioner.pk}/time-off/"
+    body = {
+        "starts_at": "2026-03-10T00:00:00Z",
+        "ends_at": "2026-03-11T00:00:00Z",
+        "move_affected": True,
+    }
     with at(NOW):
-        response = manager_client.delete(
-            f"/api/setup/working-hours/{tuesday.pk}/?move_affected=true"
-        )
+        response = manager_client.post(url, body, format="json")
     assert response.status_code == 409
     error = response.json()["error"]
     assert error["code"] == "cannot_move"
     assert [s["id"] for s in error["sessions"]] == [str(bea.public_id)]
-    assert clinic.practitioner.working_hours.filter(weekday=1).exists()
+    assert not TimeOff.objects.exists()
     assert Session.objects.get(patient__first_name="Ann").starts_at == local(2026, 3, 10, 10)
+
+
+def test_hours_removed_with_move_affected_in_the_query_string(clinic, book, manager_client):
+    [session] = book(local(2026, 3, 10, 10))
+    tuesday = clinic.practitioner.working_hours.get(weekday=1)
+    url = f"/api/setup/working-hours/{tuesday.pk}/"
+    with at(NOW):
+        assert manager_client.delete(url).status_code == 409
+        assert manager_client.delete(f"{url}?move_affected=yes").status_code == 400
+        response = manager_client.delete(f"{url}?move_affected=true")
+    assert response.status_code == 200
+    [entry] = response.json()["moved_sessions"]
+    assert entry["session"]["id"] == str(session.public_id)
+    assert not clinic.practitioner.working_hours.filter(weekday=1).exists()
 
 
 def test_a_device_out_of_use_hands_its_sessions_over_when_confirmed(clinic, book, manager_client):

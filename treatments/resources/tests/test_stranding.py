@@ -240,6 +240,23 @@ def test_removing_a_day_strands_its_sessions(clinic, book, manager_user):
     assert _reload(session).starts_at == local(2026, 3, 11, 9)
 
 
+def test_a_lost_weekday_moves_each_session_of_a_course_a_day_not_weeks(clinic, book, manager_user):
+    """Both sessions of a course fall on Tuesdays. Moved latest first, each goes to the
+    Wednesday after it and the course keeps its 14 days; earliest first would push the first
+    four weeks out to clear the second's old day. The order that moves them less wins."""
+    [ann] = book(local(2026, 3, 10, 10), first_name="Ann")
+    first, second = book(
+        local(2026, 3, 10, 13), local(2026, 3, 24, 13), first_name="Bea", interval_days=14
+    )
+    services.working_hours_delete(hours=_tuesday(clinic), move_affected=True, by=manager_user)
+    assert _reload(first).starts_at == local(2026, 3, 11, 9)
+    assert _reload(second).starts_at == local(2026, 3, 25, 9)
+    assert _reload(ann).starts_at == local(2026, 3, 11, 11)  # after Bea's, the same day
+    assert Session.objects.filter(status="booked").count() == 3
+    # Tried and rolled back: only the kept order's moves are recorded.
+    assert AuditEvent.objects.filter(object_type="treatments.session", action="update").count() == 3
+
+
 def test_changing_another_day_strands_nothing(clinic, book, manager_user):
     book(local(2026, 3, 10, 14))
     monday = clinic.practitioner.working_hours.get(weekday=0)
