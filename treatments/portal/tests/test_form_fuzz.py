@@ -32,7 +32,7 @@ from django.test import Client
 from django.test.utils import ContextList
 from django.urls import reverse
 
-from clinic.models import AuditEvent, Role, User
+from clinic.models import AuditEvent, User
 from clinic.tests.factories import PatientUserFactory, UserFactory
 from patients.models import Consent, Hold, IntakeSubmission, Patient, ScreeningResult
 from patients.tests.factories import PatientFactory
@@ -48,19 +48,10 @@ from treatments.portal.models import (
     ReactionFlag,
     SessionChangeRequest,
 )
-from treatments.resources.forms import ProtocolForm
+from treatments.resources.tests import fuzz_rows as setup
 from treatments.scheduling import services as scheduling
 from treatments.scheduling.forms import ChartForm
-from treatments.scheduling.models import (
-    Course,
-    Device,
-    Practitioner,
-    Protocol,
-    Room,
-    Session,
-    SessionRecord,
-)
-from treatments.scheduling.tests.factories import DeviceFactory, PractitionerFactory, RoomFactory
+from treatments.scheduling.models import Course, Practitioner, Session, SessionRecord
 
 from .helpers import (
     booked_session,
@@ -193,31 +184,6 @@ def _booked(w: World) -> dict:
     return {"public_id": w.booked.public_id}
 
 
-# Clinic setup (issue 11): rows that no booked session depends on, so no post strands one.
-def _spare(w: World) -> dict:
-    return {"id": Practitioner.objects.get(display_name="Sam Spare").pk}
-
-
-def _spare_device(w: World) -> Device:
-    return Device.objects.get(serial="SN-SPARE")
-
-
-def _protocol(w: World) -> dict:
-    return {"id": Protocol.objects.current().get(indication="texture").pk}
-
-
-def _protocol_form(w: World) -> dict:
-    protocol = Protocol.objects.current().get(indication="texture")
-    return {k: v for k, v in ProtocolForm.initial_for(protocol).items() if v is not None}
-
-
-WINDOW = {"starts_at": VALUE, "ends_at": VALUE, "reason": TEXT, "move_affected": FLAG}
-HOURS = {"weekday": VALUE, "start": VALUE, "end": VALUE}
-DEVICE = {"name": TEXT, "manufacturer": TEXT, "model": TEXT, "serial": TEXT,
-          "regulatory_status": TEXT, "active": FLAG}  # fmt: skip
-DEVICE_BASE = {"name": "Pen 9", "model": "SkinPen", "serial": "SN-SPARE", "active": "on"}
-
-
 FORMS = [
     # --- Logging in and out
     Form("login", "anonymous", {"username": TEXT, "password": TEXT},
@@ -293,51 +259,7 @@ FORMS = [
          kwargs=lambda w: {"patient_id": w.invitee.public_id}),
     Form("portal:staff_triage_read", "practitioner", {"check_in": VALUE},
          base=lambda w: {"check_in": str(w.flag.check_in.public_id)}),
-    # --- Clinic setup (managers)
-    Form("treatments:setup_practitioner_new", "manager",
-         {"user": VALUE, "display_name": TEXT, "active": FLAG},
-         base=lambda w: {"user": User.objects.get(username="ada").pk, "display_name": "Dr Ada"}),
-    Form("treatments:setup_practitioner", "manager", {"display_name": TEXT, "active": FLAG},
-         kwargs=_spare, base=lambda w: {"display_name": "Sam Spare", "active": "on"}),
-    Form("treatments:setup_hours_new", "manager", HOURS, kwargs=_spare,
-         base=lambda w: {"weekday": "6", "start": "10:00", "end": "12:00"}),
-    Form("treatments:setup_hours", "manager", {**HOURS, "move_affected": FLAG},
-         kwargs=lambda w: {"id": Practitioner.objects.get(display_name="Sam Spare")
-                           .working_hours.get().pk},
-         base=lambda w: {"weekday": "5", "start": "09:00", "end": "12:00"}),
-    Form("treatments:setup_hours_remove", "manager", {"move_affected": FLAG},
-         kwargs=lambda w: {"id": Practitioner.objects.get(display_name="Sam Spare")
-                           .working_hours.get().pk}),
-    Form("treatments:setup_time_off_new", "manager", WINDOW, kwargs=_spare,
-         base=lambda w: {"starts_at": "2026-07-01T09:00", "ends_at": "2026-07-02T09:00"}),
-    Form("treatments:setup_time_off", "manager", WINDOW,
-         kwargs=lambda w: {"id": Practitioner.objects.get(display_name="Sam Spare")
-                           .time_off.get().pk},
-         base=lambda w: {"starts_at": "2026-06-01T09:00", "ends_at": "2026-06-04T09:00"}),
-    Form("treatments:setup_time_off_remove", "manager", {},
-         kwargs=lambda w: {"id": Practitioner.objects.get(display_name="Sam Spare")
-                           .time_off.get().pk}),
-    Form("treatments:setup_room_new", "manager", {"name": TEXT, "active": FLAG},
-         base=lambda w: {"name": "Room D", "active": "on"}),
-    Form("treatments:setup_room", "manager", {"name": TEXT, "active": FLAG, "move_affected": FLAG},
-         kwargs=lambda w: {"id": Room.objects.get(name="Room C").pk},
-         base=lambda w: {"name": "Room C", "active": "on"}),
-    Form("treatments:setup_device_new", "manager", DEVICE,
-         base=lambda w: {**DEVICE_BASE, "serial": "SN-NEW"}),
-    Form("treatments:setup_device", "manager", {**DEVICE, "move_affected": FLAG},
-         kwargs=lambda w: {"id": _spare_device(w).pk}, base=lambda w: DEVICE_BASE),
-    Form("treatments:setup_outage_new", "manager", WINDOW,
-         kwargs=lambda w: {"id": _spare_device(w).pk},
-         base=lambda w: {"starts_at": "2026-07-01T09:00", "ends_at": "2026-07-02T09:00"}),
-    Form("treatments:setup_outage", "manager", WINDOW,
-         kwargs=lambda w: {"id": _spare_device(w).outages.get().pk},
-         base=lambda w: {"starts_at": "2026-06-01T09:00", "ends_at": "2026-06-03T09:00"}),
-    Form("treatments:setup_outage_remove", "manager", {},
-         kwargs=lambda w: {"id": _spare_device(w).outages.get().pk}),
-    Form("treatments:setup_protocol", "manager",
-         {"name": TEXT, "default_sessions": VALUE, "session_minutes": VALUE, "notes": TEXT,
-          "depth-cheeks-max": OPTIONAL},
-         kwargs=_protocol, base=_protocol_form),
+    *setup.forms(Form, TEXT=TEXT, VALUE=VALUE, OPTIONAL=OPTIONAL, FLAG=FLAG),  # Clinic setup
 ]  # fmt: skip
 
 
@@ -396,24 +318,12 @@ def world(frozen, clinic, acne_protocol, front_desk_user, practitioner_user, mai
     _, token = sent_link(rae, by=desk)
     failed = booked.messages.order_by("pk").first()  # a reminder the booking queued
     Message.objects.filter(pk=failed.pk).update(status=Message.Status.FAILED)
-    _setup_rows()
+    setup.make()  # what the Clinic setup forms act on
     return World(
         practitioner=clinic.practitioner, patient=pia, booked=booked, completed=completed,
         checked_in=checked_in, planned=planned, reviewed=reviewed, flag=answer.flag, call=call,
         change=change, invitee=rae, token=token, failed=failed, rooms=clinic.rooms,
     )  # fmt: skip
-
-
-def _setup_rows() -> None:
-    """What the clinic-setup forms act on, with no booked session on any of it."""
-    UserFactory(username="ada", role=Role.PRACTITIONER)  # an account to link
-    spare = PractitionerFactory(display_name="Sam Spare")
-    spare.working_hours.create(weekday=5, start=dt.time(9), end=dt.time(13))
-    june = [dt.datetime(2026, 6, day, 9, tzinfo=LONDON) for day in (1, 2, 3)]
-    spare.time_off.create(starts_at=june[0], ends_at=june[2])
-    RoomFactory(name="Room C")
-    device = DeviceFactory(name="Pen 9", serial="SN-SPARE")
-    device.outages.create(starts_at=june[0], ends_at=june[1])
 
 
 @pytest.fixture
