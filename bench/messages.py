@@ -107,7 +107,7 @@ def seed(messages: int) -> int:
             user=user, defaults={"display_name": "Bench Needler"}
         )
         room, _ = Room.objects.get_or_create(name="Bench room")
-        protocol = Protocol.objects.get(indication="acne_scars")
+        protocol = Protocol.objects.current().get(indication="acne_scars")
         patients = Patient.objects.bulk_create(
             Patient(
                 first_name=f"Bench{n}",

@@ -77,7 +77,7 @@ def _create_sessions(practitioners, total: int) -> None:
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(settings.CLINIC_TIME_ZONE)
-    protocol = Protocol.objects.get(indication="acne_scars")
+    protocol = Protocol.objects.current().get(indication="acne_scars")
     patients = list(Patient.objects.order_by("id").values_list("pk", flat=True)[:2000])
     by = User.objects.get(username="frontdesk")
     per_practitioner = total // len(practitioners)
@@ -133,7 +133,7 @@ def booking(rounds: int = 15) -> dict:
     practitioner_user = User.objects.get(username="practitioner")
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(desk)
-    protocol = Protocol.objects.get(indication="acne_scars")
+    protocol = Protocol.objects.current().get(indication="acne_scars")
     patients = Patient.objects.filter(email__startswith="demo.patient.", courses__isnull=True)
     timings, queries = [], []
     start = clinic_today() + timedelta(days=400)

@@ -1,6 +1,7 @@
 """The API of the `treatments` app under /api/, from its packages (the portal has no API)."""
 
 from treatments.messaging import api_urls as messaging
+from treatments.resources import api_urls as resources
 from treatments.scheduling import api_urls as scheduling
 
-urlpatterns = [*scheduling.urlpatterns, *messaging.urlpatterns]
+urlpatterns = [*scheduling.urlpatterns, *resources.urlpatterns, *messaging.urlpatterns]

@@ -49,6 +49,8 @@ def _get(model, field: str, pk, *, active_only: bool = True):
     queryset = model.objects.all()
     if active_only and hasattr(model, "active"):
         queryset = queryset.filter(active=True)
+    if active_only and model is Protocol:
+        queryset = queryset.current()  # a superseded version stays with its courses only
     found = queryset.filter(pk=pk).first()
     if found is None:
         raise exceptions.ValidationError({field: [f"No such {model._meta.verbose_name}."]})

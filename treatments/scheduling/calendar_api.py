@@ -162,6 +162,7 @@ class ProtocolSerializer(serializers.ModelSerializer):
             "session_minutes",
             "depth_ranges",
             "notes",
+            "version",
         ]
 
 
@@ -218,8 +219,10 @@ def _filter_active(request, queryset):
 
 
 class ProtocolListView(GenericAPIView):
+    """The current version of each protocol: the ones new courses are planned with."""
+
     serializer_class = ProtocolSerializer
-    queryset = Protocol.objects.order_by("name", "id")
+    queryset = Protocol.objects.current().order_by("name", "id")
 
     @extend_schema(responses={200: ProtocolSerializer(many=True), **ERRORS})
     def get(self, request):

@@ -151,7 +151,7 @@ class ListField(forms.Field):
 
 class CourseForm(ClinicForm):
     practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.filter(active=True))
-    protocol = forms.ModelChoiceField(queryset=Protocol.objects.all(), label="Indication")
+    protocol = forms.ModelChoiceField(queryset=Protocol.objects.current(), label="Indication")
     areas = forms.MultipleChoiceField(choices=AREAS, widget=forms.CheckboxSelectMultiple)
     sessions = forms.IntegerField(
         min_value=1,

@@ -24,15 +24,24 @@ class Indication(models.TextChoices):
     TEXTURE = "texture", "Texture and photoageing"
 
 
+class ProtocolQuerySet(models.QuerySet):
+    def current(self) -> ProtocolQuerySet:
+        """The versions offered for new courses: one per indication."""
+        return self.filter(is_current=True)
+
+
 class Protocol(models.Model):
     """Defaults for a course by indication (clinical reference §2.1–2.3); the manager edits them.
 
     `depth_ranges` maps an area code to {"start": [low, high], "flag_above": mm, "max": mm}:
     the starting device setting, the setting above which the chart needs a written reason,
     and the most it accepts (§2.2; never above 2.5 mm).
+
+    Rows are versions: an edit makes a new row with the next `version` and makes it the
+    current one (`treatments.resources`), so a course keeps the values it was planned with.
     """
 
-    indication = models.CharField(max_length=30, choices=Indication.choices, unique=True)
+    indication = models.CharField(max_length=30, choices=Indication.choices)
     name = models.CharField(max_length=100)
     default_sessions = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(12)]
@@ -44,10 +53,36 @@ class Protocol(models.Model):
     )
     depth_ranges = models.JSONField(default=dict, blank=True)
     notes = models.TextField(blank=True)
+    version = models.PositiveSmallIntegerField(default=1, editable=False)
+    is_current = models.BooleanField(
+        default=True,
+        editable=False,
+        help_text="The version offered for new courses; a course keeps the version it has.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    objects = ProtocolQuerySet.as_manager()
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name", "-version"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["indication"],
+                condition=Q(is_current=True),
+                name="protocol_one_current_version_per_indication",
+            ),
+            models.UniqueConstraint(
+                fields=["indication", "version"], name="protocol_version_unique"
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="protocol_version_positive"),
             models.CheckConstraint(
                 condition=Q(default_interval_days__gte=F("min_interval_days")),
                 name="protocol_interval_not_below_minimum",

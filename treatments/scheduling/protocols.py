@@ -125,12 +125,11 @@ DEFAULT_PROTOCOLS = [
 
 
 def seed_protocols(Protocol) -> int:  # noqa: N803 - a model class, also the historical one
-    """Create the default protocols that do not exist yet; never overwrite the manager's edits."""
+    """Create the default protocols that do not exist yet; never overwrite the manager's edits
+    (an indication with any version, current or not, is left alone)."""
     created = 0
     for spec in DEFAULT_PROTOCOLS:
-        fields = {k: v for k, v in spec.items() if k != "indication"}
-        _, was_created = Protocol.objects.get_or_create(
-            indication=spec["indication"], defaults=fields
-        )
-        created += was_created
+        if not Protocol.objects.filter(indication=spec["indication"]).exists():
+            Protocol.objects.create(**spec)
+            created += 1
     return created

@@ -138,7 +138,7 @@ def _check_slot(
 
 def _device_free(device: Device, start: datetime, end: datetime, exclude: tuple[int, ...]) -> bool:
     busy = Session.objects.active().overlapping(start, end).filter(device=device)
-    return not (
+    return device.active and not (
         busy.exclude(pk__in=exclude).exists()
         or device.outages.filter(starts_at__lt=end, ends_at__gt=start).exists()
     )

@@ -132,6 +132,43 @@ NO_PATIENT: dict[str, str] = {
     "api-practitioner-availability": "a practitioner's free times",
     "api-course-proposal": "proposed times and rooms, no patient data",
     **{
+        name: "clinic setup: reference data (a refused change's strand list is a POST answer)"
+        for name in (
+            "api-setup-device",
+            "api-setup-device-outages",
+            "api-setup-devices",
+            "api-setup-outage",
+            "api-setup-practitioner",
+            "api-setup-practitioner-hours",
+            "api-setup-practitioner-time-off",
+            "api-setup-practitioners",
+            "api-setup-protocol",
+            "api-setup-protocol-versions",
+            "api-setup-protocols",
+            "api-setup-room",
+            "api-setup-rooms",
+            "api-setup-time-off",
+            "api-setup-working-hours",
+            "treatments:setup",
+            "treatments:setup_device",
+            "treatments:setup_device_new",
+            "treatments:setup_hours",
+            "treatments:setup_hours_new",
+            "treatments:setup_hours_remove",
+            "treatments:setup_outage",
+            "treatments:setup_outage_new",
+            "treatments:setup_outage_remove",
+            "treatments:setup_practitioner",
+            "treatments:setup_practitioner_new",
+            "treatments:setup_protocol",
+            "treatments:setup_room",
+            "treatments:setup_room_new",
+            "treatments:setup_time_off",
+            "treatments:setup_time_off_new",
+            "treatments:setup_time_off_remove",
+        )
+    },  # fmt: skip
+    **{
         name: "staff accounts: names, e-mails and roles of staff, no patient data"
         for name in (
             "staff:list",

@@ -161,7 +161,7 @@ class Command(BaseCommand):
         course = treatment_services.course_create(
             patient=alice,
             practitioner=practitioner_user.practitioner,
-            protocol=Protocol.objects.get(indication="acne_scars"),
+            protocol=Protocol.objects.current().get(indication="acne_scars"),
             areas=["cheeks"],
             sessions=None,
             interval_days=None,

@@ -50,6 +50,7 @@ from treatments.portal.models import (
     ReactionFlag,
     SessionChangeRequest,
 )
+from treatments.resources.tests import fuzz_rows as setup
 from treatments.scheduling import services as scheduling
 from treatments.scheduling.forms import ChartForm
 from treatments.scheduling.models import Course, Practitioner, Session, SessionRecord
@@ -291,6 +292,7 @@ FORMS = [
          kwargs=lambda w: {"course_id": w.booked.course.public_id}),
     Form("portal:staff_sheet_email", "front_desk", {},
          kwargs=lambda w: {"session_id": w.completed.public_id}),
+    *setup.forms(Form, TEXT=TEXT, VALUE=VALUE, OPTIONAL=OPTIONAL, FLAG=FLAG),  # Clinic setup
 ]  # fmt: skip
 
 
@@ -355,6 +357,7 @@ def world(
     ida = staff_services.staff_invite(email="ida@example.com", first_name="Ida", last_name="Ives",
                                       roles=[Role.PRACTITIONER], by=manager_user)  # fmt: skip
     staff_token = staff_links.invite_mint(str(ida.public_id))
+    setup.make()  # what the Clinic setup forms act on
     return World(
         practitioner=clinic.practitioner, patient=pia, booked=booked, completed=completed,
         checked_in=checked_in, planned=planned, reviewed=reviewed, flag=answer.flag, call=call,
