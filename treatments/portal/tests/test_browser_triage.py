@@ -21,7 +21,9 @@ from playwright.sync_api import expect
 from clinic.clock import localize, to_local
 from clinic.tests.factories import PASSWORD
 from patients import services as patient_services
+from patients.forms import question_text
 from patients.models import Hold
+from patients.vocabulary import ON_THE_DAY_KEYS, QUESTIONS
 from treatments.portal.models import CheckInAnswer, ReactionFlag
 from treatments.scheduling.models import Session
 from treatments.scheduling.tests.factories import CourseFactory, PractitionerFactory
@@ -59,6 +61,18 @@ def staff_login(page, live_server, user) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def confirm_every_answer_and_check_in(page) -> None:
+    """Front desk opens the check-in and confirms every answer read back, unchanged."""
+    page.get_by_role("link", name="Check in").click()
+    expect(page.get_by_role("heading", name="Check in Nia Adeyemi", level=1)).to_be_visible()
+    for key in ON_THE_DAY_KEYS:
+        if key == "isotretinoin_stopped_on":  # asked together with isotretinoin
+            continue
+        group = page.get_by_role("group", name=question_text(QUESTIONS[key]), exact=True)
+        group.get_by_label("Confirmed (unchanged)").check()
+    page.get_by_role("button", name="Check in").click()
 
 
 def flash(page):
@@ -150,11 +164,11 @@ def test_pus_and_fever_in_the_note_reach_triage_and_hold_the_next_session_until_
     desk.get_by_role("link", name="Session 2").click()
     expect(desk.get_by_role("heading", name="Session 2 of 4", level=1)).to_be_visible()
     expect(desk.get_by_text("Booked", exact=True)).to_be_visible()
-    desk.get_by_role("button", name="Check in").click()
+    confirm_every_answer_and_check_in(desk)
     expect(flash(desk)).to_contain_text("The patient reported a reaction after the session on")
     expect(flash(desk)).to_contain_text("A practitioner must release the hold before treatment.")
     expect(desk.get_by_text("Booked", exact=True)).to_be_visible()
-    expect(desk.get_by_role("button", name="Check in")).to_be_visible()
+    expect(desk.get_by_role("link", name="Check in")).to_be_visible()
     second.refresh_from_db()
     assert second.status == Session.Status.BOOKED
 
@@ -183,8 +197,8 @@ def test_pus_and_fever_in_the_note_reach_triage_and_hold_the_next_session_until_
 
     # 5. Nothing else stood in the way: the same button now checks her in.
     desk.reload()
-    desk.get_by_role("button", name="Check in").click()
-    expect(flash(desk)).to_contain_text("Checked in.")
+    confirm_every_answer_and_check_in(desk)
+    expect(flash(desk)).to_contain_text("Checked in: every answer confirmed.")
     expect(desk.get_by_text("Checked in", exact=True)).to_be_visible()
     second.refresh_from_db()
     assert second.status == Session.Status.CHECKED_IN
