@@ -23,6 +23,10 @@ class StrictCharField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        # The schema's maxLength is about the text as sent: count it before trimming, or
+        # " " + 100 characters would pass a 100-character limit (schemathesis found it).
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 
