@@ -94,6 +94,13 @@ def clock_window(errors: dict[str, list[str]], start: Any, end: Any) -> bool:
     return ok
 
 
+def save_values(obj: models.Model, values: dict[str, Any]) -> None:
+    """Write `values` onto `obj` and save just those columns (after `changed` said what)."""
+    for name, value in values.items():
+        setattr(obj, name, value)
+    obj.save(update_fields=list(values))
+
+
 def changed(obj: models.Model, values: dict[str, Any]) -> dict[str, list]:
     """The fields `values` would change on `obj`, as {name: [old, new]} for the audit row
     (setup data only: never a patient's)."""

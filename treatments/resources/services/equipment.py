@@ -21,7 +21,7 @@ from clinic.models import User
 from treatments.scheduling.models import Device, DeviceOutage, Practitioner, Room, Session
 
 from .. import stranding
-from .changes import Change, changed, fresh, text, window
+from .changes import Change, changed, fresh, save_values, text, window
 
 Action = audit.Action
 ROOM_NAME_MAX = Room._meta.get_field("name").max_length
@@ -87,9 +87,7 @@ def room_update(
     if not detail:
         return Change(room)
     closing = room.active and not values["active"]
-    for field, value in values.items():
-        setattr(room, field, value)
-    room.save(update_fields=list(values))
+    save_values(room, values)
     moved = []
     if closing:
         moved = stranding.settle(
@@ -198,9 +196,7 @@ def device_update(
     if not detail:
         return Change(device)
     closing = device.active and not values["active"]
-    for field, value in values.items():
-        setattr(device, field, value)
-    device.save(update_fields=list(values))
+    save_values(device, values)
     moved = []
     if closing:
         moved = stranding.settle(
@@ -288,9 +284,7 @@ def outage_update(
     detail = changed(outage, values)
     if not detail:
         return Change(outage)
-    for field, value in values.items():
-        setattr(outage, field, value)
-    outage.save(update_fields=list(values))
+    save_values(outage, values)
     moved = stranding.settle(
         stranding.in_window(start=starts_at, end=ends_at, device_id=device.pk),
         what=f"An outage of {device}",

@@ -23,7 +23,7 @@ from clinic.models import Role, User
 from treatments.scheduling.models import Practitioner, TimeOff, WorkingHours
 
 from .. import stranding
-from .changes import Change, changed, clock_window, fresh, text, window
+from .changes import Change, changed, clock_window, fresh, save_values, text, window
 
 Action = audit.Action
 NAME_MAX = Practitioner._meta.get_field("display_name").max_length
@@ -108,9 +108,7 @@ def practitioner_update(
     values = {"display_name": name, "active": bool(active)}
     detail = changed(practitioner, values)
     if detail:
-        for field, value in values.items():
-            setattr(practitioner, field, value)
-        practitioner.save(update_fields=list(values))
+        save_values(practitioner, values)
         audit.record(
             actor=by, action=Action.UPDATE, obj=practitioner, request=request, detail=detail
         )
@@ -184,9 +182,7 @@ def working_hours_update(
     if not detail:
         return Change(hours)
     fitted = _fitting(practitioner)
-    for field, value in values.items():
-        setattr(hours, field, value)
-    hours.save(update_fields=list(values))
+    save_values(hours, values)
     moved = stranding.settle(
         stranding.outside_hours(practitioner.pk, fitted),
         what=f"Changing {practitioner}'s hours",
@@ -320,9 +316,7 @@ def time_off_update(
     detail = changed(off, values)
     if not detail:
         return Change(off)
-    for field, value in values.items():
-        setattr(off, field, value)
-    off.save(update_fields=list(values))
+    save_values(off, values)
     moved = stranding.settle(
         stranding.in_window(start=starts_at, end=ends_at, practitioner_id=practitioner.pk),
         what=f"Time off for {practitioner}",
