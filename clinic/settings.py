@@ -199,6 +199,9 @@ MESSAGE_BATCH_SIZE = env.int("MESSAGE_BATCH_SIZE", default=500)
 # SkinPen handout; many clinics use 3-7 days). Used in the reminders.
 RETINOID_STOP_HOURS = env.int("RETINOID_STOP_HOURS", default=24)
 # SMS waits for the morning when due in these local hours (clinic zone).
+# When the front desk opens, clinic time: check-in opens then on the session's day (or at the
+# day's first working hours, if earlier).
+CLINIC_OPENS_AT = env("CLINIC_OPENS_AT", default="08:00")
 SMS_QUIET_HOURS = tuple(env.list("SMS_QUIET_HOURS", default=["20:00", "09:00"]))
 
 # The message cadence (DESIGN.md §5, clinical reference §4), relative to the session's start

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Min
 from django.http import HttpRequest
 from django.utils import timezone
 
 from clinic import audit
-from clinic.clock import clinic_today, to_local
+from clinic.clock import clinic_today, local_format, localize, to_local
 from clinic.errors import Conflict, Invalid
 from clinic.models import User
 from patients import screening as engine
@@ -22,7 +25,7 @@ from patients import services as patient_services
 from patients import vocabulary
 from patients.models import Hold, IntakeSubmission, ScreeningResult
 
-from .models import CheckInConfirmation, Session
+from .models import CheckInConfirmation, Session, WorkingHours
 from .services import lock_session, require_status, transition
 
 Action = audit.Action
@@ -35,6 +38,38 @@ INCOMPLETE = (
     "The patient's earlier answers do not cover every question of the current "
     "questionnaire: take the intake questionnaire again."
 )
+
+
+def check_in_window(session: Session) -> tuple[datetime, datetime]:
+    """When the front desk may check `session` in: on the session's own day in the clinic's
+    zone, from the clinic's opening (`CLINIC_OPENS_AT`, or the day's first working hours or
+    the session itself when earlier) to the end of that day. A patient who arrives the day
+    before is early, and one whose day has passed did not attend."""
+    day = to_local(session.starts_at).date()
+    first = WorkingHours.objects.filter(weekday=day.weekday()).aggregate(first=Min("start"))
+    opening = time.fromisoformat(settings.CLINIC_OPENS_AT)
+    if first["first"] is not None:
+        opening = min(opening, first["first"])
+    opens = min(session.starts_at, localize(datetime.combine(day, opening)))
+    closes = localize(datetime.combine(day + timedelta(days=1), time()))
+    return opens, closes
+
+
+def outside_window(session: Session, now: datetime | None = None) -> str:
+    """Why `session` cannot be checked in now (its day has not opened or has passed), or ""."""
+    now = now or timezone.now()
+    opens, closes = check_in_window(session)
+    if now < opens:
+        return (
+            f"Check-in opens on {local_format(opens, 'l j F Y')} at {local_format(opens, 'H:i')}, "
+            "when the clinic opens on the day of the session."
+        )
+    if now >= closes:
+        return (
+            "The day of this session has passed: mark it as did not attend, or move it to a "
+            "new time."
+        )
+    return ""
 
 
 @dataclass(frozen=True)
@@ -125,6 +160,8 @@ def _check_in(
     """Check in, or return the clearance rule's refusal with whatever was recorded kept."""
     session = lock_session(session)
     require_status(session, Session.Status.BOOKED, action="checked in")
+    if early_or_late := outside_window(session):
+        raise Conflict(early_or_late)
     patient, areas = session.patient, session.course.areas
     day = to_local(session.starts_at).date()
     earlier = patient_selectors.latest_screening(patient)

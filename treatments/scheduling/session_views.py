@@ -70,6 +70,9 @@ def check_in(request: HttpRequest, public_id) -> HttpResponse:
     if session.status != Session.Status.BOOKED:
         messages.error(request, f"This session is {session.get_status_display().lower()}.")
         return _back(session)
+    if early_or_late := check_in_service.outside_window(session):
+        messages.error(request, early_or_late)
+        return _back(session)
     sheet = check_in_service.check_in_sheet(session)
     audit.record(
         actor=request.user,

@@ -28,6 +28,7 @@ from clinic.models import Role
 from clinic.roles import FRONT_OFFICE, PLANNERS, STAFF, role_required
 
 from . import selectors
+from .check_in import outside_window
 from .check_in_form import confirmation_summary
 from .forms import DayForm, RotateFeedForm, WeekForm
 from .models import Practitioner, Session
@@ -410,6 +411,9 @@ def session_detail(request: HttpRequest, public_id) -> HttpResponse:
             "day_url": _url("treatments:day", date=local_day.isoformat()),
             "panels": panels.collect(panels.SESSION_PAGE, request=request, session=session),
             "confirmation": confirmation_summary(session),
+            "check_in_closed": (
+                outside_window(session) if session.status == Session.Status.BOOKED else ""
+            ),
         },
     )
 

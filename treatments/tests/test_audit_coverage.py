@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -62,6 +63,7 @@ class Visit:
     role: str
     kwargs: Callable[[World], dict] = lambda w: {}
     query: Callable[[World], dict] = lambda w: {}
+    at: Callable[[World], dt.datetime] | None = None  # the clock, when the page depends on it
 
 
 def _patient(w: World) -> dict:
@@ -100,7 +102,8 @@ SHOWS_PATIENT: dict[str, Visit] = {
     "treatments:course_new": Visit("practitioner", lambda w: {"patient_id": w.patient.public_id}),
     "treatments:course": Visit("practitioner", lambda w: {"public_id": w.course.public_id}),
     "treatments:session_complete": Visit("practitioner", _booked),
-    "treatments:session_check_in": Visit("front_desk", _booked),
+    # Check-in opens on the session's day.
+    "treatments:session_check_in": Visit("front_desk", _booked, at=lambda w: w.booked.starts_at),
     "portal:staff_sheet": Visit("front_desk", lambda w: {"session_id": w.completed.public_id}),
     "portal:staff": Visit("front_desk"),
     "portal:staff_triage": Visit("practitioner"),
@@ -270,12 +273,15 @@ def world(settings, tmp_path, front_desk_user, practitioner_user, mailoutbox) ->
     )  # fmt: skip
 
 
-def _clients(front_desk_user, practitioner_user) -> dict[str, Client]:
-    users: dict[str, User] = {
+def _users(front_desk_user, practitioner_user) -> dict[str, User]:
+    return {
         "front_desk": front_desk_user,
         "practitioner": practitioner_user,
         "manager": UserFactory(username="walk-manager", role="manager"),
     }
+
+
+def _clients(users: dict[str, User]) -> dict[str, Client]:
     clients = {}
     for role, user in users.items():
         clients[role] = Client()
@@ -286,12 +292,19 @@ def _clients(front_desk_user, practitioner_user) -> dict[str, Client]:
 def test_every_staff_page_that_shows_a_patient_writes_a_row_naming_them(
     world, front_desk_user, practitioner_user
 ):
-    clients = _clients(front_desk_user, practitioner_user)
+    users = _users(front_desk_user, practitioner_user)
+    clients = _clients(users)
     problems = []
     for name, visit in SHOWS_PATIENT.items():
         path = reverse(name, kwargs=visit.kwargs(world))
         before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        response = clients[visit.role].get(path, visit.query(world))
+        if visit.at:  # a login of its own at that time, so the others' sessions live on
+            with time_machine.travel(visit.at(world), tick=False):
+                client = Client()
+                client.force_login(users[visit.role])
+                response = client.get(path, visit.query(world))
+        else:
+            response = clients[visit.role].get(path, visit.query(world))
         if getattr(response, "streaming", False):
             b"".join(response.streaming_content)
         written = AuditEvent.objects.filter(id__gt=before)
