@@ -1,14 +1,18 @@
-"""The admin for treatments: the reference data the manager edits (protocols, practitioners
-with their hours and time off, rooms, devices, the aftercare wording), and two portal records
-to look up, read-only and audited (issue 11 item 2; see clinic/admin.py).
+"""The admin for treatments: the clinic's resources to look up (protocols, practitioners with
+their hours and time off, rooms, devices with their outages: read-only, because the manager
+edits them in Clinic setup, `/setup/`, where a change that would strand a booked session is
+refused and a protocol change makes a new version), the aftercare wording the manager edits,
+and two portal records to look up, read-only and audited (issue 11 item 2; see
+clinic/admin.py).
 
 Courses, sessions, charts, messages, check-ins, pre-session checks and portal invitations are
 not registered: the app's own pages show them, and only the services change them.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.urls import reverse
 
-from clinic.admin import AuditedReadOnlyAdmin
+from clinic.admin import AuditedReadOnlyAdmin, ReadOnlyAdmin
 from clinic.models import Role
 from treatments.portal.models import AftercareStep, ReactionFlag, SessionChangeRequest
 from treatments.scheduling.models import (
@@ -22,8 +26,35 @@ from treatments.scheduling.models import (
 )
 
 
+class SetupAdmin(ReadOnlyAdmin):
+    """A resource the manager edits in Clinic setup: the admin only shows it, and says where
+    it is edited."""
+
+    def changelist_view(self, request, extra_context=None):
+        messages.info(
+            request,
+            f"To change {self.model._meta.verbose_name_plural}, use Clinic setup "
+            f"({reverse('treatments:setup')}): it refuses a change that would leave a booked "
+            "session without its practitioner, room or device.",
+        )
+        return super().changelist_view(request, extra_context)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Protocol)
-class ProtocolAdmin(admin.ModelAdmin):
+class ProtocolAdmin(SetupAdmin):
     list_display = [
         "name",
         "indication",
@@ -33,35 +64,32 @@ class ProtocolAdmin(admin.ModelAdmin):
     ]
 
 
-class WorkingHoursInline(admin.TabularInline):
+class WorkingHoursInline(ReadOnlyInline):
     model = WorkingHours
-    extra = 0
 
 
-class TimeOffInline(admin.TabularInline):
+class TimeOffInline(ReadOnlyInline):
     model = TimeOff
-    extra = 0
 
 
 @admin.register(Practitioner)
-class PractitionerAdmin(admin.ModelAdmin):
+class PractitionerAdmin(SetupAdmin):
     list_display = ["display_name", "user", "active"]
     list_select_related = ["user"]
     inlines = [WorkingHoursInline, TimeOffInline]
 
 
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
+class RoomAdmin(SetupAdmin):
     list_display = ["name", "active"]
 
 
-class DeviceOutageInline(admin.TabularInline):
+class DeviceOutageInline(ReadOnlyInline):
     model = DeviceOutage
-    extra = 0
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(SetupAdmin):
     list_display = ["name", "model", "serial", "active"]
     inlines = [DeviceOutageInline]
 

@@ -41,12 +41,11 @@ pytestmark = pytest.mark.django_db
 # Registered models that hold no patient data, which the manager or a superuser may edit.
 EDITABLE = {
     "auth.group": "the role groups",
-    "treatments.protocol": "reference data (clinical reference §2)",
-    "treatments.practitioner": "reference data, with working hours and time off inline",
-    "treatments.room": "reference data",
-    "treatments.device": "reference data, with outages inline",
     "treatments.aftercarestep": "the aftercare wording the manager edits",
 }
+# The clinic's resources: shown read-only, because Clinic setup (/setup/) edits them with its
+# rules (a protocol change makes a version; no change strands a booked session).
+SETUP = {"treatments.protocol", "treatments.practitioner", "treatments.room", "treatments.device"}
 # Shown read-only, to superusers only.
 SUPERUSER_READ_ONLY = {"clinic.user", "clinic.auditevent"}
 
@@ -107,7 +106,13 @@ def test_every_registered_model_is_classified_and_patient_data_is_never_editable
         seen.add(label)
         for inline in model_admin.get_inline_instances(request):
             assert not holds_patient_data(inline.model), (label, inline.model)
-        if holds_patient_data(model) or label in SUPERUSER_READ_ONLY:
+        if label in SETUP:
+            assert isinstance(model_admin, ReadOnlyAdmin), label
+            for inline in model_admin.get_inline_instances(request):
+                assert not inline.has_add_permission(request, None), (label, inline.model)
+                assert not inline.has_change_permission(request), (label, inline.model)
+                assert not inline.has_delete_permission(request), (label, inline.model)
+        elif holds_patient_data(model) or label in SUPERUSER_READ_ONLY:
             assert isinstance(model_admin, ReadOnlyAdmin), label
             assert not model_admin.has_add_permission(request), label
             assert not model_admin.has_change_permission(request), label
@@ -120,6 +125,14 @@ def test_every_registered_model_is_classified_and_patient_data_is_never_editable
         else:
             assert label in EDITABLE, f"{label} is in the admin: classify it"
     assert not set(EDITABLE) - seen, "a model listed as editable is no longer registered"
+    assert not SETUP - seen, "a resource listed under setup is no longer registered"
+
+
+def test_the_admin_points_the_manager_to_clinic_setup_for_resources(root):
+    page = root.get("/admin/treatments/room/")
+    assert page.status_code == 200
+    assert "use Clinic setup (/setup/)" in page.content.decode()
+    assert root.get("/admin/treatments/room/add/").status_code == 403
 
 
 def test_the_patient_record_and_what_the_app_shows_are_not_in_the_admin():
