@@ -32,9 +32,13 @@ _CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
+    413: "too_large",
     415: "unsupported_media_type",
     429: "throttled",
 }
+
+
+INVALID = "Some fields need attention."
 
 
 def error_body(status_code: int, message: str, fields: dict | None = None, code: str = "") -> dict:
@@ -105,7 +109,7 @@ def exception_handler(exc, context):
     code = exc.status_code
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
-        body = error_body(code, "Some fields need attention.", fields)
+        body = error_body(code, INVALID, fields)
     else:
         detail = exc.detail if isinstance(exc.detail, str) else _flatten(exc.detail)
         body = error_body(code, str(detail))

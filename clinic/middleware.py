@@ -1,0 +1,43 @@
+"""Request guards that apply to every page and endpoint (issue 12)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import render
+
+from .api import INVALID, error_body
+from .parsers import NUL, NUL_MESSAGE
+
+
+def _with_nul(data: QueryDict) -> list[str]:
+    return sorted(
+        {key for key, values in data.lists() if NUL in key or any(NUL in v for v in values)}
+    )
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+class RefuseNulMiddleware:
+    """A NUL character in a query string or a form field is a 400 naming the field, before
+    any view sees it (PostgreSQL cannot store or compare one: it was a 500). JSON bodies are
+    checked by the API's parser."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        fields = _with_nul(request.GET)
+        if request.method == "POST" and not is_api(request):
+            fields += _with_nul(request.POST)
+        if not fields:
+            return self.get_response(request)
+        # The field's own name may hold the NUL: shown without it.
+        names = [name.replace(NUL, "") or "(unnamed)" for name in fields]
+        if is_api(request):
+            fields_out = {name: [NUL_MESSAGE] for name in names}
+            return JsonResponse(error_body(400, INVALID, fields_out), status=400)
+        return render(request, "clinic/bad_input.html", {"fields": names}, status=400)
