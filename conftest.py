@@ -185,12 +185,34 @@ def browser():
 
 
 @pytest.fixture
+def check_in_opens_at_midnight(settings):
+    """For browser tests that run on the real clock: a session later today can be checked
+    in whenever the test runs (the front desk "opens" at 00:00)."""
+    settings.CLINIC_OPENS_AT = "00:00"
+
+
+def refuse_csp_violations(page) -> list[str]:
+    """Collect what the Content-Security-Policy blocked on `page` (the fixture's teardown
+    fails on any: a page that needs inline script or style is broken in production)."""
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return blocked
+
+
+@pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    blocked = refuse_csp_violations(page)
     yield page
     context.close()
+    assert not blocked, blocked
 
 
 @pytest.fixture
@@ -433,5 +455,7 @@ def mobile_page(browser):
     )
     page = context.new_page()
     page.set_default_timeout(15_000)
+    blocked = refuse_csp_violations(page)
     yield page
     context.close()
+    assert not blocked, blocked

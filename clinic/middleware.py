@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 
@@ -22,17 +23,16 @@ def is_api(request: HttpRequest) -> bool:
 
 
 class RefuseNulMiddleware:
-    """A NUL character in a query string or a form field is a 400 naming the field, before
-    any view sees it (PostgreSQL cannot store or compare one: it was a 500). JSON bodies are
-    checked by the API's parser."""
+    """A NUL character in a query string is a 400 naming the parameter, before any view sees
+    it (PostgreSQL cannot store or compare one: a search for one was a 500). Forms refuse
+    one by the field that holds it (Django's CharField does), and JSON bodies are checked by
+    the API's parser."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         fields = _with_nul(request.GET)
-        if request.method == "POST" and not is_api(request):
-            fields += _with_nul(request.POST)
         if not fields:
             return self.get_response(request)
         # The field's own name may hold the NUL: shown without it.
@@ -41,3 +41,20 @@ class RefuseNulMiddleware:
             fields_out = {name: [NUL_MESSAGE] for name in names}
             return JsonResponse(error_body(400, INVALID, fields_out), status=400)
         return render(request, "clinic/bad_input.html", {"fields": names}, status=400)
+
+
+class PrivateResponsesMiddleware:
+    """Every response the app builds (pages, the API, files) carries patient data or may:
+    none is stored by a browser or a proxy (`Cache-Control: no-store, private`). Static
+    files are served before this by WhiteNoise and stay cacheable. Also the
+    Permissions-Policy: browser features no page uses are off."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "no-store" not in response.get("Cache-Control", ""):
+            response["Cache-Control"] = "no-store, private"
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response

@@ -4,6 +4,9 @@
  * (radio group or select) has `value`. While hidden, its inputs are disabled, so they are
  * not submitted and cannot carry a stale answer. Without JavaScript the container stays
  * visible with its hint ("Only if stopped.").
+ *
+ * [data-css-vars="top:120;len:60"]: the calendar's numbers for its CSS (custom properties
+ * --top, --len…), set here because the Content-Security-Policy allows no inline style.
  */
 (function () {
   "use strict";
@@ -32,7 +35,23 @@
     });
   }
 
+  function applyCssVars(root) {
+    root.querySelectorAll("[data-css-vars]").forEach(function (el) {
+      el.getAttribute("data-css-vars").split(";").forEach(function (pair) {
+        var parts = pair.split(":");
+        if (parts.length === 2 && /^[a-z]+$/.test(parts[0]) && /^-?[0-9.]+$/.test(parts[1])) {
+          el.style.setProperty("--" + parts[0], parts[1]);
+        }
+      });
+    });
+  }
+
   function init() {
+    applyCssVars(document);
+    // A calendar swapped in by htmx (previous/next week) brings its own numbers.
+    document.body.addEventListener("htmx:load", function (event) {
+      applyCssVars(event.detail.elt.parentNode || event.detail.elt);
+    });
     document.querySelectorAll("form").forEach(function (form) {
       if (!form.querySelector("[data-show-when]")) return;
       update(form);

@@ -18,7 +18,6 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from clinic.clock import localize, to_local
 from clinic.tests.factories import PASSWORD
 from patients import services as patient_services
 from patients.forms import question_text
@@ -28,21 +27,13 @@ from treatments.portal.models import CheckInAnswer, ReactionFlag
 from treatments.scheduling.models import Session
 from treatments.scheduling.tests.factories import CourseFactory, PractitionerFactory
 
-from .helpers import booked_session, completed_session, intake, portal_patient
+from .helpers import booked_session, completed_session, intake, later_today, portal_patient
 
 pytestmark = pytest.mark.browser
 
 NOTE = "There is yellow pus on my cheek and I have a fever"
 RELEASE_NOTE = "Seen in clinic: infection treated with antibiotics, now healed."
 INFECTION = re.compile(r"^Redness, warmth or swelling that gets worse after day 2")
-
-
-def later_today(now: dt.datetime) -> dt.datetime:
-    """Half an hour from `now`, or, that close to midnight, a minute before it: a start on
-    today's date on the clinic's clock, whenever the test runs."""
-    tomorrow = to_local(now).date() + dt.timedelta(days=1)
-    midnight = localize(dt.datetime.combine(tomorrow, dt.time()))  # noqa: DTZ001 - wall clock
-    return min(now + dt.timedelta(minutes=30), midnight - dt.timedelta(minutes=1))
 
 
 @pytest.fixture
@@ -89,6 +80,7 @@ def test_pus_and_fever_in_the_note_reach_triage_and_hold_the_next_session_until_
     desk_page,
     front_desk_user,
     practitioner_user,
+    check_in_opens_at_midnight,
 ):
     practitioner = PractitionerFactory(user=practitioner_user, display_name="Priya Shah")
     patient = portal_patient(first_name="Nia", last_name="Adeyemi", email="nia@example.com")

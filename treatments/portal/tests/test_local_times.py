@@ -150,7 +150,9 @@ class World:
 
 
 @pytest.fixture
-def world(clinic, acne_protocol, front_desk_user, practitioner_user) -> World:
+def world(clinic, acne_protocol, front_desk_user, practitioner_user, settings) -> World:
+    # The front desk opens at 07:30, so "check-in opens at …" names no 08:00 of its own.
+    settings.CLINIC_OPENS_AT = "07:30"
     with travel(BOOKED_AT):
         patient = clinic.screened_patient(
             front_desk_user, first_name="Ada", last_name="Lovelace", email="ada@example.com"

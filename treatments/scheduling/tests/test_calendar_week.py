@@ -45,7 +45,8 @@ def test_a_session_is_placed_by_its_local_start_and_sized_by_its_length(
     response = practitioner_client.get(CALENDAR, {"week": "2026-03-03"})
 
     assert placed(response) == [("Tue", "Ada", 180, 90), ("Thu", "Bea", 435, 30)]
-    assert "--top: 180; --len: 90;" in response.content.decode()
+    # Set as CSS custom properties by static/js/clinic.js (no inline style under the CSP).
+    assert 'data-css-vars="top:180;len:90;lane:0;lanes:1"' in response.content.decode()
 
 
 def test_the_week_runs_monday_to_sunday_around_any_day_given(practitioner_client, practitioner):

@@ -12,6 +12,7 @@ from patients.forms import question_text
 from patients.tests.factories import PatientFactory
 from patients.tests.helpers import clear_answers
 from patients.vocabulary import ON_THE_DAY_KEYS, QUESTIONS
+from treatments.portal.tests.helpers import later_today
 from treatments.scheduling.models import Session
 from treatments.scheduling.tests.factories import (
     CourseFactory,
@@ -23,7 +24,13 @@ pytestmark = pytest.mark.browser
 
 
 def test_front_desk_confirm_the_answers_of_the_day_and_one_has_changed(
-    transactional_db, login, page, live_server, front_desk_user, practitioner_user
+    transactional_db,
+    login,
+    page,
+    live_server,
+    front_desk_user,
+    practitioner_user,
+    check_in_opens_at_midnight,
 ):
     patient = PatientFactory(first_name="Nia", last_name="Hart")
     patient_services.intake_submit(
@@ -38,7 +45,7 @@ def test_front_desk_confirm_the_answers_of_the_day_and_one_has_changed(
     )
     practitioner = PractitionerFactory(user=practitioner_user, display_name="Priya Shah")
     course = CourseFactory(patient=patient, practitioner=practitioner, areas=["cheeks"])
-    starts = timezone.now() + dt.timedelta(hours=1)
+    starts = later_today(timezone.now())
     session = Session.objects.create(
         course=course,
         patient=patient,
