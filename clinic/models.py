@@ -155,6 +155,7 @@ class AuditEvent(models.Model):
         CREATE = "create", "Created"
         UPDATE = "update", "Updated"
         ARCHIVE = "archive", "Archived"
+        RESTORE = "restore", "Restored"
         SIGN_OFF = "sign_off", "Signed off"
         TRANSITION = "transition", "Changed status"
         EXPORT = "export", "Exported"

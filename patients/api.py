@@ -1,6 +1,6 @@
 """The patients API (DESIGN.md §7): thin views over services. Patients are addressed by
-their public UUID; an unknown or archived id is a 404. Every read of patient data by staff is
-audited."""
+their public UUID; an unknown id is a 404. An archived record stays readable; a change to it
+is a 409 until it is restored. Every read of patient data by staff is audited."""
 
 from __future__ import annotations
 
@@ -32,9 +32,9 @@ from .serializers import (
 Action = audit.Action
 
 
-def get_patient(public_id, *, include_archived: bool = False) -> Patient:
-    patients = Patient.objects.all() if include_archived else Patient.objects.active()
-    return get_object_or_404(patients, public_id=public_id)
+def get_patient(public_id) -> Patient:
+    """A patient, archived or not (an archived record is read-only: its services refuse)."""
+    return get_object_or_404(Patient, public_id=public_id)
 
 
 class PatientListView(GenericAPIView):
@@ -84,7 +84,7 @@ class PatientDetailView(APIView):
 
     @extend_schema(responses={200: PatientSerializer, **ERRORS})
     def get(self, request, public_id):
-        patient = get_patient(public_id, include_archived=True)
+        patient = get_patient(public_id)
         audit.record(actor=request.user, action=Action.VIEW, obj=patient, request=request)
         return Response(PatientSerializer(patient).data)
 
@@ -108,13 +108,16 @@ class PatientDetailView(APIView):
         return Response(PatientSerializer(patient).data)
 
 
-class PatientArchiveView(APIView):
+class PatientRestoreView(APIView):
+    """Bring an archived record back (archiving is `treatments.scheduling.api`, which cancels
+    the sessions still to come)."""
+
     permission_classes = [HasRole(*FRONT_OFFICE)]
 
-    @extend_schema(request=None, responses={200: PatientSerializer, **ERRORS})
+    @extend_schema(request=None, responses={200: PatientSerializer, **ERRORS, **CONFLICT})
     def post(self, request, public_id):
-        patient = get_patient(public_id, include_archived=True)
-        patient = services.patient_archive(patient=patient, by=request.user, request=request)
+        patient = get_patient(public_id)
+        patient = services.patient_restore(patient=patient, by=request.user, request=request)
         return Response(PatientSerializer(patient).data)
 
 
@@ -124,7 +127,7 @@ class IntakeListView(GenericAPIView):
 
     @extend_schema(responses={200: IntakeSerializer(many=True), **ERRORS})
     def get(self, request, public_id):
-        patient = get_patient(public_id, include_archived=True)
+        patient = get_patient(public_id)
         intakes = patient.intakes.select_related(
             "submitted_by", "screening", "screening__signed_off_by"
         ).order_by("-submitted_at", "-id")
@@ -157,7 +160,7 @@ class ScreeningListView(GenericAPIView):
 
     @extend_schema(responses={200: ScreeningSerializer(many=True), **ERRORS})
     def get(self, request, public_id):
-        patient = get_patient(public_id, include_archived=True)
+        patient = get_patient(public_id)
         results = patient.screenings.select_related("signed_off_by").order_by("-screened_at", "-id")
         page = self.paginate_queryset(results)
         audit.record_many(actor=request.user, action=Action.LIST, objects=page, request=request)
@@ -170,7 +173,7 @@ class ConsentListView(GenericAPIView):
 
     @extend_schema(responses={200: ConsentSerializer(many=True), **ERRORS})
     def get(self, request, public_id):
-        patient = get_patient(public_id, include_archived=True)
+        patient = get_patient(public_id)
         page = self.paginate_queryset(patient.consents.order_by("-signed_at", "-id"))
         audit.record_many(actor=request.user, action=Action.LIST, objects=page, request=request)
         return self.get_paginated_response(ConsentSerializer(page, many=True).data)

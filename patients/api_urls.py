@@ -5,10 +5,11 @@ from . import api
 urlpatterns = [
     path("patients/", api.PatientListView.as_view(), name="api-patients"),
     path("patients/<uuid:public_id>/", api.PatientDetailView.as_view(), name="api-patient"),
+    # Archiving cancels sessions, so it is scheduling's (treatments/scheduling/api_urls.py).
     path(
-        "patients/<uuid:public_id>/archive/",
-        api.PatientArchiveView.as_view(),
-        name="api-patient-archive",
+        "patients/<uuid:public_id>/restore/",
+        api.PatientRestoreView.as_view(),
+        name="api-patient-restore",
     ),
     path("patients/<uuid:public_id>/intakes/", api.IntakeListView.as_view(), name="api-intakes"),
     path(

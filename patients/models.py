@@ -60,6 +60,12 @@ class Patient(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    archive_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why the record was archived, as staff wrote it."
+    )
 
     objects = PatientQuerySet.as_manager()
 

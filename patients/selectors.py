@@ -108,13 +108,14 @@ def audit_search(term: str) -> list[Patient]:
 
 
 def patient_record(public_id) -> Patient:
-    """One active patient with everything the record page shows, in a fixed number of queries.
+    """One patient, archived or not, with everything the record page shows, in a fixed number
+    of queries.
 
     `intakes`, `screenings` and `consents` come prefetched newest first (with who wrote
-    them); an archived or unknown id is a 404.
+    them); an unknown id is a 404.
     """
     return get_object_or_404(
-        Patient.objects.active().prefetch_related(
+        Patient.objects.select_related("archived_by").prefetch_related(
             Prefetch(
                 "intakes",
                 queryset=IntakeSubmission.objects.select_related(
@@ -143,9 +144,10 @@ def patient_record(public_id) -> Patient:
     )
 
 
-def active_patient(public_id) -> Patient:
-    """An active patient by public id, or 404 (archived records are read-only history)."""
-    return get_object_or_404(Patient.objects.active(), public_id=public_id)
+def any_patient(public_id) -> Patient:
+    """A patient by public id, archived or not, or 404: a page that changes the record then
+    says an archived one must be restored first."""
+    return get_object_or_404(Patient, public_id=public_id)
 
 
 def screening_for_sign_off(public_id) -> ScreeningResult:

@@ -29,9 +29,11 @@ class PatientSerializer(serializers.ModelSerializer):
             "sms_consent",
             "fitzpatrick",
             "archived",
+            "archived_at",
+            "archive_reason",
             "created_at",
         ]
-        read_only_fields = ["created_at"]
+        read_only_fields = ["created_at", "archived_at", "archive_reason"]
 
 
 class PatientInputSerializer(serializers.Serializer):

@@ -192,6 +192,7 @@ def patient_update(
 ) -> Patient:
     """Edit a patient's details; the audit row names the fields that changed (not values)."""
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    require_open(patient)
     data = _clean_patient_fields(data)
     changed = sorted(k for k, v in data.items() if getattr(patient, k) != v)
     for key in changed:
@@ -228,14 +229,71 @@ def patient_update(
     return patient
 
 
+ARCHIVED = (
+    "This patient's record is archived, so it can only be read. To change it, restore the "
+    "record first (“Restore this record” at the top of their page)."
+)
+ALREADY_ARCHIVED = "This patient's record is archived already."
+ARCHIVE_REASON_MAX = Patient._meta.get_field("archive_reason").max_length
+
+
+def require_open(patient: Patient) -> None:
+    """Refuse (409) any change to an archived record: it stays readable, not writable, until
+    staff restore it."""
+    if patient.is_archived:
+        raise Conflict(ARCHIVED)
+
+
+def clean_archive_reason(reason: str) -> str:
+    """The reason for archiving, trimmed: required, and short enough to keep whole."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(
+            "A reason is required.", fields={"reason": ["Say why the record is archived."]}
+        )
+    if len(reason) > ARCHIVE_REASON_MAX:
+        raise Invalid(
+            "The reason is too long.",
+            fields={"reason": [f"Keep it to {ARCHIVE_REASON_MAX} characters."]},
+        )
+    return reason
+
+
 @transaction.atomic
-def patient_archive(*, patient: Patient, by: User, request: HttpRequest | None = None) -> Patient:
-    """Archive a patient: records are kept for good, never deleted."""
+def patient_archive(
+    *, patient: Patient, reason: str, by: User, request: HttpRequest | None = None
+) -> Patient:
+    """Archive a patient, saying why: the record is kept for good and stays readable.
+
+    Refused (409) when it is archived already, and while a listener of
+    `signals.patient_archiving` still has something booked for the patient (scheduling:
+    sessions to come; `treatments.scheduling.archive` cancels them first when staff choose).
+    """
+    reason = clean_archive_reason(reason)
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
-    if patient.archived_at is None:
-        patient.archived_at = timezone.now()
-        patient.save(update_fields=["archived_at", "updated_at"])
+    if patient.is_archived:
+        raise Conflict(ALREADY_ARCHIVED)
+    signals.patient_archiving.send(Patient, patient=patient)
+    patient.archived_at = timezone.now()
+    patient.archived_by = by
+    patient.archive_reason = reason
+    patient.save(update_fields=["archived_at", "archived_by", "archive_reason", "updated_at"])
     audit.record(actor=by, action=Action.ARCHIVE, obj=patient, request=request)
+    return patient
+
+
+@transaction.atomic
+def patient_restore(*, patient: Patient, by: User, request: HttpRequest | None = None) -> Patient:
+    """Bring an archived record back: it is listed, and can be changed and booked, again.
+    Restoring a record that is not archived is refused (409)."""
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if not patient.is_archived:
+        raise Conflict("This patient's record is not archived.")
+    patient.archived_at = None
+    patient.archived_by = None
+    patient.archive_reason = ""
+    patient.save(update_fields=["archived_at", "archived_by", "archive_reason", "updated_at"])
+    audit.record(actor=by, action=Action.RESTORE, obj=patient, request=request)
     return patient
 
 
@@ -269,8 +327,7 @@ def intake_submit(
     at the intake (reference §1.2 row 30, re-confirmed each series), is recorded on the
     patient before screening; None keeps the one on record.
     """
-    if patient.is_archived:
-        raise Conflict("This patient is archived; restore the record before a new intake.")
+    require_open(patient)
     today = today or clinic_today()
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
@@ -425,8 +482,7 @@ def consent_sign(
         errors["signed_name"] = ["Type the patient's full name exactly as registered."]
     if errors:
         raise Invalid("The consent is not complete.", fields=errors)
-    if patient.is_archived:
-        raise Conflict("This patient is archived.")
+    require_open(patient)
     consent = Consent.objects.create(
         patient=patient,
         kind=kind,

@@ -11,7 +11,8 @@ urlpatterns = [
     path("new/", views.patient_create, name="create"),
     path("<uuid:public_id>/", views.patient_detail, name="detail"),
     path("<uuid:public_id>/edit/", views.patient_edit, name="edit"),
-    path("<uuid:public_id>/archive/", views.patient_archive, name="archive"),
+    path("<uuid:public_id>/restore/", views.patient_restore, name="restore"),
+    # "<uuid:public_id>/archive/" is scheduling's page: it cancels the sessions still to come.
     path("<uuid:public_id>/intake/", views.intake, name="intake"),
     path("<uuid:public_id>/consent/<slug:kind>/", views.consent, name="consent"),
     path("screenings/<uuid:public_id>/sign-off/", views.screening_sign_off, name="sign_off"),

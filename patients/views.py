@@ -119,7 +119,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 @dataclass
 class Duplicate:
     text: str
-    url: str | None  # None for an archived record, which has no page
+    url: str | None  # None when the service named no record
 
 
 _DUPLICATE = re.compile(r"^(?P<text>.*): /patients/(?P<public_id>[0-9a-f-]{36})/$")
@@ -142,10 +142,9 @@ def _duplicates(exc: Conflict) -> list[Duplicate]:
         if match is None:
             found.append(Duplicate(line, None))
             continue
-        text = match["text"]
-        archived = text.endswith("(archived)")
-        url = None if archived else reverse("patients:detail", args=[match["public_id"]])
-        found.append(Duplicate(text, url))
+        # An archived record has its page too: read-only, with "Restore this record".
+        url = reverse("patients:detail", args=[match["public_id"]])
+        found.append(Duplicate(match["text"], url))
     return found
 
 
@@ -190,7 +189,9 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def patient_edit(request: HttpRequest, public_id) -> HttpResponse:
     """Change a patient's details, with the same duplicate check as registration."""
-    patient = selectors.active_patient(public_id)
+    patient = selectors.any_patient(public_id)
+    if patient.is_archived:
+        return _archived(request, patient)
     form = PatientForm(_posted(request), initial=PatientForm.initial_for(patient), editing=True)
     duplicates: list[Duplicate] = []
     conflict = None
@@ -215,20 +216,27 @@ def patient_edit(request: HttpRequest, public_id) -> HttpResponse:
 
 
 @role_required(*FRONT_OFFICE)
-@require_http_methods(["GET", "HEAD", "POST"])
-def patient_archive(request: HttpRequest, public_id) -> HttpResponse:
-    """Archive a patient after a confirmation page. Records are kept; nothing is deleted."""
-    patient = selectors.active_patient(public_id)
-    if request.method == "POST":
-        services.patient_archive(patient=patient, by=request.user, request=request)
+@require_POST
+def patient_restore(request: HttpRequest, public_id) -> HttpResponse:
+    """Bring an archived record back, from the button on its page. (Archiving, which cancels
+    the sessions still to come, is `treatments.scheduling.archive_views`.)"""
+    patient = selectors.any_patient(public_id)
+    try:
+        services.patient_restore(patient=patient, by=request.user, request=request)
+    except ServiceError as exc:
+        messages.error(request, _error_text(exc))
+    else:
         messages.success(
             request,
-            f"{patient.full_name} is archived. The record is kept and can be found with "
-            "“Include archived patients”.",
+            f"{patient.full_name}'s record is restored: it can be changed and booked again.",
         )
-        return redirect("patients:list")
-    _audit_view(request, patient, "archive")
-    return _render(request, "patients/archive.html", {"patient": patient})
+    return redirect(_detail_url(patient))
+
+
+def _archived(request: HttpRequest, patient: Patient) -> HttpResponse:
+    """A page that would change an archived record sends staff back to it, saying why."""
+    messages.error(request, services.ARCHIVED)
+    return redirect(_detail_url(patient))
 
 
 # --- The record --------------------------------------------------------------------------------
@@ -333,7 +341,9 @@ def patient_detail(request: HttpRequest, public_id) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def intake(request: HttpRequest, public_id) -> HttpResponse:
     """Take the questionnaire; the engine screens it at once and the record shows the result."""
-    patient = selectors.active_patient(public_id)
+    patient = selectors.any_patient(public_id)
+    if patient.is_archived:
+        return _archived(request, patient)
     today = clinic_today()
     form = IntakeForm(_posted(request), today=today, initial={"fitzpatrick": patient.fitzpatrick})
     if request.method == "POST" and form.is_valid():
@@ -371,7 +381,9 @@ def consent(request: HttpRequest, public_id, kind: str) -> HttpResponse:
     template = consent_templates.TEMPLATES.get(kind)
     if template is None:
         raise Http404("No such consent.")
-    patient = selectors.active_patient(public_id)
+    patient = selectors.any_patient(public_id)
+    if patient.is_archived:
+        return _archived(request, patient)
     form = ConsentForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:

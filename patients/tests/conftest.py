@@ -79,7 +79,7 @@ class Clinic:
         services.hold_release(hold=hold, note="Settled; seen in clinic.", by=self.practitioner)
 
     def archive(self) -> None:
-        services.patient_archive(patient=self.patient, by=self.front_desk)
+        services.patient_archive(patient=self.patient, reason="Moved away.", by=self.front_desk)
 
     def ready(self, areas=("cheeks",), **answers) -> ScreeningResult:
         """Consent signed and a clear intake: everything a session needs."""

@@ -157,15 +157,20 @@ def test_patch_edits_details_and_audits_which_fields_changed(front_desk_client):
 
 def test_archiving_hides_a_patient_but_never_deletes_it(front_desk_client):
     patient = PatientFactory()
-    response = front_desk_client.post(f"/api/patients/{patient.public_id}/archive/")
+    response = front_desk_client.post(
+        f"/api/patients/{patient.public_id}/archive/", {"reason": "Moved away."}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["archived"] is True
+    assert response.json()["archive_reason"] == "Moved away."
     assert Patient.objects.filter(pk=patient.pk).exists()
     assert front_desk_client.get("/api/patients/").json()["results"] == []
     listed = front_desk_client.get("/api/patients/", {"archived": "true"}).json()["results"]
     assert len(listed) == 1
-    # an archived record takes no new intake
-    assert post_intake(front_desk_client, patient).status_code == 404
+    # an archived record takes no new intake until it is restored
+    refused = post_intake(front_desk_client, patient)
+    assert refused.status_code == 409
+    assert "restore the record first" in refused.json()["error"]["message"]
 
 
 def test_a_patient_account_gets_403_and_anonymous_gets_401(patient_client, anon_client):

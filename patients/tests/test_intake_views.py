@@ -1,4 +1,4 @@
-"""The staff pages that change what we know of a patient: intake, consent, sign-off, archive,
+"""The staff pages that change what we know of a patient: intake, consent, sign-off,
 and who may open them."""
 
 import re
@@ -9,7 +9,7 @@ from clinic.models import AuditEvent
 from patients import vocabulary
 from patients.models import Consent, IntakeSubmission, Patient, ScreeningResult
 from patients.tests.helpers import clear_answers
-from patients.tests.view_helpers import NEW_PATIENT, form_data, screen, text, url
+from patients.tests.view_helpers import NEW_PATIENT, archive_url, form_data, screen, text, url
 
 pytestmark = pytest.mark.django_db
 
@@ -231,18 +231,7 @@ def test_a_refused_sign_off_is_explained_on_the_record(
     assert not result.is_signed_off
 
 
-# --- Archive -----------------------------------------------------------------------------------
-
-
-def test_archiving_asks_first_then_hides_the_patient_from_the_list(front_desk_client, patient):
-    confirm = front_desk_client.get(url("archive", patient))
-    assert "Archive Alice Morgan?" in confirm.content.decode()
-    assert not Patient.objects.get().is_archived
-
-    response = front_desk_client.post(url("archive", patient), follow=True)
-    assert "is archived" in response.content.decode()
-    assert Patient.objects.get().is_archived  # kept, never deleted
-    assert url("detail", patient) not in front_desk_client.get(url("list")).content.decode()
+# --- Archive and restore: treatments/scheduling/tests/test_archive_pages.py ------------------
 
 
 # --- Access ------------------------------------------------------------------------------------
@@ -256,8 +245,9 @@ def every_page(patient, result):
         ("get", url("detail", patient)),
         ("get", url("edit", patient)),
         ("post", url("edit", patient)),
-        ("get", url("archive", patient)),
-        ("post", url("archive", patient)),
+        ("get", archive_url(patient)),
+        ("post", archive_url(patient)),
+        ("post", url("restore", patient)),
         ("get", url("intake", patient)),
         ("post", url("intake", patient)),
         ("get", url("consent", patient, kind="treatment")),

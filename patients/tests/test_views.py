@@ -12,7 +12,7 @@ from clinic.models import AuditEvent
 from patients import services, vocabulary
 from patients.models import Patient
 from patients.tests.factories import PatientFactory
-from patients.tests.view_helpers import NEW_PATIENT, screen, text, url
+from patients.tests.view_helpers import NEW_PATIENT, archive_url, screen, text, url
 
 pytestmark = pytest.mark.django_db
 
@@ -43,15 +43,17 @@ def test_the_list_says_when_nothing_matches(front_desk_client):
 def test_archived_patients_are_hidden_unless_asked_for(front_desk_client, front_desk_user):
     kept = PatientFactory(last_name="Kept")
     gone = PatientFactory(last_name="Gone")
-    services.patient_archive(patient=gone, by=front_desk_user)
+    services.patient_archive(patient=gone, reason="Moved away.", by=front_desk_user)
 
     listed = front_desk_client.get(url("list")).content.decode()
     assert "Kept" in listed and "Gone" not in listed
 
     with_archived = front_desk_client.get(url("list"), {"archived": "1"}).content.decode()
     assert "Kept" in with_archived and "Gone" in with_archived
-    # an archived record has no page, so it is not a link
-    assert url("detail", gone) not in with_archived
+    # an archived record is readable, so it is a link, marked as archived
+    assert f'{url("detail", gone)}">Gone, {gone.first_name}</a> <span class="badge">Archived' in (
+        with_archived
+    )
     assert url("detail", kept) in with_archived
 
 
@@ -218,7 +220,8 @@ def test_a_practitioner_cannot_register_edit_or_archive(practitioner_client, pat
     assert practitioner_client.get(url("create")).status_code == 403
     assert practitioner_client.post(url("create"), NEW_PATIENT).status_code == 403
     assert practitioner_client.get(url("edit", patient)).status_code == 403
-    assert practitioner_client.post(url("archive", patient)).status_code == 403
+    assert practitioner_client.post(archive_url(patient), {"reason": "x"}).status_code == 403
+    assert practitioner_client.post(url("restore", patient)).status_code == 403
     patient.refresh_from_db()
     assert not patient.is_archived
 
@@ -240,12 +243,9 @@ def test_the_record_shows_the_details_and_audits_the_view(
     ).exists()
 
 
-def test_an_unknown_or_archived_patient_is_a_404(front_desk_client, front_desk_user, patient):
+def test_an_unknown_patient_is_a_404(front_desk_client):
     assert front_desk_client.get(f"/patients/{uuid.uuid4()}/").status_code == 404
-    services.patient_archive(patient=patient, by=front_desk_user)
-    for name in ("detail", "edit", "intake", "archive"):
-        assert front_desk_client.get(url(name, patient)).status_code == 404
-    assert front_desk_client.get(url("consent", patient, kind="treatment")).status_code == 404
+    assert front_desk_client.get(archive_url(PatientFactory.build())).status_code == 404
 
 
 def test_a_deferred_result_says_from_when_treatment_is_possible(

@@ -25,6 +25,11 @@ def url(name, patient=None, **kwargs):
     return reverse(f"patients:{name}", kwargs=kwargs or None)
 
 
+def archive_url(patient):
+    """The archive page: scheduling's, because it cancels the sessions still to come."""
+    return reverse("treatments:patient_archive", kwargs={"public_id": patient.public_id})
+
+
 def form_data(answers, areas=("cheeks",)):
     """The intake page's POST for a full answers dict, as a receptionist would tick it."""
     data = {"areas": list(areas)}

@@ -72,12 +72,7 @@ def describe(session: Session) -> str:
 
 def upcoming() -> QuerySet[Session]:
     """Active sessions that have not ended yet, with what a strand list shows."""
-    return (
-        Session.objects.active()
-        .filter(ends_at__gt=timezone.now())
-        .select_related("patient", "practitioner", "room", "device", "course__protocol")
-        .order_by("starts_at", "pk")
-    )
+    return selectors.upcoming_sessions()
 
 
 def in_window(*, start: datetime, end: datetime, **where) -> list[Session]:

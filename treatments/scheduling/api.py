@@ -20,12 +20,14 @@ from clinic import audit
 from clinic.api import CONFLICT
 from clinic.api import ERRORS as BASE_ERRORS
 from clinic.models import Role
-from clinic.roles import PLANNERS, STAFF, HasRole
+from clinic.roles import FRONT_OFFICE, PLANNERS, STAFF, HasRole
 from patients.models import Patient
+from patients.serializers import PatientSerializer
 
-from . import charting, check_in, course_flags, services
+from . import archive, charting, check_in, course_flags, services
 from .models import Course, Device, Practitioner, Protocol, Room, Session
 from .serializers import (
+    ArchiveInputSerializer,
     BookInputSerializer,
     CancelInputSerializer,
     CheckInInputSerializer,
@@ -77,7 +79,7 @@ class CourseCreateView(APIView):
         data = CourseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        patient = get_object_or_404(Patient.objects.active(), public_id=v["patient"])
+        patient = get_object_or_404(Patient, public_id=v["patient"])  # archived: a 409
         course = services.course_create(
             patient=patient,
             practitioner=_get(Practitioner, "practitioner", v["practitioner"], active_only=False),
@@ -267,3 +269,34 @@ class SessionCompleteView(APIView):
             session=session, records=records, by=request.user, request=request
         )
         return Response(SessionRecordSerializer(session.records.all(), many=True).data)
+
+
+class PatientArchiveView(APIView):
+    """`POST /api/patients/{id}/archive/`: here, not in `patients`, because it cancels the
+    patient's sessions still to come (`archive.patient_archive`)."""
+
+    permission_classes = [HasRole(*FRONT_OFFICE)]
+
+    @extend_schema(
+        request=ArchiveInputSerializer,
+        responses={200: PatientSerializer, **ERRORS},
+        description=(
+            "Archive a patient, saying why; the record stays readable and can be restored. "
+            "While the patient has sessions still to come the answer is a 409 with code "
+            "`future_sessions` listing them (`fields.sessions`: id and starts_at), unless "
+            "`cancel_future_sessions` is true: then each is cancelled (the patient is told) and "
+            "the record archived, all or nothing."
+        ),
+    )
+    def post(self, request, public_id):
+        patient = get_object_or_404(Patient, public_id=public_id)
+        data = ArchiveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        patient, _ = archive.patient_archive(
+            patient=patient,
+            reason=data.validated_data["reason"],
+            cancel_future_sessions=data.validated_data["cancel_future_sessions"],
+            by=request.user,
+            request=request,
+        )
+        return Response(PatientSerializer(patient).data)

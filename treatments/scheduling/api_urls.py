@@ -15,6 +15,11 @@ urlpatterns = [
     ),
     path("rooms/", calendar_api.RoomListView.as_view(), name="api-rooms"),
     path("sessions/", calendar_api.SessionCalendarView.as_view(), name="api-sessions"),
+    path(
+        "patients/<uuid:public_id>/archive/",
+        api.PatientArchiveView.as_view(),
+        name="api-patient-archive",
+    ),
     path("courses/", api.CourseCreateView.as_view(), name="api-courses"),
     path("courses/<uuid:public_id>/", api.CourseDetailView.as_view(), name="api-course"),
     path(

@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 from clinic.clock import localize
 from clinic.errors import ServiceError
 from clinic.forms import ClinicForm
+from patients.models import Patient
 from patients.vocabulary import AREA_LABELS, AREAS
 
 from .charting import AreaRecord
@@ -213,6 +214,18 @@ class CancelForm(ClinicForm):
         label="Reason for cancelling",
         max_length=_max_length(Session, "cancel_reason"),
         error_messages={"required": "Say why it is cancelled."},
+    )
+
+
+class ArchiveForm(ClinicForm):
+    """Why a patient's record is archived; the button pressed says what happens to the
+    sessions still to come (`archive_views.patient_archive`)."""
+
+    reason = forms.CharField(
+        label="Why is this record being archived?",
+        help_text="For example: moved away, asked us to stop. Staff see this on the record.",
+        max_length=_max_length(Patient, "archive_reason"),
+        error_messages={"required": "Say why the record is archived."},
     )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q
+from django.utils import timezone
 
 from clinic.clock import clinic_zone
 
@@ -182,3 +183,14 @@ def patient_courses(patient) -> list[tuple[Course, list[Session]]]:
         .order_by("-created_at")
     )
     return [(c, sorted(c.sessions.all(), key=lambda s: s.starts_at)) for c in courses]
+
+
+def upcoming_sessions():
+    """Active (booked or checked-in) sessions that have not ended yet, earliest first, with
+    what a list of them shows: the slots they still hold in the calendar."""
+    return (
+        Session.objects.active()
+        .filter(ends_at__gt=timezone.now())
+        .select_related("patient", "practitioner", "room", "device", "course__protocol")
+        .order_by("starts_at", "pk")
+    )

@@ -150,6 +150,14 @@ class CancelInputSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=300)
 
 
+class ArchiveInputSerializer(serializers.Serializer):
+    """Archive a patient. With sessions still to come, `cancel_future_sessions` cancels them
+    (the patient is told) first; without it they refuse the archive (409, listing them)."""
+
+    reason = StrictCharField(max_length=300)
+    cancel_future_sessions = StrictBooleanField(default=False)
+
+
 class CheckInInputSerializer(serializers.Serializer):
     """What the front desk confirmed aloud (clinical reference §1.2): every key of
     `patients.vocabulary.ON_THE_DAY_KEYS` either in `confirmed` or in `changed`."""

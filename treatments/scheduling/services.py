@@ -20,6 +20,7 @@ from clinic.clock import clinic_today, clinic_zone, local_format, to_local
 from clinic.errors import Conflict, Invalid
 from clinic.models import User
 from patients import selectors as patient_selectors
+from patients import services as patient_services
 from patients import vocabulary
 from patients.models import Patient, ScreeningResult
 
@@ -182,8 +183,7 @@ def course_create(
     request: HttpRequest | None = None,
 ) -> Course:
     """Plan a course for a screened patient; the protocol gives the defaults."""
-    if patient.is_archived:
-        raise Conflict("This patient is archived.")
+    patient_services.require_open(patient)
     try:
         chosen = vocabulary.clean_areas(areas)
     except vocabulary.AnswersInvalid as exc:
@@ -286,8 +286,7 @@ def course_book(
     )
     if course.status != Course.Status.PLANNED:
         raise Conflict(f"This course is already {course.get_status_display().lower()}.")
-    if course.patient.is_archived:
-        raise Conflict("This patient is archived.")
+    patient_services.require_open(course.patient)
     course_flags.require_flags_confirmed(course)  # off-label or pigmentation, reference §1.1
     if len(slots) != course.planned_sessions:
         raise Invalid(

@@ -3,7 +3,7 @@ courses, sessions and their actions, `.ics` files."""
 
 from django.urls import path
 
-from . import course_views, ics_views, session_views, views
+from . import archive_views, course_views, ics_views, session_views, views
 
 urlpatterns = [
     path("calendar/", views.calendar, name="calendar"),
@@ -13,6 +13,10 @@ urlpatterns = [
     path("sessions/<uuid:public_id>/", views.session_detail, name="session"),
     path("sessions/<uuid:public_id>.ics", ics_views.session_ics, name="session_ics"),
     path("courses/new/<uuid:patient_id>/", course_views.course_new, name="course_new"),
+    # Under /patients/ beside the record: it archives the patient, cancelling what is booked.
+    path(
+        "patients/<uuid:public_id>/archive/", archive_views.patient_archive, name="patient_archive"
+    ),
     path("courses/<uuid:public_id>/", course_views.course_detail, name="course"),
     path("courses/<uuid:public_id>/book/", course_views.course_book, name="course_book"),
     path(

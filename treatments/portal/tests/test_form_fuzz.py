@@ -209,7 +209,11 @@ FORMS = [
     Form("patients:create", "front_desk", PATIENT_FIELDS, base=_patient_details),
     Form("patients:edit", "front_desk", PATIENT_FIELDS,
          kwargs=lambda w: {"public_id": w.patient.public_id}, base=_patient_details),
-    Form("patients:archive", "front_desk", {},
+    # Una has no sessions booked: any button archives her (Pia's booked one is refused, a 409).
+    Form("treatments:patient_archive", "front_desk", {"reason": TEXT, "sessions": FLAG},
+         kwargs=lambda w: {"public_id": w.reviewed.patient.public_id},
+         base=lambda w: {"reason": "Moved away.", "sessions": "cancel"}),
+    Form("patients:restore", "front_desk", {},
          kwargs=lambda w: {"public_id": w.patient.public_id}),
     Form("patients:intake", "front_desk", {"areas": VALUE, **QUESTION_FIELDS},
          kwargs=lambda w: {"public_id": w.patient.public_id},
