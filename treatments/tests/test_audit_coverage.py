@@ -169,6 +169,15 @@ NO_PATIENT: dict[str, str] = {
         )
     },  # fmt: skip
     **{
+        name: "a practitioner's own working hours (a refused change's strand list is a POST answer)"
+        for name in (
+            "treatments:my_hours",
+            "treatments:my_hours_new",
+            "treatments:my_hours_change",
+            "treatments:my_hours_remove",
+        )
+    },
+    **{
         name: "staff accounts: names, e-mails and roles of staff, no patient data"
         for name in (
             "staff:list",
