@@ -46,7 +46,7 @@ def test_every_staff_page_has_the_search_box_submitting_to_the_patient_list(requ
         page = client.get(path).content.decode()
         assert '<form method="get" action="/patients/" class="nav-search" role="search">' in page
         assert 'name="q" id="nav-q"' in page
-        assert "Find a patient by name, phone, e-mail or date of birth" in page  # its label
+        assert '<label for="nav-q" class="visually-hidden">Find a patient</label>' in page
 
 
 @pytest.mark.parametrize(

@@ -85,6 +85,7 @@ def _span(w: World) -> dict:
 
 SHOWS_PATIENT: dict[str, Visit] = {
     # --- Pages
+    "dashboard": Visit("front_desk"),  # the work queue: the patient's open change request
     "patients:list": Visit("front_desk"),
     "patients:detail": Visit("front_desk", _patient),
     "patients:edit": Visit("front_desk", _patient),
@@ -122,7 +123,6 @@ SHOWS_PATIENT: dict[str, Visit] = {
 
 POST_ONLY = "a POST that changes something and redirects to a page above"
 NO_PATIENT: dict[str, str] = {
-    "dashboard": "tiles of counts only",
     "patients:create": "an empty registration form",
     "api-schema": "the OpenAPI schema",
     "api-docs": "the API's documentation page",
