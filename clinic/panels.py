@@ -25,7 +25,7 @@ from . import audit
 PATIENT_RECORD = "patient_record"  # patient=
 SESSION_PAGE = "session_page"  # session=
 COURSE_PAGE = "course_page"  # course=
-DASHBOARD = "dashboard"  # nothing else: tiles of counts, never patient data
+DASHBOARD = "dashboard"  # nothing else: the work queue; each provider checks the user's roles
 
 
 @dataclass(frozen=True)

@@ -313,7 +313,7 @@ class HoldReleaseForm(ClinicForm):
 
 
 class SearchForm(ClinicForm):
-    q = forms.CharField(label="Search by name, e-mail or phone", required=False)
+    q = forms.CharField(label="Search by name, phone, e-mail or date of birth", required=False)
     archived = forms.BooleanField(label="Include archived patients", required=False)
     needs_review = forms.BooleanField(label="Only patients waiting for sign-off", required=False)
 

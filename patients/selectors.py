@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from clinic.clock import clinic_today, to_local
+from clinic.errors import Invalid
 
 from . import consent as consent_templates
 
@@ -25,11 +26,35 @@ from .vocabulary import AREA_LABELS
 MIN_PHONE_DIGITS = 4
 
 
-def search(queryset: QuerySet[Patient], term: str) -> QuerySet[Patient]:
-    """Name (every word, in either name), e-mail, or phone.
+# The ways a receptionist types a date of birth: ISO, and the day first as the UK writes it.
+BIRTH_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y")
 
-    Phones are stored in E.164, so a typed number is matched on its digits with any leading
-    zeros (the national trunk prefix) dropped: "07700 900101" finds "+447700900101".
+
+def typed_date(term: str) -> date | None:
+    """ "1985-03-14", "14/03/1985", "14.3.1985" or "14-03-1985" as a date, else None."""
+    for pattern in BIRTH_DATE_FORMATS:
+        try:
+            return datetime.strptime(term, pattern).date()  # noqa: DTZ007 - a date, no time
+        except ValueError:
+            continue
+    return None
+
+
+def typed_phone(term: str) -> str:
+    """The term as registration would store it (E.164 in the clinic's region), or ""."""
+    try:
+        return services.normalise_phone(term)
+    except Invalid:
+        return ""
+
+
+def search(queryset: QuerySet[Patient], term: str) -> QuerySet[Patient]:
+    """Name (every word, in either name), e-mail, phone, or date of birth.
+
+    Phones are stored in E.164: a typed number matches the number registration would store
+    for it, or any number containing its digits with leading zeros (the national trunk
+    prefix) dropped, so "07700 900101" finds "+447700900101". A date of birth is typed as
+    1985-03-14 or day first, 14/03/1985 (`BIRTH_DATE_FORMATS`).
     """
     # A NUL can be typed into a query string but never stored: PostgreSQL refuses it in a
     # string literal (a 500), so it matches nothing and is dropped.
@@ -43,6 +68,10 @@ def search(queryset: QuerySet[Patient], term: str) -> QuerySet[Patient]:
     digits = re.sub(r"\D", "", term).lstrip("0")
     if len(digits) >= MIN_PHONE_DIGITS:
         query |= Q(phone__contains=digits)
+    if phone := typed_phone(term):
+        query |= Q(phone=phone)
+    if born := typed_date(term):
+        query |= Q(date_of_birth=born)
     return queryset.filter(query)
 
 

@@ -80,7 +80,8 @@ def _error_text(exc: ServiceError) -> str:
 @staff_required
 @require_safe
 def patient_list(request: HttpRequest) -> HttpResponse:
-    """Find a patient by name, e-mail or phone; 50 a page; archived only when asked."""
+    """Find a patient by name, phone, e-mail or date of birth (also from the search box in
+    the navigation); 50 a page; archived only when asked."""
     form = SearchForm(request.GET)
     form.is_valid()  # every field is optional; a bad value is simply ignored
     term = form.cleaned_data.get("q", "")[:MAX_SEARCH]

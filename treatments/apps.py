@@ -11,12 +11,14 @@ class TreatmentsConfig(AppConfig):
         from .messaging import receivers as messaging_receivers
         from .portal import panels as portal_panels
         from .portal import receivers as portal_receivers
+        from .resources import receivers as resources_receivers
         from .scheduling import archive as scheduling_archive
         from .scheduling import panels as scheduling_panels
 
         messaging_receivers.connect()
         portal_receivers.connect()
         scheduling_archive.connect()
+        resources_receivers.connect()
         scheduling_panels.connect()
         messaging_panels.connect()
         portal_panels.connect()

@@ -34,7 +34,7 @@ from clinic.models import Role, StaffInvite, User
 
 from .links import invite_hours
 from .selectors import email_in_use, role_list
-from .signals import staff_invited
+from .signals import staff_invited, staff_roles_set
 
 Action = audit.Action
 NAME_MAX = 150
@@ -243,6 +243,7 @@ def staff_invite(
         request=request,
         detail={"roles": chosen, "invited": True},
     )
+    staff_roles_set.send(sender=User, user=user, roles=chosen, by=by, request=request)
     return _new_invite(user=user, by=by, request=request)
 
 
@@ -311,6 +312,7 @@ def staff_set_roles(
         request=request,
         detail={"roles": {"from": before, "to": chosen}},
     )
+    staff_roles_set.send(sender=User, user=user, roles=chosen, by=by, request=request)
     return user
 
 

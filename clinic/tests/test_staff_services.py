@@ -36,7 +36,12 @@ def test_an_invitation_makes_an_account_with_its_roles_and_no_password(manager_u
     assert sent.token_hash is None and sent.created_by == manager_user
     assert account_status(user).code == Status.INVITED
     actions = AuditEvent.objects.filter(actor=manager_user).values_list("object_type", "action")
-    assert set(actions) == {("clinic.user", "create"), ("clinic.staffinvite", "create")}
+    # The practitioner role also puts them on the rota (treatments.resources.receivers).
+    assert set(actions) == {
+        ("clinic.user", "create"),
+        ("clinic.staffinvite", "create"),
+        ("treatments.practitioner", "create"),
+    }
 
 
 def test_an_invited_manager_can_open_the_settings_in_django_admin(manager_user):

@@ -1,15 +1,18 @@
 """Messaging's sections on pages of lower apps (`clinic.panels`): the message log on the
-patient record and on the session page."""
+patient record and on the session page; the failed messages on the front desk's dashboard."""
 
 from django.conf import settings
 from django.http import HttpRequest
 
 from clinic import panels
-from clinic.roles import STAFF
+from clinic.models import Role
+from clinic.roles import FRONT_OFFICE, STAFF
 from patients.models import Patient
 from treatments.scheduling.models import Session
+from treatments.scheduling.selectors import QUEUE_LIMIT
 
 from .api import message_log
+from .models import Message
 
 
 def _panel(request: HttpRequest, rows: list, *, can_resend: bool = True) -> panels.Panel:
@@ -34,6 +37,30 @@ def session_messages(*, request: HttpRequest, session: Session) -> panels.Panel:
     return _panel(request, list(message_log(session=session)))
 
 
+def failed_messages(*, request: HttpRequest) -> panels.Panel | None:
+    """Front desk and the manager: messages that ended `failed`, newest first, each with
+    Resend and a link to its session or patient (a manager also sees failed staff
+    invitations, linked to the account)."""
+    user = request.user
+    if not user.has_role(*FRONT_OFFICE):
+        return None
+    failed = Message.objects.filter(status=Message.Status.FAILED)
+    if not user.has_role(Role.MANAGER):
+        failed = failed.exclude(patient=None)
+    shown = list(
+        failed.select_related("patient", "session", "recipient").order_by("-updated_at", "-id")[
+            :QUEUE_LIMIT
+        ]
+    )
+    total = failed.count()
+    return panels.Panel(
+        template="messaging/_dashboard_failed.html",
+        context={"failed": shown, "total": total},
+        shown=tuple(m for m in shown if m.patient_id),
+    )
+
+
 def connect() -> None:
     panels.register(panels.PATIENT_RECORD, patient_messages, order=90)
     panels.register(panels.SESSION_PAGE, session_messages, order=90)
+    panels.register(panels.DASHBOARD, failed_messages, order=40)

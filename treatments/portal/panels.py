@@ -1,15 +1,16 @@
 """The portal's sections on pages of lower apps (`clinic.panels`): the dashboard's tile of
-what patients reported; on the session page of a completed session, the aftercare sheet to
+what patients reported, and for the front desk the pre-session checks not answered yet and the
+open requests to cancel or move; on the session page of a completed session, the aftercare sheet to
 print or e-mail; on a booked course's page, the offer to invite the patient to the portal."""
 
 from django.http import HttpRequest
 
 from clinic import panels
 from clinic.models import Role
-from clinic.roles import STAFF
+from clinic.roles import FRONT_OFFICE, STAFF
 from treatments.scheduling.models import Course, Session
 
-from . import aftercare_sheet, check_ins, invites, services
+from . import aftercare_sheet, check_ins, invites, services, work_queue
 
 
 def reported_by_patients(*, request: HttpRequest) -> panels.Panel:
@@ -25,6 +26,32 @@ def reported_by_patients(*, request: HttpRequest) -> panels.Panel:
             "unread_check_ins": unread,
             "user": request.user,
         },
+    )
+
+
+def pre_session_missing(*, request: HttpRequest) -> panels.Panel | None:
+    """Front desk: the coming week's sessions whose pre-session check is still unanswered,
+    each linking to its session (its messages, with Resend, and Check in on the day)."""
+    if not request.user.has_role(*FRONT_OFFICE):
+        return None
+    total, sessions = work_queue.pre_session_missing()
+    return panels.Panel(
+        template="portal/staff/_dashboard_pre_session.html",
+        context={"sessions": sessions, "total": total},
+        shown=tuple(sessions),
+    )
+
+
+def change_requests(*, request: HttpRequest) -> panels.Panel | None:
+    """Front desk: the patients' open requests to cancel or move, each linking to where it is
+    handled on the portal alerts page."""
+    if not request.user.has_role(*FRONT_OFFICE):
+        return None
+    total, requests = work_queue.open_change_requests()
+    return panels.Panel(
+        template="portal/staff/_dashboard_requests.html",
+        context={"requests": requests, "total": total},
+        shown=tuple(requests),
     )
 
 
@@ -67,6 +94,8 @@ def portal_invite_offer(*, request: HttpRequest, course: Course) -> panels.Panel
 
 
 def connect() -> None:
-    panels.register(panels.DASHBOARD, reported_by_patients, order=10)
+    panels.register(panels.DASHBOARD, pre_session_missing, order=20)
+    panels.register(panels.DASHBOARD, change_requests, order=30)
+    panels.register(panels.DASHBOARD, reported_by_patients, order=60)
     panels.register(panels.SESSION_PAGE, aftercare_sheet_panel, order=20)
     panels.register(panels.COURSE_PAGE, portal_invite_offer, order=10)

@@ -72,7 +72,7 @@ def describe(session: Session) -> str:
 
 def upcoming() -> QuerySet[Session]:
     """Active sessions that have not ended yet, with what a strand list shows."""
-    return selectors.upcoming_sessions()
+    return selectors.sessions_to_come()
 
 
 def in_window(*, start: datetime, end: datetime, **where) -> list[Session]:

@@ -1,8 +1,9 @@
-"""The Clinic setup pages under /setup/ (namespace "treatments", see treatments/urls.py)."""
+"""The Clinic setup pages under /setup/, and a practitioner's own hours under /my-hours/
+(namespace "treatments", see treatments/urls.py)."""
 
 from django.urls import path
 
-from . import equipment_views, practitioner_views, views
+from . import equipment_views, own_hours_views, practitioner_views, views
 
 urlpatterns = [
     path("setup/", views.setup, name="setup"),
@@ -46,4 +47,9 @@ urlpatterns = [
         "setup/outages/<int:id>/remove/", equipment_views.outage_remove, name="setup_outage_remove"
     ),
     path("setup/protocols/<int:id>/", views.protocol, name="setup_protocol"),
+    # A practitioner's own hours, with the same form and rules.
+    path("my-hours/", own_hours_views.my_hours, name="my_hours"),
+    path("my-hours/new/", own_hours_views.my_hours_new, name="my_hours_new"),
+    path("my-hours/<int:id>/", own_hours_views.my_hours_change, name="my_hours_change"),
+    path("my-hours/<int:id>/remove/", own_hours_views.my_hours_remove, name="my_hours_remove"),
 ]

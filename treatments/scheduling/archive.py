@@ -75,7 +75,7 @@ class FutureSessions(Conflict):
 
 def future_sessions(patient: Patient) -> list[Session]:
     """The patient's sessions still to come (booked or checked in, not ended), earliest first."""
-    return list(selectors.upcoming_sessions().filter(patient=patient))
+    return list(selectors.sessions_to_come().filter(patient=patient))
 
 
 @transaction.atomic

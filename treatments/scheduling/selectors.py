@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from clinic.clock import clinic_zone
@@ -18,6 +18,7 @@ from .models import (
     Practitioner,
     Room,
     Session,
+    SessionRecord,
     TimeOff,
     WorkingHours,
 )
@@ -185,7 +186,7 @@ def patient_courses(patient) -> list[tuple[Course, list[Session]]]:
     return [(c, sorted(c.sessions.all(), key=lambda s: s.starts_at)) for c in courses]
 
 
-def upcoming_sessions():
+def sessions_to_come():
     """Active (booked or checked-in) sessions that have not ended yet, earliest first, with
     what a list of them shows: the slots they still hold in the calendar."""
     return (
@@ -194,3 +195,67 @@ def upcoming_sessions():
         .select_related("patient", "practitioner", "room", "device", "course__protocol")
         .order_by("starts_at", "pk")
     )
+
+
+# --- The dashboard's work queue (issue 11 item 7): each a fixed number of queries ----------
+
+QUEUE_LIMIT = 20  # rows a dashboard list shows; the total and a link to the full page say more
+
+
+def sessions_of_day(day: date, *, practitioner: Practitioner | None = None) -> list[Session]:
+    """A day's sessions in time order, cancelled ones left out, with what the list shows."""
+    start, end = local_day_bounds(day, day)
+    sessions = (
+        Session.objects.filter(starts_at__gte=start, starts_at__lt=end)
+        .exclude(status=Session.Status.CANCELLED)
+        .select_related("patient", "practitioner", "room")
+        .order_by("starts_at", "id")
+    )
+    if practitioner is not None:
+        sessions = sessions.filter(practitioner=practitioner)
+    return list(sessions)
+
+
+def upcoming_sessions(
+    *, practitioner: Practitioner, after: datetime, until: datetime
+) -> list[Session]:
+    """A practitioner's booked sessions from `after` to `until`, soonest first."""
+    return list(
+        Session.objects.filter(
+            practitioner=practitioner,
+            status=Session.Status.BOOKED,
+            starts_at__gte=after,
+            starts_at__lt=until,
+        )
+        .select_related("patient", "room")
+        .order_by("starts_at", "id")[:QUEUE_LIMIT]
+    )
+
+
+def depth_flags(
+    *, since: datetime, practitioner: Practitioner | None = None
+) -> tuple[int, list[SessionRecord]]:
+    """Charted settings above an area's flag (clinical reference §2.2) in sessions since
+    `since`, newest first: how many, and the first QUEUE_LIMIT with their session."""
+    records = SessionRecord.objects.filter(flagged=True, session__starts_at__gte=since)
+    if practitioner is not None:
+        records = records.filter(session__practitioner=practitioner)
+    shown = list(
+        records.select_related("session__patient", "session__practitioner").order_by(
+            "-session__starts_at", "id"
+        )[:QUEUE_LIMIT]
+    )
+    return records.count(), shown
+
+
+def week_counts(first: date) -> dict[str, int]:
+    """Sessions in the clinic's week starting on `first`, by status, in one query."""
+    start, end = local_day_bounds(first, first + timedelta(days=6))
+    counts = dict(
+        Session.objects.filter(starts_at__gte=start, starts_at__lt=end)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    return {status: counts.get(status, 0) for status in Session.Status.values}

@@ -87,6 +87,7 @@ def _span(w: World) -> dict:
 
 SHOWS_PATIENT: dict[str, Visit] = {
     # --- Pages
+    "dashboard": Visit("front_desk"),  # the work queue: the patient's open change request
     "patients:list": Visit("front_desk"),
     "patients:detail": Visit("front_desk", _patient),
     "patients:edit": Visit("front_desk", _patient),
@@ -125,7 +126,6 @@ SHOWS_PATIENT: dict[str, Visit] = {
 
 POST_ONLY = "a POST that changes something and redirects to a page above"
 NO_PATIENT: dict[str, str] = {
-    "dashboard": "tiles of counts only",
     "patients:create": "an empty registration form",
     "api-schema": "the OpenAPI schema",
     "api-docs": "the API's documentation page",
@@ -171,6 +171,15 @@ NO_PATIENT: dict[str, str] = {
             "treatments:setup_time_off_remove",
         )
     },  # fmt: skip
+    **{
+        name: "a practitioner's own working hours (a refused change's strand list is a POST answer)"
+        for name in (
+            "treatments:my_hours",
+            "treatments:my_hours_new",
+            "treatments:my_hours_change",
+            "treatments:my_hours_remove",
+        )
+    },
     **{
         name: "staff accounts: names, e-mails and roles of staff, no patient data"
         for name in (

@@ -150,7 +150,7 @@ def test_pus_and_fever_in_the_note_reach_triage_and_hold_the_next_session_until_
     desk = desk_page
     staff_login(desk, live_server, front_desk_user)
     desk.get_by_role("navigation", name="Main").get_by_role("link", name="Patients").click()
-    desk.get_by_label("Search by name, e-mail or phone").fill("Adeyemi")
+    desk.get_by_label("Search by name, phone, e-mail or date of birth").fill("Adeyemi")
     desk.get_by_role("button", name="Search").click()
     desk.get_by_role("link", name="Adeyemi, Nia").click()
     desk.get_by_role("link", name="Session 2").click()

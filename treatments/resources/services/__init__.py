@@ -16,6 +16,7 @@ from .equipment import (
 from .practitioners import (
     eligible_accounts,
     practitioner_create,
+    practitioner_for_account,
     practitioner_update,
     time_off_create,
     time_off_delete,
@@ -36,6 +37,7 @@ __all__ = [
     "outage_delete",
     "outage_update",
     "practitioner_create",
+    "practitioner_for_account",
     "practitioner_update",
     "protocol_revise",
     "room_create",

@@ -83,6 +83,32 @@ def practitioner_create(
 
 
 @transaction.atomic
+def practitioner_for_account(
+    *, user: User, by: User, request: HttpRequest | None = None
+) -> Practitioner | None:
+    """The practitioner an account with the practitioner role is booked as: made (on the rota,
+    named as the account) the first time the account has the role, so an invited practitioner
+    can set their hours and be booked without a manager linking them by hand. An account
+    without the role, or one already linked, is left as it is."""
+    if not user.groups.filter(name=Role.PRACTITIONER).exists():  # as now, not as cached
+        return None
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one link per account
+    found = Practitioner.objects.filter(user=user).first()
+    if found is not None:
+        return found
+    name = user.display_name[:NAME_MAX]
+    practitioner = Practitioner.objects.create(user=user, display_name=name, active=True)
+    audit.record(
+        actor=by,
+        action=Action.CREATE,
+        obj=practitioner,
+        request=request,
+        detail={"user": user.pk, "active": True, "from_roles": True},
+    )
+    return practitioner
+
+
+@transaction.atomic
 def practitioner_update(
     *,
     practitioner: Practitioner,

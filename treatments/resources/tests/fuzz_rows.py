@@ -1,7 +1,7 @@
-"""The Clinic setup forms in the form fuzz test (`treatments/portal/tests/test_form_fuzz.py`,
-which walks every URL that takes a POST): what they act on (`make`, called by its world, with
-no booked session on any of it, so that no post strands one) and one row per form (`forms`,
-given that test's `Form` class and field kinds)."""
+"""The Clinic setup forms and a practitioner's own hours in the form fuzz test
+(`treatments/portal/tests/test_form_fuzz.py`, which walks every URL that takes a POST): what
+they act on (`make`, called by its world, with no booked session on any of it, so that no post
+strands one) and one row per form (`forms`, given that test's `Form` class and field kinds)."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -25,6 +25,9 @@ def make() -> None:
     RoomFactory(name="Room C")
     device = DeviceFactory(name="Pen 9", serial="SN-SPARE")
     device.outages.create(starts_at=june[0], ends_at=june[1])
+    # The practitioner's own Sunday, for "My working hours" (no session is ever on it).
+    mine = Practitioner.objects.get(user__username="prac")
+    mine.working_hours.create(weekday=6, start=dt.time(9), end=dt.time(13))
 
 
 def _spare(w) -> dict:
@@ -37,6 +40,10 @@ def _hours(w) -> dict:
 
 def _time_off(w) -> dict:
     return {"id": Practitioner.objects.get(display_name=SPARE).time_off.get().pk}
+
+
+def _my_sunday(w) -> dict:
+    return {"id": Practitioner.objects.get(user__username="prac").working_hours.get(weekday=6).pk}
 
 
 def _device(w) -> dict:
@@ -99,4 +106,10 @@ def forms(Form, *, TEXT, VALUE, OPTIONAL, FLAG) -> list:  # noqa: N803 - the tes
              {"name": TEXT, "default_sessions": VALUE, "session_minutes": VALUE, "notes": TEXT,
               "depth-cheeks-max": OPTIONAL},
              kwargs=_protocol, base=_protocol_form),
+        Form("treatments:my_hours_new", "practitioner", hours,
+             base=lambda w: {"weekday": "5", "start": "10:00", "end": "12:00"}),
+        Form("treatments:my_hours_change", "practitioner", {**hours, "move_affected": FLAG},
+             kwargs=_my_sunday, base=lambda w: {"weekday": "6", "start": "10:00", "end": "12:00"}),
+        Form("treatments:my_hours_remove", "practitioner", {"move_affected": FLAG},
+             kwargs=_my_sunday),
     ]  # fmt: skip
