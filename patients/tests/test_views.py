@@ -209,6 +209,23 @@ def test_the_preferred_channel_without_its_address_shows_with_the_other_problems
     assert "E-mail is preferred: enter an e-mail." in errors["email"]
 
 
+def test_a_patient_with_neither_e_mail_nor_sms_is_warned_of_no_aftercare_check_ins(
+    front_desk_client, patient
+):
+    blank = front_desk_client.get(url("create")).content.decode()
+    marker = 'data-warn-unless-any="email_consent sms_consent"'
+    assert blank[blank.index(marker) :].split(">")[0].endswith("hidden")  # nothing chosen yet
+    data = {**NEW_PATIENT, "preferred_channel": "email", "sms_consent": ""}
+    response = front_desk_client.post(url("edit", patient), data)
+    assert response.status_code == 302  # still allowed
+    page = front_desk_client.get(url("edit", patient)).content.decode()
+    tag = page[page.index(marker) :].split(">")[0]
+    assert "hidden" not in tag
+    assert "the patient gets no appointment reminders and no aftercare check-ins" in text(
+        front_desk_client.get(url("edit", patient))
+    )
+
+
 def test_a_likely_duplicate_is_flagged_and_saved_only_when_confirmed(front_desk_client):
     existing = PatientFactory(
         first_name="Alice", last_name="Morgan", date_of_birth=dt.date(1988, 4, 12)

@@ -4,6 +4,9 @@
  * (radio group or select) has `value`. While hidden, its inputs are disabled, so they are
  * not submitted and cannot carry a stale answer. Without JavaScript the container stays
  * visible with its hint ("Only if stopped.").
+ *
+ * [data-warn-unless-any="a b"]: a warning that shows while none of the form's checkboxes
+ * `a`, `b` is ticked (the server renders it the same way for the values it was given).
  */
 (function () {
   "use strict";
@@ -32,11 +35,18 @@
     });
   }
 
+  function warn(form) {
+    form.querySelectorAll("[data-warn-unless-any]").forEach(function (box) {
+      var names = box.getAttribute("data-warn-unless-any").split(" ");
+      box.hidden = names.some(function (name) { return currentValue(form, name) !== null; });
+    });
+  }
+
   function init() {
     document.querySelectorAll("form").forEach(function (form) {
-      if (!form.querySelector("[data-show-when]")) return;
+      if (!form.querySelector("[data-show-when], [data-warn-unless-any]")) return;
       update(form);
-      form.addEventListener("change", function () { update(form); });
+      form.addEventListener("change", function () { update(form); warn(form); });
     });
   }
 
