@@ -239,3 +239,23 @@ def test_a_changed_time_that_clashes_is_refused_on_its_row(
     row = html[html.index('id="field-session-2"') :]
     assert "already taken" in row[: row.index("</td>")]
     assert not Session.objects.filter(course=course).exists()
+
+
+def test_the_course_pages_share_the_patient_pages_layout(
+    practitioner_client, front_desk_user, clinic, acne_protocol
+):
+    patient = clinic.screened_patient(front_desk_user)
+    course = clinic.course(patient, protocol=acne_protocol, by=front_desk_user)
+    crumbs = (
+        '<p class="crumbs"><a href="/patients/">Patients</a> › '
+        f'<a href="/patients/{patient.public_id}/">{patient.full_name}</a></p>'
+    )
+    planning = practitioner_client.get(f"/courses/new/{patient.public_id}/").content.decode()
+    assert crumbs in planning
+    assert 'id="field-areas"' in planning  # the patient forms' field layout
+    refused = practitioner_client.post(f"/courses/new/{patient.public_id}/", {})
+    assert 'class="error-summary"' in refused.content.decode()
+    page = practitioner_client.get(f"/courses/{course.public_id}/").content.decode()
+    assert crumbs in page
+    assert '<div class="page-head">' in page and '<dl class="facts">' in page
+    assert '<section class="card" id="proposal"' in page
