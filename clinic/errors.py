@@ -7,10 +7,15 @@ class ServiceError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None):
+    def __init__(
+        self, message: str, *, fields: dict[str, list[str]] | None = None, about: str = ""
+    ):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+        # The input a refusal without field messages is about (`sessions.2.starts_at`), so a
+        # page can show it there; not part of the API's answer.
+        self.about = about
 
     @property
     def details(self) -> list[str]:

@@ -13,16 +13,20 @@ from typing import Any
 
 from django import forms
 
+from clinic.errors import Invalid
 from clinic.forms import ClinicForm
 
-from . import screening, vocabulary
+from . import screening, services, vocabulary
 from .models import Patient
 
 YES, NO = "yes", "no"
 YES_NO = ((YES, "Yes"), (NO, "No"))
 NO_YES_DAYS = ((NO, "No, never"), (YES, "Yes"))
 ANSWER_REQUIRED = {"required": vocabulary.MISSING}
-REASON_MAX = 2000  # a paragraph; anything longer belongs in the clinical notes
+REASON_MAX = 2000
+# The registration form's example: a number the form accepts (07700 900xxx, the drama range,
+# is refused as not a real number).
+PHONE_EXAMPLE = "07911 123456"  # a paragraph; anything longer belongs in the clinical notes
 
 
 # --- Patient details ---------------------------------------------------------------------------
@@ -51,7 +55,7 @@ class PatientForm(ClinicForm):
         label="Mobile phone",
         required=False,
         max_length=30,
-        help_text="A UK number like 07700 900123, or any number with its country code.",
+        help_text=f"A UK number like {PHONE_EXAMPLE}, or any number with its country code.",
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
     )
     preferred_channel = forms.ChoiceField(
@@ -86,6 +90,17 @@ class PatientForm(ClinicForm):
         return {
             name: getattr(patient, name) for name in cls.base_fields if name != "confirm_duplicate"
         }
+
+    def clean(self):
+        """The service's own checks on every field that parsed, so every problem (a wrong
+        phone and a future birth date, say) shows in one round, not one per submit."""
+        cleaned = super().clean()
+        parsed = {k: v for k, v in cleaned.items() if k not in self.errors}
+        try:
+            services.check_patient_details(parsed)
+        except Invalid as exc:
+            self.add_service_errors(exc)
+        return cleaned
 
     def patient_data(self) -> dict[str, Any]:
         """The details for `patient_create` / `patient_update` (the services clean them)."""

@@ -125,17 +125,46 @@ def describe_duplicate(patient: Patient) -> str:
     )
 
 
-def _clean_patient_fields(data: dict[str, Any]) -> dict[str, Any]:
+def _clean_email(value: str) -> str:
+    return (value or "").strip().lower()
+
+
+_CLEANERS = {
+    "first_name": lambda value: _clean_name(value, "first_name"),
+    "last_name": lambda value: _clean_name(value, "last_name"),
+    "phone": normalise_phone,
+    "email": _clean_email,
+    "date_of_birth": check_date_of_birth,
+}
+
+
+def check_patient_details(data: dict[str, Any]) -> dict[str, Any]:
+    """A patient's details cleaned, or one `Invalid` naming every field that is wrong, so a
+    form shows all its problems in one round (the registration form asks this before saving).
+
+    The preferred channel needs its address or number; that is checked here when the channel,
+    e-mail and phone are all given, and on the saved record by `_check_contact`.
+    """
     data = {k: v for k, v in data.items() if k in PATIENT_FIELDS}
-    for field in ("first_name", "last_name"):
-        if field in data:
-            data[field] = _clean_name(data[field], field)
-    if "phone" in data:
-        data["phone"] = normalise_phone(data["phone"])
-    if "email" in data:
-        data["email"] = (data["email"] or "").strip().lower()
-    if "date_of_birth" in data:
-        check_date_of_birth(data["date_of_birth"])
+    problems: list[Invalid] = []
+    for field, clean in _CLEANERS.items():
+        if field not in data:
+            continue
+        try:
+            data[field] = clean(data[field])
+        except Invalid as exc:
+            problems.append(exc)
+    given = {"preferred_channel", "email", "phone"}
+    if given <= set(data) and not {f for exc in problems for f in exc.fields} & given:
+        try:
+            _check_contact(Patient(**{k: data[k] for k in given}))
+        except Invalid as exc:
+            problems.append(exc)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        fields = {k: v for exc in problems for k, v in exc.fields.items()}
+        raise Invalid("Check the patient's details.", fields=fields)
     return data
 
 
@@ -160,7 +189,7 @@ def patient_create(
     request: HttpRequest | None = None,
 ) -> Patient:
     """Register a patient. A likely duplicate is refused (409) unless confirmed."""
-    data = _clean_patient_fields(data)
+    data = check_patient_details(data)
     patient = Patient(**data, created_by=by)
     _check_contact(patient)
     if not confirm_duplicate:
@@ -193,7 +222,7 @@ def patient_update(
     """Edit a patient's details; the audit row names the fields that changed (not values)."""
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     require_open(patient)
-    data = _clean_patient_fields(data)
+    data = check_patient_details(data)
     changed = sorted(k for k, v in data.items() if getattr(patient, k) != v)
     for key in changed:
         setattr(patient, key, data[key])

@@ -21,7 +21,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from clinic import audit, panels
 from clinic.clock import clinic_today
 from clinic.errors import Conflict, Invalid, ServiceError
-from clinic.forms import error_texts
 from clinic.models import Role
 from clinic.roles import FRONT_OFFICE, STAFF, role_required, staff_required
 
@@ -293,6 +292,17 @@ class ConsentRow:
 @require_safe
 def patient_detail(request: HttpRequest, public_id) -> HttpResponse:
     """The record: details, the latest screening in colour, intakes, screenings, consents."""
+    return _record_page(request, public_id)
+
+
+def _record_page(
+    request: HttpRequest,
+    public_id,
+    *,
+    sign_off_form: SignOffForm | None = None,
+    sign_off_problem: str = "",
+) -> HttpResponse:
+    """The record; with a refused sign-off, its problems at the top and beside the reason."""
     patient = selectors.patient_record(public_id)
     _audit_view(request, patient, "detail")
     intakes = list(patient.intakes.all())
@@ -319,7 +329,8 @@ def patient_detail(request: HttpRequest, public_id) -> HttpResponse:
             "today": today,
             "latest": latest,
             "latest_expired": latest is not None and latest.valid_until < today,
-            "sign_off_form": SignOffForm(),
+            "sign_off_form": sign_off_form or SignOffForm(),
+            "sign_off_problem": sign_off_problem,
             "hold_form": HoldReleaseForm(),
             "intakes": [
                 (intake, readable_answers(intake), area_labels(intake.areas)) for intake in intakes
@@ -332,6 +343,7 @@ def patient_detail(request: HttpRequest, public_id) -> HttpResponse:
             # Courses and messages, added by the apps that own them (clinic.panels).
             "panels": panels.collect(panels.PATIENT_RECORD, request=request, patient=patient),
         },
+        status=400 if sign_off_form is not None else 200,
     )
 
 
@@ -421,23 +433,34 @@ def screening_sign_off(request: HttpRequest, public_id) -> HttpResponse:
     """A practitioner approves a result that needs review, with the clinical reason."""
     result: ScreeningResult = selectors.screening_for_sign_off(public_id)
     form = SignOffForm(request.POST)
-    if not form.is_valid():
-        for text in error_texts(form):
-            messages.error(request, text)
-        return redirect(_detail_url(result.patient, "screening"))
-    try:
-        services.screening_sign_off(
-            screening_result=result,
-            reason=form.cleaned_data["reason"],
-            by=request.user,
-            override_defer=form.cleaned_data["override_defer"],
-            request=request,
-        )
-    except ServiceError as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, "Signed off. Your name, the time and the reason are recorded.")
-    return redirect(_detail_url(result.patient, "screening"))
+    problem = "The sign-off is not saved."
+    if form.is_valid():
+        try:
+            services.screening_sign_off(
+                screening_result=result,
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                override_defer=form.cleaned_data["override_defer"],
+                request=request,
+            )
+        except Invalid as exc:
+            form.add_service_errors(exc)
+            problem = exc.message
+        except ServiceError as exc:  # nothing to correct on the form: say why at the top
+            messages.error(request, _error_text(exc))
+            return redirect(_detail_url(result.patient, "screening"))
+        else:
+            messages.success(
+                request, "Signed off. Your name, the time and the reason are recorded."
+            )
+            return redirect(_detail_url(result.patient, "screening"))
+    # The record again, the problem at its top and beside the reason (the cursor there),
+    # rather than a message at the top of a page scrolled down to the screening.
+    if "reason" in form.errors:
+        form.fields["reason"].widget.attrs["autofocus"] = True
+    return _record_page(
+        request, result.patient.public_id, sign_off_form=form, sign_off_problem=problem
+    )
 
 
 # --- Holds -------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -78,3 +79,53 @@ def test_the_embedded_default_migrates_seeds_and_answers_healthz(tmp_path):
     # Ctrl-C stopped all three processes: nothing of this group is left.
     with pytest.raises(ProcessLookupError):
         os.killpg(server.pid, 0)
+
+
+def started(env: dict, port: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "run_clinic", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def fetch(url: str, deadline_seconds: float = 60) -> tuple[int, bytes, str]:
+    """Status, body and content type of `url`, waiting for the server to come up."""
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 (loopback only)
+                return r.status, r.read(), r.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read(), exc.headers.get("Content-Type", "")
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+@pytest.mark.slow
+def test_make_run_with_debug_off_serves_the_css_and_scripts_over_plain_http(tmp_path):
+    env = embedded_env(tmp_path)
+    env["DEBUG"] = "false"
+    for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+        env.pop(name, None)  # as a newcomer's shell has them: unset
+    env.pop("PORTAL_BASE_URL", None)
+    assert manage(env, "migrate", "--no-input").returncode == 0
+    port = free_port()
+    server = started(env, port)
+    try:
+        status, page, _ = fetch(f"http://127.0.0.1:{port}/login/")
+        assert status == 200  # no redirect to an HTTPS this machine does not serve
+        assert b"/static/css/clinic" in page
+        for path in ("css/clinic.css", "js/clinic.js", "js/htmx.min.js"):
+            status, body, kind = fetch(f"http://127.0.0.1:{port}/static/{path}")
+            assert status == 200, path
+            assert body and ("css" in kind or "javascript" in kind), (path, kind)
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        output = server.communicate(timeout=30)[0].decode()
+    assert f"links in messages: http://127.0.0.1:{port}" in output

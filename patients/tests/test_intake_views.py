@@ -231,6 +231,27 @@ def test_a_refused_sign_off_is_explained_on_the_record(
     assert not result.is_signed_off
 
 
+def test_a_sign_off_without_a_reason_says_so_beside_the_reason_and_at_the_top(
+    practitioner_client, front_desk_user, patient
+):
+    result = screen(patient, front_desk_user, keloid_history=True)
+    response = practitioner_client.post(url("sign_off", public_id=result.public_id), {})
+    assert response.status_code == 400
+    html = response.content.decode()
+    summary = html.index('class="error-summary"')
+    assert summary < html.index("<h1>")  # at the top, where the page opens
+    assert '<a href="#field-reason">Clinical reason for signing off — Give the clinical' in html
+    field = html[html.index('id="field-reason"') :]
+    field = field[: field.index("</div>")]
+    assert (
+        "has-error" in html[html.index('id="field-reason"') - 40 : html.index('id="field-reason"')]
+    )
+    assert "Give the clinical reason." in field  # beside the box to type it in
+    assert "autofocus" in field
+    result.refresh_from_db()
+    assert not result.is_signed_off
+
+
 # --- Archive and restore: treatments/scheduling/tests/test_archive_pages.py ------------------
 
 

@@ -1,6 +1,7 @@
 """The staff pages for patients: the list, registering and editing, and the record."""
 
 import datetime as dt
+import re
 import uuid
 
 import pytest
@@ -176,6 +177,55 @@ def test_a_bad_phone_is_rejected_on_the_field(front_desk_client):
     assert response.status_code == 200
     assert "phone" in response.context["form"].errors
     assert not Patient.objects.exists()
+
+
+def test_the_example_phone_number_on_the_registration_form_is_one_it_accepts(front_desk_client):
+    page = text(front_desk_client.get(url("create")))
+    example = re.search(r"A UK number like ([0-9 ]+), or", page)[1]
+    response = front_desk_client.post(url("create"), {**NEW_PATIENT, "phone": example})
+    assert response.status_code == 302, response.context["form"].errors
+    assert Patient.objects.get().phone == "+44" + example.replace(" ", "")[1:]
+
+
+def test_the_registration_form_shows_all_its_problems_in_one_round(front_desk_client):
+    tomorrow = clinic_today() + dt.timedelta(days=1)
+    response = front_desk_client.post(
+        url("create"),
+        {**NEW_PATIENT, "first_name": "", "phone": "12345", "date_of_birth": tomorrow.isoformat()},
+    )
+    errors = response.context["form"].errors
+    assert set(errors) == {"first_name", "phone", "date_of_birth"}
+    assert "There are 3 problems" in text(response)
+    assert not Patient.objects.exists()
+
+
+def test_the_preferred_channel_without_its_address_shows_with_the_other_problems(
+    front_desk_client,
+):
+    response = front_desk_client.post(
+        url("create"),
+        {**NEW_PATIENT, "last_name": "", "preferred_channel": "email", "email": ""},
+    )
+    errors = response.context["form"].errors
+    assert set(errors) == {"last_name", "email"}
+    assert "E-mail is preferred: enter an e-mail." in errors["email"]
+
+
+def test_a_patient_with_neither_e_mail_nor_sms_is_warned_of_no_aftercare_check_ins(
+    front_desk_client, patient
+):
+    blank = front_desk_client.get(url("create")).content.decode()
+    marker = 'data-warn-unless-any="email_consent sms_consent"'
+    assert blank[blank.index(marker) :].split(">")[0].endswith("hidden")  # nothing chosen yet
+    data = {**NEW_PATIENT, "preferred_channel": "email", "sms_consent": ""}
+    response = front_desk_client.post(url("edit", patient), data)
+    assert response.status_code == 302  # still allowed
+    page = front_desk_client.get(url("edit", patient)).content.decode()
+    tag = page[page.index(marker) :].split(">")[0]
+    assert "hidden" not in tag
+    assert "the patient gets no appointment reminders and no aftercare check-ins" in text(
+        front_desk_client.get(url("edit", patient))
+    )
 
 
 def test_a_likely_duplicate_is_flagged_and_saved_only_when_confirmed(front_desk_client):

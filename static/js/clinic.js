@@ -7,6 +7,9 @@
  *
  * [data-css-vars="top:120;len:60"]: the calendar's numbers for its CSS (custom properties
  * --top, --len…), set here because the Content-Security-Policy allows no inline style.
+ *
+ * [data-warn-unless-any="a b"]: a warning that shows while none of the form's checkboxes
+ * `a`, `b` is ticked (the server renders it the same way for the values it was given).
  */
 (function () {
   "use strict";
@@ -46,6 +49,13 @@
     });
   }
 
+  function warn(form) {
+    form.querySelectorAll("[data-warn-unless-any]").forEach(function (box) {
+      var names = box.getAttribute("data-warn-unless-any").split(" ");
+      box.hidden = names.some(function (name) { return currentValue(form, name) !== null; });
+    });
+  }
+
   function init() {
     applyCssVars(document);
     // A calendar swapped in by htmx (previous/next week) brings its own numbers.
@@ -53,9 +63,9 @@
       applyCssVars(event.detail.elt.parentNode || event.detail.elt);
     });
     document.querySelectorAll("form").forEach(function (form) {
-      if (!form.querySelector("[data-show-when]")) return;
+      if (!form.querySelector("[data-show-when], [data-warn-unless-any]")) return;
       update(form);
-      form.addEventListener("change", function () { update(form); });
+      form.addEventListener("change", function () { update(form); warn(form); });
     });
   }
 

@@ -1,11 +1,13 @@
 """HTML pages to plan and book a course: practitioners plan, front desk and practitioners book.
 
-Thin views: a form in, one service call, a page out. Service errors show as messages.
+Thin views: a form in, one service call, a page out. A refused booking shows the page again
+with each problem on its session's row; other refusals show as messages.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -13,15 +15,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic import audit, panels
-from clinic.clock import clinic_today
+from clinic.clock import clinic_today, to_local
 from clinic.errors import ServiceError
 from clinic.models import Role
 from clinic.roles import PLANNERS, STAFF, role_required
 from patients import selectors as patient_selectors
-from patients.models import Patient
+from patients.models import Patient, ScreeningResult
+from patients.screening import format_date
 
 from . import course_flags, services, spacing
-from .forms import BookForm, ConfirmFlagsForm, CourseForm
+from .forms import MAX_SLOTS, BookForm, ConfirmFlagsForm, CourseForm
 from .models import Course, Room
 
 
@@ -68,30 +71,126 @@ def course_new(request: HttpRequest, patient_id) -> HttpResponse:
     )
 
 
+@dataclass
+class ProposedRow:
+    """One session of the proposal on the course page: its time in a box front desk may
+    change (clinic wall clock), its room, and what is wrong with it after a refused post."""
+
+    number: int
+    value: str
+    room_id: int | None
+    room: Room | None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def _box(moment: datetime) -> str:
+    return to_local(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+def _rows_from_plan(slots, rooms: dict) -> list[ProposedRow]:
+    return [
+        ProposedRow(
+            number=number,
+            value=_box(slot.starts_at),
+            room_id=slot.room_id,
+            room=rooms.get(slot.room_id),
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+        )
+        for number, slot in enumerate(slots, start=1)
+    ]
+
+
+def _rows_from_post(form: BookForm, course: Course, rooms: dict) -> list[ProposedRow]:
+    """The rows as posted, each with its own problems, so nothing typed is lost."""
+    typed = form.data.getlist("starts_at")[:MAX_SLOTS]
+    room_ids = form.data.getlist("room")
+    length = timedelta(minutes=course.protocol.session_minutes)
+    rows = []
+    for index, value in enumerate(typed):
+        start = form.starts[index] if index < len(form.starts) else None
+        room_id = room_ids[index] if index < len(room_ids) else ""
+        room_pk = int(room_id) if str(room_id).isdigit() and len(str(room_id)) < 19 else None
+        rows.append(
+            ProposedRow(
+                number=index + 1,
+                value=_box(start) if start else value[:40],
+                room_id=room_pk,
+                room=rooms.get(room_pk),
+                starts_at=start,
+                ends_at=start + length if start else None,
+                errors=form.row_errors.get(index, []),
+            )
+        )
+    return rows
+
+
+def _deferral_note(screening, asked: date, rows: list[ProposedRow]) -> tuple[str, list[str]]:
+    """Why the series starts later than asked: the screening defers treatment (the planner
+    starts no earlier than `defer_until`, `services.course_proposal`), and the reasons."""
+    if not rows or rows[0].starts_at is None or screening is None:
+        return "", []
+    if screening.outcome != ScreeningResult.Outcome.DEFER or screening.defer_until <= asked:
+        return "", []
+    first = to_local(rows[0].starts_at).date()
+    if first < screening.defer_until:
+        return "", []
+    note = (
+        f"The series starts on {format_date(first)}, not {format_date(asked)}, because "
+        f"treatment is deferred until {format_date(screening.defer_until)}:"
+    )
+    reasons = [f["message"] for f in screening.findings if f.get("outcome") == "defer"]
+    return note, reasons
+
+
 @role_required(*STAFF)
 @require_safe
 def course_detail(request: HttpRequest, public_id) -> HttpResponse:
-    course = get_object_or_404(
-        Course.objects.select_related("patient", "practitioner", "protocol", "flags_confirmed_by"),
-        public_id=public_id,
+    course = get_object_or_404(_courses(), public_id=public_id)
+    return _course_page(request, course)
+
+
+def _courses():
+    return Course.objects.select_related(
+        "patient", "practitioner", "protocol", "flags_confirmed_by"
     )
+
+
+def _course_page(
+    request: HttpRequest, course: Course, *, book_form: BookForm | None = None
+) -> HttpResponse:
+    """The course; while planned, its proposal to book, or (after a refused post) the rows as
+    posted with each one's problem, and the screening instead when it stands in the way."""
     audit.record(actor=request.user, action=audit.Action.VIEW, obj=course, request=request)
     sessions = list(course.sessions.select_related("room", "device").order_by("starts_at"))
-    proposal, problem, warnings = [], "", []
+    rows: list[ProposedRow] = []
+    problem, warnings, clearance = "", [], None
+    today = clinic_today()
     try:
         start = date.fromisoformat(request.GET.get("start", ""))
     except ValueError:
-        start = clinic_today() + timedelta(days=1)
-    if course.status == Course.Status.PLANNED:
-        try:
-            proposal = services.course_proposal(course=course, start=start)
-        except ServiceError as exc:
-            problem = exc.message
-        else:
-            warnings = spacing.short_interval_warnings(
-                course=course, starts=[slot.starts_at for slot in proposal]
-            )
+        start = today + timedelta(days=1)
     rooms = {room.pk: room for room in Room.objects.all()}
+    if course.status == Course.Status.PLANNED:
+        clearance = patient_selectors.clearance(
+            patient=course.patient, areas=course.areas, new_course=True
+        )
+    if clearance:
+        if book_form is not None:
+            rows = _rows_from_post(book_form, course, rooms)
+        else:
+            try:
+                rows = _rows_from_plan(services.course_proposal(course=course, start=start), rooms)
+            except ServiceError as exc:
+                problem = exc.message
+        starts = [row.starts_at for row in rows if row.starts_at]
+        if starts:
+            warnings = spacing.short_interval_warnings(course=course, starts=starts)
+    deferral, deferral_reasons = _deferral_note(
+        clearance.screening if clearance else None, max(start, today), rows
+    )
     flags = course_flags.flags_for(course)
     return render(
         request,
@@ -103,40 +202,46 @@ def course_detail(request: HttpRequest, public_id) -> HttpResponse:
             "confirm_form": ConfirmFlagsForm(),
             "is_practitioner": request.user.has_role(Role.PRACTITIONER),
             "sessions": sessions,
-            "proposal": [(slot, rooms.get(slot.room_id)) for slot in proposal],
+            "clearance": clearance,
+            "proposal": rows,
+            "book_form": book_form,
             "problem": problem,
+            "deferral": deferral,
+            "deferral_reasons": deferral_reasons,
             "short_interval_warnings": warnings,
             "start": start,
             # Sections of higher packages: the portal offers an invitation once it is booked.
             "panels": panels.collect(panels.COURSE_PAGE, request=request, course=course),
         },
+        # A refused booking is the form again with its problems (as every HTML form answers).
+        status=400 if book_form is not None else 200,
     )
 
 
 @require_POST
 @role_required(*STAFF)
 def course_book(request: HttpRequest, public_id) -> HttpResponse:
-    """Book the proposal shown on the course page (the times are posted back as shown), with
-    the box ticked when the page warned of a short interval from another course."""
-    course = get_object_or_404(Course, public_id=public_id)
+    """Book the proposal shown on the course page: the times as shown or as changed in their
+    boxes, re-checked by the same service, with the box ticked when the page warned of a
+    short interval from another course. A refusal shows the page again with the rows as
+    posted and each problem on its row."""
+    course = get_object_or_404(_courses(), public_id=public_id)
     form = BookForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "The proposed times were not understood. Please try again.")
-        return redirect("treatments:course", public_id=course.public_id)
-    slots = form.slots
-    try:
-        services.course_book(
-            course=course,
-            slots=slots,
-            by=request.user,
-            confirm_short_interval=form.cleaned_data["confirm_short_interval"],
-            request=request,
-        )
-    except ServiceError as exc:
-        messages.error(request, f"Nothing was booked: {exc.as_text()}")
-    else:
-        messages.success(request, f"Booked all {len(slots)} sessions.")
-    return redirect("treatments:course", public_id=course.public_id)
+    if form.is_valid():
+        try:
+            services.course_book(
+                course=course,
+                slots=form.slots,
+                by=request.user,
+                confirm_short_interval=form.cleaned_data["confirm_short_interval"],
+                request=request,
+            )
+        except ServiceError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"Booked all {len(form.slots)} sessions.")
+            return redirect("treatments:course", public_id=course.public_id)
+    return _course_page(request, course, book_form=form)
 
 
 @require_POST

@@ -178,32 +178,89 @@ class ConfirmFlagsForm(ClinicForm):
     )
 
 
-class BookForm(ClinicForm):
-    """The proposal shown on the course page, posted back as shown: one start (with its
-    offset) and one room per session, in the same order."""
+class SessionStartField(forms.Field):
+    """A proposed session's start as the course page posts it back: the wall-clock time in
+    its box (front desk may change it), or an instant with its UTC offset."""
 
-    starts_at = ListField(InstantField(), max_items=MAX_SLOTS)
+    def to_python(self, value):
+        if value in self.empty_values:
+            raise ValidationError("Enter the date and time of this session.", code="required")
+        try:
+            return InstantField().clean(value)
+        except ValidationError:
+            return WallClockField().clean(value)
+
+
+SESSION_FIELD = re.compile(r"^sessions\.(?P<index>\d+)\.starts_at$")
+
+
+class BookForm(ClinicForm):
+    """The proposal shown on the course page, posted back: one start and one room per
+    session, in order. Each start is a box front desk may change; a problem with one shows
+    on its row (`row_errors`), the service's own refusals too (`add_service_errors`)."""
+
+    starts_at = ListField(forms.CharField(strip=True), max_items=MAX_SLOTS)
     room = ListField(forms.IntegerField(min_value=1, max_value=MAX_ID), max_items=MAX_SLOTS)
     confirm_short_interval = forms.BooleanField(
         required=False, label="I have checked the short interval: book anyway"
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.row_errors: dict[int, list[str]] = {}
+        self.starts: list[datetime | None] = []
+        self.slots: list[SlotRequest] = []
+
     def clean(self):
         cleaned = super().clean()
-        starts, room_ids = cleaned.get("starts_at"), cleaned.get("room")
-        if starts is None or room_ids is None:
+        posted, room_ids = cleaned.get("starts_at"), cleaned.get("room")
+        if posted is None or room_ids is None:
             return cleaned
-        if not starts or len(starts) != len(room_ids):
+        if not posted or len(posted) != len(room_ids):
             raise ValidationError("Give a start and a room for every session.")
+        for index, value in enumerate(posted):
+            try:
+                self.starts.append(SessionStartField().clean(value))
+            except ValidationError as exc:
+                self.starts.append(None)
+                self.row_errors[index] = exc.messages
+        # Out of order: both rows say so, since either may be the one that was changed.
+        for index in range(1, len(self.starts)):
+            before, start = self.starts[index - 1], self.starts[index]
+            if before and start and start <= before:
+                self.row_errors.setdefault(index - 1, []).append(
+                    f"Must be earlier than session {index + 1}."
+                )
+                self.row_errors.setdefault(index, []).append(f"Must be later than session {index}.")
+        if self.row_errors:
+            self.add_error("starts_at", "Correct the times marked in the table.")
+            return cleaned
         rooms = Room.objects.in_bulk(set(room_ids))
         if set(room_ids) - set(rooms):
             self.add_error("room", "No such room.")
             return cleaned
         self.slots = [
             SlotRequest(starts_at=start, room=rooms[room_id])
-            for start, room_id in zip(starts, room_ids, strict=True)
+            for start, room_id in zip(self.starts, room_ids, strict=True)
         ]
         return cleaned
+
+    def add_service_errors(self, exc: ServiceError) -> None:
+        """A refusal about one session goes on its row; any other at the top of the form."""
+        on_rows = set()
+        fields = exc.fields or ({exc.about: [exc.message]} if exc.about else {})
+        for key, messages in fields.items():
+            match = SESSION_FIELD.match(key)
+            if match and int(match["index"]) < len(self.starts):
+                self.row_errors.setdefault(int(match["index"]), []).extend(messages)
+                on_rows.add(key)
+        others = [m for key, ms in fields.items() if key not in on_rows for m in ms]
+        if on_rows:
+            self.add_error("starts_at", f"{exc.message} Correct the times marked in the table.")
+            if others:
+                self.add_error(None, others)
+        else:
+            self.add_error(None, exc.as_text())
 
 
 # --- The session page's actions -----------------------------------------------------------------

@@ -113,9 +113,11 @@ def _check_slot(
             fields={field: [f"{at} is outside {practitioner}'s hours."]},
         )
     if practitioner.time_off.filter(starts_at__lt=end, ends_at__gt=start).exists():
-        raise Conflict(f"{practitioner} is off at {local_format(start, 'j F H:i')}.")
+        raise Conflict(f"{practitioner} is off at {local_format(start, 'j F H:i')}.", about=field)
     if device is not None and device.outages.filter(starts_at__lt=end, ends_at__gt=start).exists():
-        raise Conflict(f"{device} is out of service at {local_format(start, 'j F H:i')}.")
+        raise Conflict(
+            f"{device} is out of service at {local_format(start, 'j F H:i')}.", about=field
+        )
     clash = selectors.conflicts(
         practitioner_id=practitioner.pk,
         room_id=room.pk,
@@ -133,7 +135,8 @@ def _check_slot(
             else "the device"
         )
         raise Conflict(
-            f"That time is already taken: {what} is booked at {local_format(start, 'j F H:i')}."
+            f"That time is already taken: {what} is booked at {local_format(start, 'j F H:i')}.",
+            about=field,
         )
 
 

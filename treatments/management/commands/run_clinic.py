@@ -2,19 +2,59 @@
 
 What `make run` ends with. It prints the URL and one demo login per role, then supervises
 the three processes: if one dies the others are stopped, and Ctrl-C stops all three.
+
+What a newcomer would otherwise trip over is settled here, for the processes it starts:
+links in messages follow the address it serves on (`make run PORT=8080`) unless
+PORTAL_BASE_URL is set; with DEBUG off the static files are collected first so WhiteNoise
+serves the CSS and scripts, and plain HTTP on this machine keeps working (no HTTPS redirect
+or HTTPS-only cookies) unless those settings are set.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import time
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from treatments.management.commands.seed_demo import DEMO_PATIENT_LOGIN, DEMO_STAFF
+
+# Set for the started processes only when the environment (or .env) leaves them unset:
+# `make run` serves plain HTTP on this machine, which these production defaults would refuse.
+PLAIN_HTTP = {
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+}
+ANY_ADDRESS = {"0.0.0.0", "::", "[::]"}  # noqa: S104 (a name to compare with, not a bind)
+
+
+def served_url(host: str, port: int) -> str:
+    """The address a browser on this machine opens for `host:port`."""
+    if host in ANY_ADDRESS:
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def child_environment(*, host: str, port: int, debug: bool, environ: dict[str, str]) -> dict:
+    """The environment of the web server, worker and beat: `environ` plus what is unset.
+
+    The worker renders the links in messages, so it must know the address the web server
+    answers on; an explicit PORTAL_BASE_URL (a real domain) always wins.
+    """
+    env = dict(environ)
+    env.setdefault("PORTAL_BASE_URL", served_url(host, port))
+    if not debug:
+        for name, value in PLAIN_HTTP.items():
+            env.setdefault(name, value)
+    return env
 
 
 class Command(BaseCommand):
@@ -28,6 +68,10 @@ class Command(BaseCommand):
         for folder in ("mail", "sms"):
             (settings.VAR_DIR / folder).mkdir(parents=True, exist_ok=True)
         python = sys.executable
+        env = child_environment(host=host, port=port, debug=settings.DEBUG, environ=os.environ)
+        if not settings.DEBUG:
+            # Without DEBUG, WhiteNoise serves only what was collected (CSS, scripts).
+            call_command("collectstatic", interactive=False, verbosity=0)
         if settings.DEBUG:
             web = [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"]
         else:
@@ -38,8 +82,11 @@ class Command(BaseCommand):
             "worker": [*celery, "worker", "-l", "info", "--concurrency", "2"],
             "beat": [*celery, "beat", "-l", "info", "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME],
         }
-        self._banner(host, port)
-        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
+        self._banner(host, port, env["PORTAL_BASE_URL"])
+        processes = {
+            name: subprocess.Popen(cmd, env=env)  # noqa: S603
+            for name, cmd in commands.items()
+        }
         try:
             while all(p.poll() is None for p in processes.values()):
                 time.sleep(0.5)
@@ -62,11 +109,12 @@ class Command(BaseCommand):
                 p.kill()
                 p.wait()
 
-    def _banner(self, host: str, port: int) -> None:
+    def _banner(self, host: str, port: int, links: str) -> None:
         db = settings.DATABASES["default"]
         lines = [
             "",
-            f"Clinic is starting on http://{host}:{port}/",
+            f"Clinic is starting on {served_url(host, port)}/",
+            f"  links in messages: {links}",
             f"  database: {db['ENGINE'].rsplit('.', 1)[-1]}  broker: "
             f"{settings.CELERY_BROKER_URL.split('://')[0]}  zone: {settings.CLINIC_TIME_ZONE}",
             "  demo logins (username / password):",

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clinic.models import AuditEvent
+from treatments.messaging.models import Message
 from treatments.scheduling import services
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("long_sessions")]
@@ -92,3 +93,32 @@ def test_the_session_page_shows_only_that_sessions_messages(
     shown = {m.pk for m in response.context["panels"][0].context["message_log"]}
     assert shown == set(one.messages.values_list("pk", flat=True))
     assert not shown & set(two.messages.values_list("pk", flat=True))
+
+
+def test_the_log_labels_a_skip_as_a_reason_and_a_failure_as_an_error_under_one_heading(
+    clinic, front_desk_user, practitioner_user, acne_protocol, front_desk_client
+):
+    patient = clinic.screened_patient(front_desk_user)
+    (session,) = course_booked(
+        clinic,
+        patient,
+        acne_protocol,
+        practitioner_user,
+        front_desk_user,
+        dt.datetime(2026, 3, 9, 10, tzinfo=LONDON),
+    )
+    skipped, failed, *_ = session.messages.order_by("due_at")
+    Message.objects.filter(pk=skipped.pk).update(
+        status=Message.Status.SKIPPED, last_error="The patient does not agree to this channel."
+    )
+    Message.objects.filter(pk=failed.pk).update(
+        status=Message.Status.FAILED, last_error="The mail server refused the message."
+    )
+    for url in (f"/patients/{patient.public_id}/", f"/sessions/{session.public_id}/"):
+        html = front_desk_client.get(url).content.decode()
+        assert html.count(">Messages</h2>") == 1, url
+        assert "Last error" not in html
+        assert (
+            '<span class="muted reason">Reason: The patient does not agree to this channel.</span>'
+        ) in html
+        assert '<span class="error">Error: The mail server refused the message.</span>' in html

@@ -45,7 +45,7 @@ def test_booking_on_the_course_page_leads_to_the_offer(
         course = clinic.course(patient, protocol=acne_protocol, by=practitioner_user)
         assert "Invite Grace" not in course_page(front_desk_client, course)  # planned only
         page = front_desk_client.get(f"/courses/{course.public_id}/", {"start": "2026-03-09"})
-        (slot, _room), *_ = page.context["proposal"]
+        slot, *_ = page.context["proposal"]
         response = front_desk_client.post(
             f"/courses/{course.public_id}/book/",
             {"starts_at": [slot.starts_at.isoformat()], "room": [slot.room_id]},

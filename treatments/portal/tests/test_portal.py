@@ -342,6 +342,28 @@ def test_preferences_page_shows_the_current_choices(patient, ada):
     assert "ada@example.com" in page
 
 
+WARNING = 'data-warn-unless-any="email_consent sms_consent"'
+
+
+def _warning(html: str) -> str:
+    start = html.index(WARNING)
+    return html[start : html.index("</div>", start)]
+
+
+def test_unticking_both_channels_warns_that_aftercare_check_ins_stop_and_still_saves(patient, ada):
+    with travel(at()):
+        page = ada.get("/portal/preferences/").content.decode()
+        assert _warning(page).split(">")[0].endswith("hidden")  # both ticked: hidden
+        response = ada.post("/portal/preferences/", {"preferred_channel": "email"})
+        assert response.status_code == 302  # allowed
+        page = ada.get("/portal/preferences/").content.decode()
+    patient.refresh_from_db()
+    assert not patient.email_consent and not patient.sms_consent
+    warning = _warning(page)
+    assert " hidden" not in warning.split(">")[0]
+    assert "you will get no appointment reminders and no aftercare check-ins" in warning
+
+
 # --- Queries --------------------------------------------------------------------------------
 
 

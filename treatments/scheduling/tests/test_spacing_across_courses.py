@@ -395,8 +395,8 @@ def test_the_course_page_warns_and_books_once_the_box_is_ticked(
     assert b'name="confirm_short_interval"' in page.content
     proposal = page.context["proposal"]
     posted = {
-        "starts_at": [slot.starts_at.isoformat() for slot, _ in proposal],
-        "room": [slot.room_id for slot, _ in proposal],
+        "starts_at": [row.starts_at.isoformat() for row in proposal],
+        "room": [row.room_id for row in proposal],
     }
 
     refused = front_desk_client.post(f"/courses/{course.public_id}/book/", posted, follow=True)
