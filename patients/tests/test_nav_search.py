@@ -79,7 +79,7 @@ def test_a_date_that_is_not_one_finds_nothing_and_says_what_to_type(front_desk_c
 
 
 def test_archived_patients_are_found_only_when_asked(front_desk_client, manager_user, alice):
-    services.patient_archive(patient=alice, by=manager_user)
+    services.patient_archive(patient=alice, reason="Moved away.", by=manager_user)
     assert "Morgan, Alice" not in found(front_desk_client, "14/03/1985")
     page = front_desk_client.get(url("list"), {"q": "14/03/1985", "archived": "1"})
     assert "Morgan, Alice" in page.content.decode()
