@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from clinic.clock import clinic_zone
 
@@ -182,3 +182,36 @@ def patient_courses(patient) -> list[tuple[Course, list[Session]]]:
         .order_by("-created_at")
     )
     return [(c, sorted(c.sessions.all(), key=lambda s: s.starts_at)) for c in courses]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a course's planned sessions stand: done, still booked (or checked in), and
+    dropped (cancelled or missed, and not to be replaced)."""
+
+    planned: int
+    done: int
+    active: int
+    dropped: int
+
+    @property
+    def open(self) -> int:
+        """Planned sessions neither done, booked nor dropped: each may be replaced."""
+        return max(self.planned - self.done - self.active - self.dropped, 0)
+
+    @property
+    def complete(self) -> bool:
+        """Every planned session was done or dropped, none is still to come, and at least
+        one was done (a course with nothing done is cancelled, not completed)."""
+        return self.active == 0 and self.done >= 1 and self.done + self.dropped >= self.planned
+
+
+def course_progress(course: Course) -> Progress:
+    """The course's `Progress`, in one query."""
+    S = Session.Status
+    counts = course.sessions.aggregate(
+        done=Count("pk", filter=Q(status=S.COMPLETED)),
+        active=Count("pk", filter=Q(status__in=Session.ACTIVE)),
+        dropped=Count("pk", filter=Q(status__in=[S.CANCELLED, S.NO_SHOW]) & ~Q(dropped_reason="")),
+    )
+    return Progress(planned=course.planned_sessions, **counts)
