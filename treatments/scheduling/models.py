@@ -293,10 +293,6 @@ class Course(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(status="cancelled") | ~Q(cancel_reason=""),
-                name="cancelled_course_has_a_reason",
-            ),
-            models.CheckConstraint(
                 condition=Q(flags_confirmed_at__isnull=True)
                 | (Q(flags_confirmed_by__isnull=False) & ~Q(flags_note="")),
                 name="course_flags_confirmed_with_who_and_why",

@@ -323,3 +323,114 @@ def test_nothing_done_cannot_complete_by_dropping(sessions, course, front_desk_u
             repair.session_drop(session=sessions[3], reason="Not wanted", by=front_desk_user)
     course.refresh_from_db()
     assert course.status == "booked"
+
+
+# --- What the patient reads by SMS --------------------------------------------------------
+
+
+def test_a_clinic_cancel_by_sms_apologises_and_waits_for_the_morning(
+    sessions, front_desk_user, settings
+):
+    settings.CLINIC_PHONE = "+44 20 7946 0123"
+    patient = sessions[0].patient
+    patient.preferred_channel, patient.sms_consent, patient.phone = "sms", True, "+447700900123"
+    patient.save()
+    with at(local(2026, 3, 3, 21)):  # quiet hours
+        services.session_cancel(session=sessions[1], reason="Pen broken", by=front_desk_user)
+    notice = Message.objects.get(kind=Kind.SESSION_CANCELLED)
+    assert notice.channel == "sms" and notice.due_at == local(2026, 3, 4, 9)
+    body = render.render_sms(notice)
+    assert "we are sorry" in body and "Monday 6 April at 10:00" in body
+    assert "call us on +44 20 7946 0123 to rebook" in body
+    assert patient.last_name not in body
+
+
+def test_a_patient_s_own_cancel_is_confirmed_without_an_apology(sessions, front_desk_user):
+    with at(SOON):
+        services.session_cancel(
+            session=sessions[1], reason="Holiday", initiated_by="patient", by=front_desk_user
+        )
+    text = render.render_email(Message.objects.get(kind=Kind.SESSION_CANCELLED)).text
+    assert "As you asked, we have cancelled your appointment" in text
+    assert "sorry" not in text.lower()
+
+
+# --- The course page ----------------------------------------------------------------------
+
+
+def test_the_course_page_books_a_replacement_for_a_cancelled_session(
+    sessions, course, clinic, front_desk_client
+):
+    cancel_second(sessions, front_desk_client)
+    page = front_desk_client.get(f"/courses/{course.public_id}/").content.decode()
+    assert "Book a session in place of a cancelled or missed one" in page
+    assert "to replace: 1" in page and "Do not replace this session" in page
+    with at(SOON):
+        response = front_desk_client.post(
+            f"/courses/{course.public_id}/sessions/",
+            {"starts_at": "2026-04-20T10:00", "room": clinic.rooms[0].pk},
+            follow=True,
+        )
+    assert "Booked session 2 on Mon 20 Apr 2026, 10:00" in response.content.decode()
+    assert course.sessions.filter(status="booked").count() == 4
+    page = front_desk_client.get(f"/courses/{course.public_id}/").content.decode()
+    assert "Book a session in place" not in page
+
+
+def test_a_refused_replacement_says_why_on_the_course_page(
+    sessions, course, clinic, front_desk_client
+):
+    cancel_second(sessions, front_desk_client)
+    with at(SOON):
+        response = front_desk_client.post(
+            f"/courses/{course.public_id}/sessions/",
+            {"starts_at": "2026-04-27T10:00", "room": clinic.rooms[0].pk},
+            follow=True,
+        )
+    page = response.content.decode()
+    assert "Nothing was booked: Too close to another session of the course." in page
+    assert "At least 14 days from session 3" in page
+    assert course.sessions.filter(status="booked").count() == 3
+
+
+def test_the_course_page_drops_a_session_and_cancels_the_course(
+    sessions, course, front_desk_client
+):
+    cancel_second(sessions, front_desk_client)
+    with at(SOON):
+        front_desk_client.post(
+            f"/sessions/{sessions[1].public_id}/drop/", {"reason": "Not needed"}, follow=True
+        )
+        sessions[1].refresh_from_db()
+        assert sessions[1].dropped_reason == "Not needed"
+        page = front_desk_client.get(f"/courses/{course.public_id}/").content.decode()
+        assert "Not replaced: Not needed" in page and "Cancel the whole course" in page
+        # Who asked is a required choice: without it nothing is cancelled.
+        refused = front_desk_client.post(
+            f"/courses/{course.public_id}/cancel/", {"reason": "Moving away"}, follow=True
+        )
+        assert "Nothing was cancelled: Who asked for it?: Say who asked" in refused.content.decode()
+        course.refresh_from_db()
+        assert course.status == "booked"
+        done = front_desk_client.post(
+            f"/courses/{course.public_id}/cancel/",
+            {"reason": "Moving away", "initiated_by": "patient"},
+            follow=True,
+        )
+    assert "The course is cancelled" in done.content.decode()
+    course.refresh_from_db()
+    assert course.status == "cancelled" and course.cancel_initiated_by == "patient"
+    assert "Cancel the whole course" not in done.content.decode()
+
+
+def test_the_session_page_moves_this_and_the_following_sessions(sessions, front_desk_client):
+    with at(SOON):
+        front_desk_client.post(
+            f"/sessions/{sessions[2].public_id}/move/",
+            {"starts_at": "2026-05-11T10:00", "shift_following": "on"},
+        )
+    starts = [s.starts_at for s in Session.objects.order_by("number")]
+    assert starts == [*SERIES[:2], local(2026, 5, 11, 10), local(2026, 6, 8, 10)]
+    page = front_desk_client.get(f"/sessions/{sessions[1].public_id}/").content.decode()
+    assert "Also move the later sessions of this course by the same amount" in page
+    assert 'name="initiated_by" value="patient"' in page
