@@ -506,6 +506,7 @@ def session_reschedule(
             raise _named(moved, to, exc) from exc
         planned.append((moved, to, end, to_room, device))
     require_confirmed(short, confirm_short_interval=confirm_short_interval)
+    retimed = starts_at != session.starts_at  # a change of room alone is not news to tell
     # Later first when moving later (earlier first when earlier), so no session lands on
     # one that has not moved yet: the exclusion constraints check every save.
     if starts_at > session.starts_at:
@@ -527,7 +528,8 @@ def session_reschedule(
                 **({"with_session": str(session.public_id)} if moved is not session else {}),
             },
         )
-    signals.sessions_moved.send(sender=Session, sessions=[m[0] for m in moves])
+    if retimed:
+        signals.sessions_moved.send(sender=Session, sessions=[m[0] for m in moves])
     return session
 
 
