@@ -317,6 +317,7 @@ SPECTACULAR_SETTINGS = {
         "SessionStatusEnum": "treatments.models.Session.Status",
         "ChannelEnum": "patients.models.Patient.Channel",
         "RoleEnum": "clinic.models.Role",
+        "CancelledByEnum": "treatments.scheduling.models.CancelledBy",
     },
 }
 

@@ -24,6 +24,10 @@ class MessageKind(models.TextChoices):
     REVIEW_4W = "review_4w", "Interim review (4 weeks after the series)"
     REVIEW_3M = "review_3m", "Results review (3 months)"
     REVIEW_6M = "review_6m", "Results review (6 months)"
+    SESSION_MOVED = "session_moved", "Appointment moved by the clinic"
+    SESSIONS_MOVED = "sessions_moved", "Appointments moved by the clinic (one and those after it)"
+    SESSION_CANCELLED = "session_cancelled", "Appointment cancelled"
+    COURSE_CANCELLED = "course_cancelled", "Course cancelled"
     PORTAL_INVITE = "portal_invite", "Portal invitation"
     PASSWORD_RESET = "password_reset", "Link to set a new password"
     PRACTITIONER_ALERT = "practitioner_alert", "Alert to the practitioner"
@@ -45,6 +49,16 @@ TO_STAFF_KINDS: tuple[str, ...] = STAFF_KINDS + STAFF_LINK_KINDS
 SESSION_KINDS: tuple[str, ...] = tuple(
     kind for kind in MessageKind.values if kind not in LINK_KINDS + TO_STAFF_KINDS
 )
+# Notices of a move by staff: a session may be moved, and its patient told, more than once.
+MOVE_KINDS: tuple[str, ...] = (MessageKind.SESSION_MOVED.value, MessageKind.SESSIONS_MOVED.value)
+# Notices that sessions were cancelled: the one thing still sent to a record archived after
+# they were written (archiving cancels the patient's sessions and tells them, then closes).
+CANCEL_NOTICE_KINDS: tuple[str, ...] = (
+    MessageKind.SESSION_CANCELLED.value,
+    MessageKind.COURSE_CANCELLED.value,
+)
+# The session cadence kinds written at most once per session and channel.
+ONCE_PER_SESSION_KINDS: tuple[str, ...] = tuple(k for k in SESSION_KINDS if k not in MOVE_KINDS)
 # Kinds that only ever go by e-mail: staff alerts, and the aftercare sheet, whose point is its
 # PDF attachment (a text message cannot carry one; SMS patients get the essentials in their
 # aftercare and check-in texts instead).
@@ -136,7 +150,7 @@ class Message(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "kind", "channel"],
-                condition=Q(kind__in=SESSION_KINDS),
+                condition=Q(kind__in=ONCE_PER_SESSION_KINDS),
                 name="one_message_per_session_kind_channel",
             ),
             models.UniqueConstraint(

@@ -5,7 +5,9 @@ session messages staff ask for, such as the aftercare sheet (`write_requested`).
 The cadence is DESIGN.md §5 and clinical-reference.md §4: a booking confirmation; before each
 session the pre-session check (T−7 days) and reminders (T−48 h, T−24 h); at completion the
 aftercare and check-ins (T+24 h, T+72 h, T+7 days); after a course's last session the
-results reviews (+3 and +6 months). Offsets are settings (MESSAGE_OFFSETS).
+results reviews (+3 and +6 months), once the course is truly completed. Offsets are settings
+(MESSAGE_OFFSETS). When staff move or cancel a session, or cancel a course, the patient is
+told at once (`NOTICES`), with the new time on the clinic's clock.
 
 Times are wall-clock arithmetic in the clinic's zone: "24 hours before a 10:00 session" is
 10:00 the day before on the clinic's clock, even across a daylight-saving change. SMS never
@@ -14,7 +16,7 @@ goes out in quiet hours (SMS_QUIET_HOURS, default 20:00–09:00): it waits for t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,7 +29,7 @@ from patients.models import Patient
 from patients.screening import add_months
 from treatments.scheduling.models import Session
 
-from .models import EMAIL_ONLY_KINDS, LINK_KINDS, TO_STAFF_KINDS, Message
+from .models import CANCEL_NOTICE_KINDS, EMAIL_ONLY_KINDS, LINK_KINDS, TO_STAFF_KINDS, Message
 
 Kind = Message.Kind
 Status = Message.Status
@@ -35,6 +37,9 @@ Status = Message.Status
 BEFORE_SESSION = (Kind.PRE_SESSION_CHECK, Kind.REMINDER_48H, Kind.REMINDER_24H)
 AFTER_SESSION = (Kind.AFTERCARE, Kind.CHECKIN_24H, Kind.CHECKIN_72H, Kind.CHECKIN_7D)
 REVIEWS = (Kind.REVIEW_4W, Kind.REVIEW_3M, Kind.REVIEW_6M)
+# What the patient is told at once when staff move or cancel (issue 11 item 5).
+MOVE_NOTICES = (Kind.SESSION_MOVED, Kind.SESSIONS_MOVED)
+NOTICES = (*MOVE_NOTICES, Kind.SESSION_CANCELLED, Kind.COURSE_CANCELLED)
 # Reminders that make no sense once their moment has passed (booked at short notice).
 LATE_SKIPPABLE = (Kind.REMINDER_48H, Kind.REMINDER_24H)
 TOO_LATE = "Booked too late for this reminder."
@@ -114,7 +119,9 @@ def skip_reason(message: Message, patient: Patient | None) -> str:
     """Why this message must not be sent now, or "" when it still may be. One rule per
     audience:
 
-    - The session cadence: the patient's record is open and they agree to the channel.
+    - The session cadence: the patient's record is open and they agree to the channel. A
+      cancellation notice still goes once the record is archived: archiving cancels the
+      patient's sessions and tells them so.
     - A one-time portal link (invitation, password reset): the record is open and still has
       the address or number the link goes to. Consent is not asked: the link is what the
       patient or the front desk asked for a moment ago, it carries nothing clinical and
@@ -130,7 +137,7 @@ def skip_reason(message: Message, patient: Patient | None) -> str:
         if not recipient.is_active or not recipient.email:
             return "The recipient's account is inactive or has no e-mail address."
         return ""
-    if patient.is_archived:
+    if patient.is_archived and message.kind not in CANCEL_NOTICE_KINDS:
         return "The patient's record is archived."
     if message.kind in LINK_KINDS:
         if not contact_for(patient, message.channel):
@@ -216,6 +223,23 @@ def on_rescheduled(session: Session, *, now: datetime | None = None) -> None:
         _write(session, kind, session.starts_at, now)
 
 
+def on_moved(sessions: Sequence[Session], *, now: datetime | None = None) -> Message:
+    """Staff moved a session (and perhaps the later ones of its course with it): one notice,
+    due now, on the first, which says the new time or times. A move notice not yet sent for
+    any of them is cancelled: the new one tells the latest times."""
+    now = now or timezone.now()
+    Message.objects.filter(
+        session__in=[s.pk for s in sessions], kind__in=MOVE_NOTICES, status=Status.PENDING
+    ).update(status=Status.CANCELLED, last_error=SUPERSEDED, updated_at=now)
+    kind = Kind.SESSIONS_MOVED if len(sessions) > 1 else Kind.SESSION_MOVED
+    notice = _new(sessions[0], kind, now, now)
+    notice.save()
+    return notice
+
+
+SUPERSEDED = "A later move replaced it."
+
+
 def cancel_pending(session: Session, reason: str, kinds: Iterable[str] | None = None) -> int:
     """Cancel the session's pending cadence messages (an alert about the session stands)."""
     messages = Message.objects.session_cadence().filter(session=session, status=Status.PENDING)
@@ -224,8 +248,26 @@ def cancel_pending(session: Session, reason: str, kinds: Iterable[str] | None = 
     return messages.update(status=Status.CANCELLED, last_error=reason, updated_at=timezone.now())
 
 
-def on_cancelled(session: Session) -> None:
+def on_cancelled(session: Session, *, now: datetime | None = None) -> None:
+    """Its pending messages are cancelled, and a patient whose session had not yet begun is
+    told (`session_cancelled`: a confirmation, or the clinic's apology)."""
+    now = now or timezone.now()
     cancel_pending(session, "The session was cancelled.")
+    if session.starts_at > now:
+        _write(session, Kind.SESSION_CANCELLED, now, now)
+
+
+def on_course_cancelled(
+    course_sessions: Sequence[Session], *, now: datetime | None = None
+) -> Message | None:
+    """A course cancelled as a whole: each session's pending messages are cancelled, and the
+    patient gets one notice listing the appointments that will not take place (none when
+    none was still to come)."""
+    now = now or timezone.now()
+    for session in course_sessions:
+        cancel_pending(session, "The course was cancelled.")
+    coming = [s for s in course_sessions if s.starts_at > now]
+    return _write(coming[0], Kind.COURSE_CANCELLED, now, now) if coming else None
 
 
 def on_no_show(session: Session) -> None:
@@ -240,8 +282,15 @@ def on_completed(session: Session, *, course_completed: bool, now: datetime | No
     for kind in AFTER_SESSION:
         _write(session, kind, now, now)
     if course_completed:
-        for kind in REVIEWS:
-            _write(session, kind, session.starts_at, now)
+        on_course_completed(session, now=now)
+
+
+def on_course_completed(last: Session, *, now: datetime | None = None) -> None:
+    """The course is completed (its last session done, or the last open one dropped): the
+    results reviews, timed from its last completed session."""
+    now = now or timezone.now()
+    for kind in REVIEWS:
+        _write(last, kind, last.starts_at, now)
 
 
 def on_consent_withdrawn(patient: Patient, channel: str) -> int:

@@ -19,6 +19,18 @@ def cancelled(sender, *, session, **kwargs) -> None:
     outbox.on_cancelled(session)
 
 
+def moved(sender, *, sessions, **kwargs) -> None:
+    outbox.on_moved(sessions)
+
+
+def course_cancelled(sender, *, course, sessions, **kwargs) -> None:
+    outbox.on_course_cancelled(sessions)
+
+
+def course_completed(sender, *, course, session, **kwargs) -> None:
+    outbox.on_course_completed(session)
+
+
 def no_show(sender, *, session, **kwargs) -> None:
     outbox.on_no_show(session)
 
@@ -38,6 +50,9 @@ def connect() -> None:
         (scheduling.session_cancelled, cancelled),
         (scheduling.session_no_show, no_show),
         (scheduling.session_completed, completed),
+        (scheduling.sessions_moved, moved),
+        (scheduling.course_cancelled, course_cancelled),
+        (scheduling.course_completed, course_completed),
         (contact_consent_withdrawn, consent_withdrawn),
     )
     for signal, handler in pairs:

@@ -30,7 +30,7 @@ from django.template.loader import render_to_string
 from clinic.clock import WHEN, local_format
 from clinic.contact import contact_context
 from patients.vocabulary import FACE_AREAS
-from treatments.scheduling.models import Session
+from treatments.scheduling.models import CancelledBy, Session
 
 from .models import EMAIL_ONLY_KINDS, LINK_KINDS, TO_STAFF_KINDS, Message
 
@@ -51,13 +51,19 @@ PORTAL_PATHS = {
     Kind.REVIEW_4W: "/portal/",
     Kind.REVIEW_3M: "/portal/",
     Kind.REVIEW_6M: "/portal/",
+    Kind.SESSION_MOVED: "/portal/",
+    Kind.SESSIONS_MOVED: "/portal/",
+    Kind.SESSION_CANCELLED: "/portal/",
+    Kind.COURSE_CANCELLED: "/portal/",
 }
 # All an SMS may use (DESIGN.md §6, issue 10 item 7): of the patient, a first name only; of
-# the session, its time; and what is the same for every patient: the clinic's name and phone,
-# the emergency number, how long before a session to stop retinoids (clinic policy), a portal
-# link and how long a one-time link works. The clinical essentials are written in the
-# templates in generic words; nothing about the patient's areas, conditions or findings (not
-# even whether the face was treated) is in reach of an SMS template.
+# the session, its time (and, in a notice of a move or a course's cancellation, the times of
+# the sessions it names: `times`), and whether the clinic rather than the patient cancelled
+# (`by_clinic`: the text apologises); and what is the same for every patient: the clinic's
+# name and phone, the emergency number, how long before a session to stop retinoids (clinic
+# policy), a portal link and how long a one-time link works. The clinical essentials are
+# written in the templates in generic words; nothing about the patient's areas, conditions or
+# findings (not even whether the face was treated) is in reach of an SMS template.
 SMS_KEYS = frozenset(
     {
         "first_name",
@@ -68,6 +74,8 @@ SMS_KEYS = frozenset(
         "retinoid_stop",
         "link",
         "hours",
+        "times",
+        "by_clinic",
     }
 )
 # Areas whose patients read the make-up and pillowcase lines: the same set as the portal's
@@ -188,6 +196,8 @@ def context(message: Message) -> dict:
             .order_by("starts_at")
             .values_list("starts_at", flat=True)
         ]
+    if message.kind in NOTICE_CONTEXT:
+        result.update(NOTICE_CONTEXT[message.kind](session))
     provider = _providers.get(message.kind)
     if provider is not None:
         result.update(provider(message))
@@ -195,6 +205,45 @@ def context(message: Message) -> dict:
         # Without its provider such a message has no link to give: never send it half-made.
         raise LookupError(f"No context provider is registered for {message.kind} messages.")
     return result
+
+
+def _times(sessions) -> list[str]:
+    return [format_when(starts_at) for starts_at in sessions.values_list("starts_at", flat=True)]
+
+
+def _moved_together(session: Session) -> dict:
+    """A move of "this and following": the new times of the session and the later ones."""
+    later = Session.objects.filter(
+        course_id=session.course_id, status__in=Session.ACTIVE, starts_at__gte=session.starts_at
+    ).order_by("starts_at")
+    return {"times": _times(later)}
+
+
+def _session_cancelled(session: Session) -> dict:
+    return {"by_clinic": session.cancel_initiated_by != CancelledBy.PATIENT}
+
+
+def _course_cancelled(session: Session) -> dict:
+    """The appointments a course's cancellation called off: those still to come then."""
+    course = session.course
+    cancelled = Session.objects.filter(
+        course_id=course.pk, status=Session.Status.CANCELLED, starts_at__gte=session.starts_at
+    )
+    if course.cancelled_at is not None:
+        cancelled = cancelled.filter(status_changed_at__gte=course.cancelled_at)
+    return {
+        "times": _times(cancelled.order_by("starts_at")),
+        "by_clinic": course.cancel_initiated_by != CancelledBy.PATIENT,
+    }
+
+
+# What a notice of a change by staff says beyond its session's time.
+NOTICE_CONTEXT: dict[str, Callable[[Session], dict]] = {
+    Kind.SESSION_MOVED: lambda session: {},
+    Kind.SESSIONS_MOVED: _moved_together,
+    Kind.SESSION_CANCELLED: _session_cancelled,
+    Kind.COURSE_CANCELLED: _course_cancelled,
+}
 
 
 def sms_context(message: Message) -> dict:

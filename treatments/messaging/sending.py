@@ -63,7 +63,9 @@ UNFINISHED = "The previous attempt did not finish (the worker stopped); trying a
 UNFINISHED_LAST = "The last attempt did not finish (the worker stopped)."
 
 NEEDS_COMPLETED_SESSION = (*outbox.AFTER_SESSION, Kind.AFTERCARE_SHEET, *outbox.REVIEWS)
-BEFORE_SESSION = (Kind.BOOKING_CONFIRMATION, *outbox.BEFORE_SESSION)
+BEFORE_SESSION = (Kind.BOOKING_CONFIRMATION, *outbox.BEFORE_SESSION, *outbox.MOVE_NOTICES)
+# About a time still to come: too late once the session has begun.
+ABOUT_A_COMING_TIME = (*outbox.BEFORE_SESSION, *outbox.MOVE_NOTICES)
 
 
 # --- Sending one message ------------------------------------------------------------------
@@ -137,9 +139,10 @@ def unwanted(message: Message, now: datetime) -> tuple[str, str]:
     ("", ""). The worker asks just before each attempt, because the world moves on between
     the row being written and its sending.
 
-    - The session cadence: cancelled with its session (or a no-show); aftercare, check-ins
-      and reviews need the session completed; then the patient's record and consent
-      (`outbox.skip_reason`); a reminder once the session has begun is too late.
+    - The session cadence: cancelled with its session (or a no-show), and so is a notice
+      of a move; aftercare, check-ins and reviews need the session completed; then the
+      patient's record and consent (`outbox.skip_reason`); a reminder or a move notice once
+      the session has begun is too late.
     - Portal links and staff alerts have no session to ask about: `outbox.skip_reason`
       applies their audience's rule (a link needs an open record and the contact detail, not
       consent; an alert needs an active recipient with an e-mail address), then the package
@@ -160,7 +163,7 @@ def unwanted(message: Message, now: datetime) -> tuple[str, str]:
     reason = outbox.skip_reason(message, message.patient)
     if reason:
         return Status.SKIPPED, reason
-    if message.kind in outbox.BEFORE_SESSION:
+    if message.kind in ABOUT_A_COMING_TIME:
         if session.status in (Session.Status.CHECKED_IN, Session.Status.COMPLETED):
             return Status.SKIPPED, "Too late: the session has already taken place."
         if session.starts_at <= now:

@@ -31,7 +31,7 @@ from patients.models import IntakeSubmission, Patient
 from treatments.messaging import outbox, render
 from treatments.scheduling import ics
 from treatments.scheduling import services as scheduling_services
-from treatments.scheduling.models import Session
+from treatments.scheduling.models import CancelledBy, Session
 
 from . import aftercare
 from .models import (
@@ -259,6 +259,7 @@ def change_request_handle(
         scheduling_services.session_cancel(
             session=change.session,
             reason=("The patient asked in the portal. " + note).strip(),
+            initiated_by=CancelledBy.PATIENT,
             by=by,
             request=request,
         )

@@ -24,17 +24,20 @@ from clinic.roles import FRONT_OFFICE, PLANNERS, STAFF, HasRole
 from patients.models import Patient
 from patients.serializers import PatientSerializer
 
-from . import archive, charting, check_in, course_flags, services
+from . import archive, charting, check_in, course_flags, repair, services
 from .models import Course, Device, Practitioner, Protocol, Room, Session
 from .serializers import (
+    AddSessionInputSerializer,
     ArchiveInputSerializer,
     BookInputSerializer,
     CancelInputSerializer,
     CheckInInputSerializer,
     CompleteInputSerializer,
     ConfirmFlagsInputSerializer,
+    CourseCancelInputSerializer,
     CourseInputSerializer,
     CourseSerializer,
+    DropInputSerializer,
     ProposalSerializer,
     RescheduleInputSerializer,
     SessionRecordSerializer,
@@ -166,6 +169,93 @@ class CourseBookView(APIView):
         return Response(SessionSerializer(sessions, many=True).data, status=status.HTTP_201_CREATED)
 
 
+class CourseAddSessionView(APIView):
+    """A session in place of a cancelled or missed one of a booked course (issue 11 item 3)."""
+
+    permission_classes = [HasRole(*STAFF)]
+
+    @extend_schema(
+        request=AddSessionInputSerializer,
+        responses={201: SessionSerializer, **ERRORS},
+        description=(
+            "Book one session in a booked course to replace a cancelled or missed one that is "
+            "not dropped, with the same checks as booking: a 409 when the course has no "
+            "session to replace, the screening or consent does not clear the patient, the "
+            "time clashes or is too close to the patient's other course; a 400 on starts_at "
+            "when it is outside working hours, in the past, or closer than the protocol's "
+            "minimum to a session of the course. The course's sessions are numbered in time "
+            "order again and the patient gets a confirmation."
+        ),
+    )
+    def post(self, request, public_id):
+        course = _course(public_id)
+        data = AddSessionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        device = v.get("device")
+        session = repair.course_add_session(
+            course=course,
+            slot=services.SlotRequest(
+                starts_at=v["starts_at"],
+                room=_get(Room, "room", v["room"]),
+                device=_get(Device, "device", device) if device else None,
+            ),
+            by=request.user,
+            confirm_short_interval=v["confirm_short_interval"],
+            request=request,
+        )
+        return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
+
+
+class CourseCancelView(APIView):
+    permission_classes = [HasRole(*STAFF)]
+
+    @extend_schema(
+        request=CourseCancelInputSerializer,
+        responses={200: CourseSerializer, **ERRORS},
+        description=(
+            "Cancel a planned or booked course with the reason: each booked session is "
+            "cancelled with it and the patient is sent one message listing them. A 409 when "
+            "the course is already completed or cancelled, or a session is checked in."
+        ),
+    )
+    def post(self, request, public_id):
+        course = _course(public_id)
+        data = CourseCancelInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        course = repair.course_cancel(
+            course=course,
+            reason=data.validated_data["reason"],
+            initiated_by=data.validated_data["initiated_by"],
+            by=request.user,
+            request=request,
+        )
+        return Response(CourseSerializer(course).data)
+
+
+class SessionDropView(APIView):
+    permission_classes = [HasRole(*STAFF)]
+
+    @extend_schema(
+        request=DropInputSerializer,
+        responses={200: SessionSerializer, **ERRORS},
+        description=(
+            "Record that a cancelled or missed session will not be replaced: the course then "
+            "completes once the rest is done (at once, with its results reviews, when nothing "
+            "else is left). A 409 when the session is not cancelled or missed, was already "
+            "replaced or dropped, or nothing of the course was done."
+        ),
+    )
+    def post(self, request, public_id):
+        session = _session(public_id)
+        data = DropInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = repair.session_drop(
+            session=session, reason=data.validated_data["reason"], by=request.user, request=request
+        )
+        return Response(SessionSerializer(session).data)
+
+
 class SessionDetailView(APIView):
     @extend_schema(responses={200: SessionSerializer, **ERRORS})
     def get(self, request, public_id):
@@ -189,6 +279,7 @@ class SessionRescheduleView(APIView):
             room=_get(Room, "room", room) if room else None,
             by=request.user,
             confirm_short_interval=data.validated_data["confirm_short_interval"],
+            shift_following=data.validated_data["shift_following"],
             request=request,
         )
         return Response(SessionSerializer(session).data)
@@ -205,6 +296,7 @@ class SessionCancelView(APIView):
         session = services.session_cancel(
             session=session,
             reason=data.validated_data["reason"],
+            initiated_by=data.validated_data["initiated_by"],
             by=request.user,
             request=request,
         )

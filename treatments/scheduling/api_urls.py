@@ -33,7 +33,16 @@ urlpatterns = [
         api.CourseConfirmFlagsView.as_view(),
         name="api-course-confirm-flags",
     ),
+    path(
+        "courses/<uuid:public_id>/sessions/",
+        api.CourseAddSessionView.as_view(),
+        name="api-course-sessions",
+    ),
+    path(
+        "courses/<uuid:public_id>/cancel/", api.CourseCancelView.as_view(), name="api-course-cancel"
+    ),
     path("sessions/<uuid:public_id>/", api.SessionDetailView.as_view(), name="api-session"),
+    path("sessions/<uuid:public_id>/drop/", api.SessionDropView.as_view(), name="api-session-drop"),
     path(
         "sessions/<uuid:public_id>/reschedule/",
         api.SessionRescheduleView.as_view(),

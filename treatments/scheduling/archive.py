@@ -27,7 +27,7 @@ from patients.models import Patient
 from patients.signals import patient_archiving
 
 from . import selectors, services
-from .models import Session
+from .models import CancelledBy, Session
 
 CANCEL_REASON = "The patient's record was archived: {reason}"
 
@@ -101,7 +101,14 @@ def patient_archive(
         raise FutureSessions(sessions)
     cancel_reason = CANCEL_REASON.format(reason=reason)[: Session.cancel_reason.field.max_length]
     cancelled = [
-        services.session_cancel(session=session, reason=cancel_reason, by=by, request=request)
+        services.session_cancel(
+            session=session,
+            reason=cancel_reason,
+            by=by,
+            request=request,
+            # A record is archived because the patient leaves: no apology and rebooking offer.
+            initiated_by=CancelledBy.PATIENT,
+        )
         for session in sessions
     ]
     archived = patient_services.patient_archive(

@@ -17,8 +17,9 @@ from clinic.models import User
 from patients.vocabulary import AREA_LABELS
 
 from . import signals
-from .models import Course, Session, SessionRecord
+from .models import Session, SessionRecord
 from .protocols import MAX_DEPTH_MM
+from .repair import course_settle
 from .services import lock_session, require_clearance, require_status, transition
 
 Action = audit.Action
@@ -129,10 +130,8 @@ def session_complete(
         )
     SessionRecord.objects.bulk_create(rows)
     transition(session, Session.Status.COMPLETED, by, request, areas=len(rows))
-    course = session.course
-    course_completed = not course.sessions.filter(status__in=Session.ACTIVE).exists()
-    if course_completed:
-        Course.objects.filter(pk=course.pk).update(status=Course.Status.COMPLETED)
+    # The course completes only when every planned session was done or dropped.
+    course_completed = course_settle(session.course)
     signals.session_completed.send(
         sender=Session, session=session, course_completed=course_completed
     )

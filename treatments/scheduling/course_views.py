@@ -1,4 +1,5 @@
-"""HTML pages to plan and book a course: practitioners plan, front desk and practitioners book.
+"""HTML pages to plan and book a course: practitioners plan, front desk and practitioners book;
+staff repair a booked course (a session in place of a cancelled one) or cancel it.
 
 Thin views: a form in, one service call, a page out. A refused booking shows the page again
 with each problem on its session's row; other refusals show as messages.
@@ -15,16 +16,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic import audit, panels
-from clinic.clock import clinic_today, to_local
+from clinic.clock import DAY_TIME, clinic_today, local_format, to_local
 from clinic.errors import ServiceError
+from clinic.forms import error_texts
 from clinic.models import Role
 from clinic.roles import PLANNERS, STAFF, role_required
 from patients import selectors as patient_selectors
 from patients.models import Patient, ScreeningResult
 from patients.screening import format_date
 
-from . import course_flags, services, spacing
-from .forms import MAX_SLOTS, BookForm, ConfirmFlagsForm, CourseForm
+from . import course_flags, repair, selectors, services, spacing
+from .forms import MAX_SLOTS, AddSessionForm, BookForm, CancelForm, ConfirmFlagsForm, CourseForm
 from .models import Course, Room
 
 
@@ -192,6 +194,8 @@ def _course_page(
         clearance.screening if clearance else None, max(start, today), rows
     )
     flags = course_flags.flags_for(course)
+    progress = selectors.course_progress(course)
+    repairable = course.status == Course.Status.BOOKED and progress.open > 0
     return render(
         request,
         "scheduling/course_detail.html",
@@ -210,6 +214,16 @@ def _course_page(
             "deferral_reasons": deferral_reasons,
             "short_interval_warnings": warnings,
             "start": start,
+            "progress": progress,
+            "repairable": repairable,
+            "droppable": [
+                s.pk
+                for s in sessions
+                if repairable and s.status in ("cancelled", "no_show") and not s.dropped_reason
+            ],
+            "add_form": AddSessionForm(initial={"room": course_room(sessions)}),
+            "cancel_form": CancelForm(auto_id="course-cancel-%s"),
+            "can_cancel": course.status in (Course.Status.PLANNED, Course.Status.BOOKED),
             # Sections of higher packages: the portal offers an invitation once it is booked.
             "panels": panels.collect(panels.COURSE_PAGE, request=request, course=course),
         },
@@ -242,6 +256,73 @@ def course_book(request: HttpRequest, public_id) -> HttpResponse:
             messages.success(request, f"Booked all {len(form.slots)} sessions.")
             return redirect("treatments:course", public_id=course.public_id)
     return _course_page(request, course, book_form=form)
+
+
+def course_room(sessions: list) -> int | None:
+    """The room the course's last session was in: the likeliest for a replacement."""
+    return sessions[-1].room_id if sessions else None
+
+
+def _back(course: Course) -> HttpResponse:
+    return redirect("treatments:course", public_id=course.public_id)
+
+
+@require_POST
+@role_required(*STAFF)
+def course_add_session(request: HttpRequest, public_id) -> HttpResponse:
+    """Book a session in place of a cancelled or missed one (issue 11 item 3)."""
+    course = get_object_or_404(Course, public_id=public_id)
+    form = AddSessionForm(request.POST)
+    if not form.is_valid():
+        for text in error_texts(form):
+            messages.error(request, f"Nothing was booked: {text}")
+        return _back(course)
+    try:
+        session = repair.course_add_session(
+            course=course,
+            slot=services.SlotRequest(
+                starts_at=form.cleaned_data["starts_at"], room=form.cleaned_data["room"]
+            ),
+            confirm_short_interval=form.cleaned_data["confirm_short_interval"],
+            by=request.user,
+            request=request,
+        )
+    except ServiceError as exc:
+        messages.error(request, f"Nothing was booked: {exc.as_text()}")
+    else:
+        messages.success(
+            request,
+            f"Booked session {session.number} on {local_format(session.starts_at, DAY_TIME)}; "
+            "the patient is sent a confirmation.",
+        )
+    return _back(course)
+
+
+@require_POST
+@role_required(*STAFF)
+def course_cancel(request: HttpRequest, public_id) -> HttpResponse:
+    """Cancel the whole course and its booked sessions; the patient is told once."""
+    course = get_object_or_404(Course, public_id=public_id)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        for text in error_texts(form):
+            messages.error(request, f"Nothing was cancelled: {text}")
+        return _back(course)
+    try:
+        repair.course_cancel(
+            course=course,
+            reason=form.cleaned_data["reason"],
+            initiated_by=form.cleaned_data["initiated_by"],
+            by=request.user,
+            request=request,
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.as_text())
+    else:
+        messages.success(
+            request, "The course is cancelled, with its booked sessions; the patient is told."
+        )
+    return _back(course)
 
 
 @require_POST

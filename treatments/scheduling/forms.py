@@ -23,7 +23,7 @@ from patients.models import Patient
 from patients.vocabulary import AREA_LABELS, AREAS
 
 from .charting import AreaRecord
-from .models import Practitioner, Protocol, Room, Session, SessionRecord
+from .models import CancelledBy, Practitioner, Protocol, Room, Session, SessionRecord
 from .services import SlotRequest
 
 # The years a typed date may fall in: anything else is a slip of the keyboard, and far
@@ -267,10 +267,47 @@ class BookForm(ClinicForm):
 
 
 class CancelForm(ClinicForm):
+    """Cancel a session, or a whole course: why, and who asked (what the patient is told)."""
+
     reason = forms.CharField(
         label="Reason for cancelling",
         max_length=_max_length(Session, "cancel_reason"),
         error_messages={"required": "Say why it is cancelled."},
+    )
+    initiated_by = forms.ChoiceField(
+        label="Who asked for it?",
+        choices=[
+            (CancelledBy.PATIENT, "The patient asked (we confirm the cancellation to them)"),
+            (CancelledBy.CLINIC, "The clinic cancels (we apologise and offer to rebook)"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say who asked: the patient or the clinic."},
+    )
+
+
+class DropForm(ClinicForm):
+    reason = forms.CharField(
+        label="Why it will not be replaced",
+        max_length=_max_length(Session, "dropped_reason"),
+        error_messages={"required": "Say why this session will not be replaced."},
+    )
+
+
+class AddSessionForm(ClinicForm):
+    """A session in place of a cancelled or missed one, typed on the clinic's wall clock."""
+
+    starts_at = WallClockField(
+        label="Date and time (clinic time)",
+        error_messages={"required": "Enter the date and time, e.g. 2026-03-30 10:00."},
+    )
+    room = forms.ModelChoiceField(
+        queryset=Room.objects.filter(active=True),
+        empty_label=None,
+        error_messages={"required": "Choose a room.", "invalid_choice": "Choose a room."},
+    )
+    confirm_short_interval = forms.BooleanField(
+        required=False,
+        label="I confirm the shorter interval to the patient's other course",
     )
 
 
@@ -295,6 +332,10 @@ class MoveForm(ClinicForm):
     confirm_short_interval = forms.BooleanField(
         required=False,
         label="I confirm the shorter interval to the patient's other course",
+    )
+    shift_following = forms.BooleanField(
+        required=False,
+        label="Also move the later sessions of this course by the same amount",
     )
 
 

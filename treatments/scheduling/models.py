@@ -237,8 +237,21 @@ class DeviceOutage(models.Model):
         return f"{self.device} out {self.starts_at:%Y-%m-%d}"
 
 
+class CancelledBy(models.TextChoices):
+    """Who asked for a cancellation: the patient is sent a confirmation, and when it was the
+    clinic an apology with the offer to rebook."""
+
+    PATIENT = "patient", "The patient asked"
+    CLINIC = "clinic", "The clinic cancelled"
+
+
 class Course(models.Model):
-    """A treatment plan: a patient's series of sessions with one practitioner and protocol."""
+    """A treatment plan: a patient's series of sessions with one practitioner and protocol.
+
+    Its status is true: `completed` once every planned session was done or dropped (a
+    cancelled or missed session staff decided not to replace) and none is still booked;
+    `cancelled` as a whole, with the reason, by `course_cancel`.
+    """
 
     class Status(models.TextChoices):
         PLANNED = "planned", "Planned"
@@ -272,6 +285,9 @@ class Course(models.Model):
     )
     flags_confirmed_at = models.DateTimeField(null=True, blank=True)
     flags_note = models.TextField(blank=True)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    cancel_initiated_by = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -343,6 +359,18 @@ class Session(models.Model):
         help_text="The screening that cleared it at check-in.",
     )
     cancel_reason = models.CharField(max_length=300, blank=True)
+    cancel_initiated_by = models.CharField(
+        max_length=10,
+        choices=CancelledBy.choices,
+        blank=True,
+        help_text="Who asked for the cancellation (what the patient is told).",
+    )
+    dropped_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why this cancelled or missed session will not be replaced: the course "
+        "completes without it.",
+    )
     status_changed_at = models.DateTimeField(null=True, blank=True)
     status_changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -375,6 +403,10 @@ class Session(models.Model):
                 condition=~Q(status="cancelled") | ~Q(cancel_reason=""),
                 name="cancelled_session_has_a_reason",
             ),
+            models.CheckConstraint(
+                condition=Q(dropped_reason="") | Q(status__in=["cancelled", "no_show"]),
+                name="only_a_cancelled_or_missed_session_is_dropped",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -383,6 +415,10 @@ class Session(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
+
+    @property
+    def is_dropped(self) -> bool:
+        return bool(self.dropped_reason)
 
 
 class SessionRecord(models.Model):

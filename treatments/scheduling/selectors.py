@@ -259,3 +259,36 @@ def week_counts(first: date) -> dict[str, int]:
         .values_list("status", "n")
     )
     return {status: counts.get(status, 0) for status in Session.Status.values}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a course's planned sessions stand: done, still booked (or checked in), and
+    dropped (cancelled or missed, and not to be replaced)."""
+
+    planned: int
+    done: int
+    active: int
+    dropped: int
+
+    @property
+    def open(self) -> int:
+        """Planned sessions neither done, booked nor dropped: each may be replaced."""
+        return max(self.planned - self.done - self.active - self.dropped, 0)
+
+    @property
+    def complete(self) -> bool:
+        """Every planned session was done or dropped, none is still to come, and at least
+        one was done (a course with nothing done is cancelled, not completed)."""
+        return self.active == 0 and self.done >= 1 and self.done + self.dropped >= self.planned
+
+
+def course_progress(course: Course) -> Progress:
+    """The course's `Progress`, in one query."""
+    S = Session.Status
+    counts = course.sessions.aggregate(
+        done=Count("pk", filter=Q(status=S.COMPLETED)),
+        active=Count("pk", filter=Q(status__in=Session.ACTIVE)),
+        dropped=Count("pk", filter=Q(status__in=[S.CANCELLED, S.NO_SHOW]) & ~Q(dropped_reason="")),
+    )
+    return Progress(planned=course.planned_sessions, **counts)

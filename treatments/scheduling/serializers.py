@@ -9,7 +9,7 @@ from clinic.fields import AwareDateTimeField, StrictBooleanField, StrictCharFiel
 from patients import vocabulary
 
 from . import course_flags
-from .models import Course, Session, SessionRecord
+from .models import CancelledBy, Course, Session, SessionRecord
 
 
 class CourseFlagSerializer(serializers.Serializer):
@@ -55,6 +55,9 @@ class CourseSerializer(serializers.ModelSerializer):
             "flags_confirmed_by",
             "flags_confirmed_at",
             "flags_note",
+            "cancel_reason",
+            "cancel_initiated_by",
+            "cancelled_at",
         ]
 
     @extend_schema_field(CourseFlagSerializer(many=True))
@@ -130,6 +133,8 @@ class SessionSerializer(serializers.ModelSerializer):
             "ends_at",
             "status",
             "cancel_reason",
+            "cancel_initiated_by",
+            "dropped_reason",
         ]
 
 
@@ -144,10 +149,49 @@ class RescheduleInputSerializer(serializers.Serializer):
             'it such a request is a 409 with code "short_interval".'
         ),
     )
+    shift_following = StrictBooleanField(
+        default=False,
+        help_text=(
+            "Move the course's later booked sessions by the same interval on the clinic's "
+            "wall clock, each in its own room. All or nothing: when one of them cannot move, "
+            "nothing moves and the 409 or 400 names that session and why."
+        ),
+    )
+
+
+INITIATED_BY_HELP = (
+    "Who asked for the cancellation: `patient` (the patient is sent a confirmation) or "
+    "`clinic` (the patient is sent an apology and the offer to rebook, with the clinic's "
+    "phone number). Default `clinic`."
+)
 
 
 class CancelInputSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=300)
+    initiated_by = serializers.ChoiceField(
+        choices=CancelledBy.choices, default=CancelledBy.CLINIC, help_text=INITIATED_BY_HELP
+    )
+
+
+class CourseCancelInputSerializer(CancelInputSerializer):
+    """Cancel the course and every booked session of it; the patient is told once."""
+
+
+class DropInputSerializer(serializers.Serializer):
+    reason = StrictCharField(
+        max_length=300, help_text="Why this cancelled or missed session will not be replaced."
+    )
+
+
+class AddSessionInputSerializer(SlotInputSerializer):
+    confirm_short_interval = StrictBooleanField(
+        default=False,
+        help_text=(
+            "Book even though the session is less than the usual interval (but at least the "
+            "minimum) from the patient's session in another course on the same area. Without "
+            'it such a request is a 409 with code "short_interval".'
+        ),
+    )
 
 
 class ArchiveInputSerializer(serializers.Serializer):

@@ -16,8 +16,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from clinic import audit
-from clinic.clock import clinic_today, clinic_zone, local_format, to_local
-from clinic.errors import Conflict, Invalid
+from clinic.clock import clinic_today, clinic_zone, local_format, localize, to_local
+from clinic.errors import Conflict, Invalid, ServiceError
 from clinic.models import User
 from patients import selectors as patient_selectors
 from patients import services as patient_services
@@ -25,7 +25,7 @@ from patients import vocabulary
 from patients.models import Patient, ScreeningResult
 
 from . import course_flags, planner, selectors, signals
-from .models import Course, Device, Practitioner, Protocol, Room, Session
+from .models import CancelledBy, Course, Device, Practitioner, Protocol, Room, Session
 from .spacing import lock_patient, other_sessions, require_confirmed, require_spacing_across_courses
 
 Action = audit.Action
@@ -395,6 +395,37 @@ def transition(session: Session, status: str, by: User, request, **detail) -> Se
     return session
 
 
+def shifted(moment: datetime, old: datetime, new: datetime) -> datetime:
+    """`moment` moved as far as `old` moved to `new`, on the clinic's wall clock: a session at
+    10:00 moved a week later stays at 10:00 across a daylight-saving change."""
+
+    def naive(value: datetime) -> datetime:
+        return to_local(value).replace(tzinfo=None)
+
+    return localize(naive(moment) + (naive(new) - naive(old)))
+
+
+def _named(session: Session, to: datetime, exc: ServiceError) -> ServiceError:
+    """A later session's refusal in a move of "this and following", naming the session."""
+    at = local_format(session.starts_at, "l j F H:i")
+    text = f"Session {session.number} ({at}) cannot move to {local_format(to, 'l j F H:i')}"
+    named = type(exc)(f"{text}: {exc.message} Nothing was moved.", fields=exc.fields)
+    named.code = exc.code
+    return named
+
+
+def _following(session: Session) -> list[Session]:
+    """The course's booked sessions after `session`, locked, in order."""
+    return list(
+        Session.objects.select_for_update(of=("self",))
+        .select_related("room", "device")
+        .filter(course_id=session.course_id, status=Session.Status.BOOKED)
+        .filter(starts_at__gt=session.starts_at)
+        .exclude(pk=session.pk)
+        .order_by("starts_at")
+    )
+
+
 @transaction.atomic
 def session_reschedule(
     *,
@@ -403,77 +434,134 @@ def session_reschedule(
     room: Room | None = None,
     by: User,
     confirm_short_interval: bool = False,
+    shift_following: bool = False,
     request: HttpRequest | None = None,
 ) -> Session:
     """Move a booked session: the same checks as booking, and the course's spacing holds,
     and so does the spacing from the patient's other courses on a shared area (see
-    `course_book`)."""
+    `course_book`).
+
+    With `shift_following`, the course's later booked sessions move by the same interval on
+    the clinic's wall clock, each keeping its room: all or nothing, and a refusal names the
+    session that could not move and why. The patient is told once (`sessions_moved`)."""
     session = lock_session(session)
     require_status(session, Session.Status.BOOKED, action="moved")
-    room = room or session.room
-    end = starts_at + (session.ends_at - session.starts_at)
+    course = session.course
+    moves = [(session, starts_at, room or session.room)]
+    if shift_following:
+        moves += [
+            (later, shifted(later.starts_at, session.starts_at, starts_at), later.room)
+            for later in _following(session)
+        ]
+    moving = tuple(s.pk for s, _, _ in moves)
     siblings = list(
-        session.course.sessions.filter(status__in=[*Session.ACTIVE, Session.Status.COMPLETED])
-        .exclude(pk=session.pk)
+        course.sessions.filter(status__in=[*Session.ACTIVE, Session.Status.COMPLETED])
+        .exclude(pk__in=moving)
         .values_list("starts_at", flat=True)
     )
-    starts = sorted([*siblings, starts_at])
+    starts = sorted([*siblings, *(to for _, to, _ in moves)])
     if planner.spacing_violations(
-        starts, tz=clinic_zone(), min_interval_days=session.course.protocol.min_interval_days
+        starts, tz=clinic_zone(), min_interval_days=course.protocol.min_interval_days
     ):
         raise Conflict(
-            "That move puts the session closer than "
-            f"{session.course.protocol.min_interval_days} days to another in the course."
+            "That move puts a session closer than "
+            f"{course.protocol.min_interval_days} days to another in the course."
         )
     lock_patient(session.patient_id)
-    short = require_spacing_across_courses(session.course, [starts_at])
-    require_clearance(session.patient, session.course.areas, [to_local(starts_at).date()])
+    short: list[str] = []
+    for moved, to, _ in moves:
+        try:
+            short += require_spacing_across_courses(course, [to])
+        except ServiceError as exc:
+            if moved is session:
+                raise
+            raise _named(moved, to, exc) from exc
+    short = list(dict.fromkeys(short))
+    require_clearance(session.patient, course.areas, [to_local(to).date() for _, to, _ in moves])
+    practitioner = Practitioner.objects.prefetch_related("working_hours").get(
+        pk=session.practitioner_id
+    )
     _lock_resources(
-        session.practitioner, {room.pk}, {session.device_id} if session.device_id else set()
+        practitioner,
+        {r.pk for _, _, r in moves},
+        {s.device_id for s, _, _ in moves if s.device_id},
     )
-    device = session.device
-    if device is not None and not _device_free(device, starts_at, end, exclude=(session.pk,)):
-        device = _free_device(starts_at, end, exclude=(session.pk,))
-    _check_slot(
-        practitioner=session.practitioner,
-        room=room,
-        device=device,
-        start=starts_at,
-        end=end,
-        field="starts_at",
-        exclude=(session.pk,),
-    )
+    planned = []
+    for moved, to, to_room in moves:
+        end = to + (moved.ends_at - moved.starts_at)
+        try:
+            device = moved.device
+            if device is not None and not _device_free(device, to, end, exclude=moving):
+                device = _free_device(to, end, exclude=moving)
+            _check_slot(
+                practitioner=practitioner,
+                room=to_room,
+                device=device,
+                start=to,
+                end=end,
+                field="starts_at",
+                exclude=moving,
+            )
+        except ServiceError as exc:
+            if moved is session:
+                raise
+            raise _named(moved, to, exc) from exc
+        planned.append((moved, to, end, to_room, device))
     require_confirmed(short, confirm_short_interval=confirm_short_interval)
-    old = session.starts_at
-    session.starts_at, session.ends_at, session.room, session.device = starts_at, end, room, device
-    session.save()
-    signals.session_rescheduled.send(sender=Session, session=session)
-    audit.record(
-        actor=by,
-        action=Action.UPDATE,
-        obj=session,
-        request=request,
-        detail={
-            "moved_from": old.isoformat(),
-            "moved_to": starts_at.isoformat(),
-            **({"short_interval_confirmed": short} if short else {}),
-        },
-    )
+    retimed = starts_at != session.starts_at  # a change of room alone is not news to tell
+    # Later first when moving later (earlier first when earlier), so no session lands on
+    # one that has not moved yet: the exclusion constraints check every save.
+    if starts_at > session.starts_at:
+        planned.reverse()
+    for moved, to, end, to_room, device in planned:
+        old = moved.starts_at
+        moved.starts_at, moved.ends_at, moved.room, moved.device = to, end, to_room, device
+        moved.save()
+        signals.session_rescheduled.send(sender=Session, session=moved)
+        audit.record(
+            actor=by,
+            action=Action.UPDATE,
+            obj=moved,
+            request=request,
+            detail={
+                "moved_from": old.isoformat(),
+                "moved_to": to.isoformat(),
+                **({"short_interval_confirmed": short} if short else {}),
+                **({"with_session": str(session.public_id)} if moved is not session else {}),
+            },
+        )
+    if retimed:
+        signals.sessions_moved.send(sender=Session, sessions=[m[0] for m in moves])
     return session
 
 
 @transaction.atomic
 def session_cancel(
-    *, session: Session, reason: str, by: User, request: HttpRequest | None = None
+    *,
+    session: Session,
+    reason: str,
+    by: User,
+    initiated_by: str = CancelledBy.CLINIC,
+    request: HttpRequest | None = None,
 ) -> Session:
+    """Cancel a booked or checked-in session with the reason. The patient is told
+    (`session_cancelled`): a confirmation when they asked (`initiated_by="patient"`), an
+    apology with the offer to rebook when the clinic cancelled (the default)."""
     session = lock_session(session)
     reason = (reason or "").strip()
     if not reason:
         raise Invalid("A reason is required.", fields={"reason": ["Say why it is cancelled."]})
+    if initiated_by not in CancelledBy.values:
+        raise Invalid(
+            "Say who asked for the cancellation.",
+            fields={"initiated_by": ["Choose the patient or the clinic."]},
+        )
     require_status(session, Session.Status.BOOKED, Session.Status.CHECKED_IN, action="cancelled")
     session.cancel_reason = reason[:300]
+    session.cancel_initiated_by = initiated_by
+    transition(session, Session.Status.CANCELLED, by, request, initiated_by=initiated_by)
     signals.session_cancelled.send(sender=Session, session=session)
-    return transition(session, Session.Status.CANCELLED, by, request)
+    return session
 
 
 @transaction.atomic

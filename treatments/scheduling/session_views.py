@@ -1,5 +1,6 @@
 """The session page's actions: check in (confirming the answers of the day), chart and
-complete, move, cancel, no-show.
+complete, move (alone or with the course's later sessions), cancel, no-show, and mark a
+cancelled or missed session as not replaced.
 
 Each is a small POST view: a form parses what was typed, one service acts on it. A refusal
 (bad input, or a 409/400 from the service) comes back to the session page as a message
@@ -24,10 +25,10 @@ from clinic.forms import error_texts
 from clinic.models import Role
 from clinic.roles import STAFF, role_required
 
-from . import charting, services
+from . import charting, repair, services
 from . import check_in as check_in_service
 from .check_in_form import CheckInForm
-from .forms import CancelForm, ChartForm, MoveForm
+from .forms import CancelForm, ChartForm, DropForm, MoveForm
 from .models import Session
 
 
@@ -129,10 +130,37 @@ def cancel(request: HttpRequest, public_id) -> HttpResponse:
         request,
         session,
         lambda: services.session_cancel(
-            session=session, reason=form.cleaned_data["reason"], by=request.user, request=request
+            session=session,
+            reason=form.cleaned_data["reason"],
+            initiated_by=form.cleaned_data["initiated_by"],
+            by=request.user,
+            request=request,
         ),
-        "Cancelled; its pending reminders are cancelled too.",
+        "Cancelled; its pending reminders are cancelled too, and the patient is told.",
     )
+
+
+@require_POST
+@role_required(*STAFF)
+def drop(request: HttpRequest, public_id) -> HttpResponse:
+    """A cancelled or missed session will not be replaced: the course completes without it.
+    Back to the course page, where the choice is offered."""
+    session = _session(public_id)
+    form = DropForm(request.POST)
+    if form.is_valid():
+        try:
+            repair.session_drop(
+                session=session, reason=form.cleaned_data["reason"], by=request.user,
+                request=request,
+            )  # fmt: skip
+        except ServiceError as exc:
+            messages.error(request, exc.as_text())
+        else:
+            messages.success(request, f"Session {session.number} will not be replaced.")
+    else:
+        for text in error_texts(form):
+            messages.error(request, text)
+    return redirect("treatments:course", public_id=session.course.public_id)
 
 
 @require_POST
@@ -163,10 +191,13 @@ def reschedule(request: HttpRequest, public_id) -> HttpResponse:
             starts_at=form.cleaned_data["starts_at"],
             room=form.cleaned_data["room"],
             confirm_short_interval=form.cleaned_data["confirm_short_interval"],
+            shift_following=form.cleaned_data["shift_following"],
             by=request.user,
             request=request,
         ),
-        "Moved; its reminders follow the new time.",
+        "Moved; the reminders follow the new time, and the patient is told."
+        if not form.cleaned_data["shift_following"]
+        else "Moved, with the later sessions of the course; the patient is told.",
     )
 
 

@@ -10,10 +10,18 @@ from django.dispatch import Signal
 sessions_booked = Signal()
 # `session`: moved to a new time (its `starts_at` is the new one).
 session_rescheduled = Signal()
-# `session`: cancelled by staff.
+# `session`: cancelled by staff, alone (`cancel_initiated_by` says who asked).
 session_cancelled = Signal()
 # `session`: the patient did not attend.
 session_no_show = Signal()
-# `session` and `course_completed`: charted and completed; `course_completed` when it was the
-# course's last active session.
+# `session` and `course_completed`: charted and completed; `course_completed` when the course
+# is now completed (`repair.course_settle`: every planned session done or dropped).
 session_completed = Signal()
+# `sessions`: the sessions one move by staff changed, the one asked for first and then the
+# later ones of its course moved with it; the patient is told once.
+sessions_moved = Signal()
+# `course` and `sessions`: a course cancelled as a whole, and the sessions it cancelled.
+course_cancelled = Signal()
+# `course` and `session` (its last completed one): a course completed by dropping its last
+# open session rather than by completing one (completing one says so in `session_completed`).
+course_completed = Signal()

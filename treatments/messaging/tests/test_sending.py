@@ -60,6 +60,11 @@ def everything(clinic, front_desk_user, practitioner_user, acne_protocol):
         if channel == "email":  # staff e-mail the first session's sheet (never by SMS)
             with at(SERIES[0] + dt.timedelta(minutes=30)):
                 outbox.write_requested(session=first, kind=Kind.AFTERCARE_SHEET, channel=channel)
+        # The notices of a change by staff, written as the outbox writes them (a notice of
+        # each kind, whatever the sessions' state now).
+        with at(SERIES[1] + dt.timedelta(hours=2)):
+            for kind in outbox.NOTICES:
+                outbox._new(first, kind, timezone.now(), timezone.now()).save()
         # The first session's message of each kind (the reviews exist for the last only).
         messages = Message.objects.select_related("patient", "session")
         return {m.kind: m for m in messages.order_by("-session__number")}

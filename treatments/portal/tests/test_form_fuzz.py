@@ -99,7 +99,7 @@ OPTIONAL = Kind(frozenset({"empty"}))  # the same, and may be left empty
 FLAG = Kind(frozenset(PAYLOADS))  # a checkbox (any value ticks it), or a value never stored
 FILE = Kind(frozenset({"empty"}), file=True)  # posted as the uploaded file's content
 CONFIRM = {"confirm_short_interval": FLAG}  # "I confirm the shorter interval" (issue 10 item 3)
-MOVE_EXTRAS = {"room": OPTIONAL, **CONFIRM}
+MOVE_EXTRAS = {"room": OPTIONAL, "shift_following": FLAG, **CONFIRM}
 
 
 @dataclass
@@ -253,7 +253,16 @@ FORMS = [
          | {f"recent_procedure_in_area_days{end}": VALUE for end in ("", "__new", "__days")},
          kwargs=_booked, base=lambda w: check_in_helpers.form_data(**check_in_helpers.HARMLESS)),
     Form("treatments:session_no_show", "front_desk", {}, kwargs=_booked),
-    Form("treatments:session_cancel", "front_desk", {"reason": TEXT}, kwargs=_booked),
+    Form("treatments:session_cancel", "front_desk", {"reason": TEXT, "initiated_by": VALUE},
+         kwargs=_booked, base=lambda w: {"reason": "Unwell", "initiated_by": "patient"}),
+    Form("treatments:session_drop", "front_desk", {"reason": TEXT}, kwargs=_booked),
+    Form("treatments:course_add_session", "front_desk",
+         {"starts_at": VALUE, "room": VALUE, **CONFIRM},
+         kwargs=lambda w: {"public_id": w.booked.course.public_id},
+         base=lambda w: {"starts_at": "2026-04-02T10:00", "room": w.rooms[0].pk}),
+    Form("treatments:course_cancel", "front_desk", {"reason": TEXT, "initiated_by": VALUE},
+         kwargs=lambda w: {"public_id": w.planned.public_id},
+         base=lambda w: {"reason": "Moving away", "initiated_by": "clinic"}),
     Form("treatments:session_reschedule", "front_desk", {"starts_at": VALUE, **MOVE_EXTRAS},
          kwargs=_booked, base=lambda w: {"starts_at": "2026-03-06T10:00"}),
     Form("treatments:session_complete", "practitioner", CHART_FIELDS,

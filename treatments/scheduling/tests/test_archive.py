@@ -95,7 +95,11 @@ def test_confirming_cancels_each_session_to_come_and_its_reminders_then_archives
     assert Session.objects.get(pk=booked[0].pk).cancel_reason == (
         "The patient's record was archived: Moved to Leeds."
     )
-    assert pending_messages(booked) == 0  # the slots are free and no reminder goes out
+    # The slots are free and no reminder goes out; what is left is telling the patient.
+    assert pending_messages(booked) == 2
+    assert {m.kind for s in booked for m in s.messages.filter(status="pending")} == {
+        "session_cancelled"
+    }
     patient.refresh_from_db()
     assert patient.archived_by == front_desk_user
     assert patient.archived_at == TUESDAY

@@ -140,6 +140,8 @@ def test_the_calendar_lists_sessions_in_the_range_with_what_a_calendar_shows(
         "ends_at": "2026-03-03T11:30:00Z",
         "status": "booked",
         "cancel_reason": "",
+        "cancel_initiated_by": "",
+        "dropped_reason": "",
     }
 
 

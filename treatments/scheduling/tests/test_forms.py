@@ -166,10 +166,20 @@ def test_a_proposal_needs_a_room_for_every_start(db):
 
 def test_a_cancellation_reason_fits_its_column():
     max_length = Session._meta.get_field("cancel_reason").max_length
-    assert CancelForm({"reason": "r" * max_length}).is_valid()
-    assert list(CancelForm({"reason": "r" * (max_length + 1)}).errors) == ["reason"]
-    assert list(CancelForm({"reason": "Unwell\x00"}).errors) == ["reason"]
-    assert list(CancelForm({"reason": "  "}).errors) == ["reason"]
+    who = {"initiated_by": "patient"}
+    assert CancelForm({"reason": "r" * max_length, **who}).is_valid()
+    assert list(CancelForm({"reason": "r" * (max_length + 1), **who}).errors) == ["reason"]
+    assert list(CancelForm({"reason": "Unwell\x00", **who}).errors) == ["reason"]
+    assert list(CancelForm({"reason": "  ", **who}).errors) == ["reason"]
+
+
+def test_a_cancellation_says_who_asked_for_it():
+    assert CancelForm({"reason": "Unwell"}).errors["initiated_by"] == [
+        "Say who asked: the patient or the clinic."
+    ]
+    assert list(CancelForm({"reason": "Unwell", "initiated_by": "staff"}).errors) == [
+        "initiated_by"
+    ]
 
 
 def test_course_numbers_refuse_nan_and_lists(db):

@@ -83,10 +83,16 @@ def test_a_refused_check_in_says_why_and_changes_nothing(
 
 def test_cancel_with_a_reason_cancels_the_pending_messages(session, front_desk_client):
     with time_machine.travel(dt.datetime(2026, 3, 3, 8, tzinfo=dt.UTC), tick=False):
-        front_desk_client.post(url(session, "cancel/"), {"reason": "Unwell"})
+        front_desk_client.post(
+            url(session, "cancel/"), {"reason": "Unwell", "initiated_by": "patient"}
+        )
     session.refresh_from_db()
     assert session.status == "cancelled"
-    assert not session.messages.filter(status="pending").exists()
+    assert session.cancel_initiated_by == "patient"
+    # The reminders are cancelled; the one message left to send tells the patient.
+    assert list(session.messages.filter(status="pending").values_list("kind", flat=True)) == [
+        "session_cancelled"
+    ]
 
 
 def test_move_takes_a_wall_clock_time_in_the_clinics_zone(session, front_desk_client):

@@ -223,5 +223,5 @@ def test_every_transition_is_audited(booked, front_desk_client):
         f"/api/sessions/{booked[0].public_id}/cancel/", {"reason": "ill"}, format="json"
     )
     event = AuditEvent.objects.get(action="transition")
-    assert event.detail == {"to": "cancelled"}
+    assert event.detail == {"to": "cancelled", "initiated_by": "clinic"}
     assert event.patient_id == booked[0].patient.public_id
