@@ -14,7 +14,7 @@ import time_machine
 from django.core import mail
 from django.test import Client
 
-from clinic.clock import localize, to_local
+from clinic.tests.clock import later_today  # noqa: F401 - for the browser tests
 from clinic.tests.factories import PatientUserFactory
 from patients import services as patient_services
 from patients.models import Patient
@@ -205,11 +205,3 @@ __all__ = [
     "tiny_jpeg",
     "tiny_png",
 ]
-
-
-def later_today(now: dt.datetime) -> dt.datetime:
-    """Half an hour from `now`, or, that close to midnight, a minute before it: a start on
-    today's date on the clinic's clock, whenever the test runs."""
-    tomorrow = to_local(now).date() + dt.timedelta(days=1)
-    midnight = localize(dt.datetime.combine(tomorrow, dt.time()))  # noqa: DTZ001 - wall clock
-    return min(now + dt.timedelta(minutes=30), midnight - dt.timedelta(minutes=1))

@@ -7,12 +7,12 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from clinic.tests.clock import later_today
 from patients import services as patient_services
 from patients.forms import question_text
 from patients.tests.factories import PatientFactory
 from patients.tests.helpers import clear_answers
 from patients.vocabulary import ON_THE_DAY_KEYS, QUESTIONS
-from treatments.portal.tests.helpers import later_today
 from treatments.scheduling.models import Session
 from treatments.scheduling.tests.factories import (
     CourseFactory,
