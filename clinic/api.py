@@ -21,6 +21,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView, set_rollback
 
+from . import login_limits
 from .errors import ServiceError
 from .models import User
 
@@ -176,20 +177,22 @@ class TokenView(APIView):
         responses={
             200: inline_serializer("Token", {"token": serializers.CharField()}),
             400: OpenApiResponse(ErrorSerializer),
-            429: OpenApiResponse(ErrorSerializer, description="Locked after failed attempts"),
+            429: OpenApiResponse(
+                ErrorSerializer, description="Too many failed logins: wait Retry-After seconds"
+            ),
         },
         auth=[],
     )
     def post(self, request):
         serializer = TokenInputSerializer(data=request.data, context={"request": request})
         if not serializer.is_valid():
-            if getattr(request, "axes_locked_out", False) or getattr(
-                request._request, "axes_locked_out", False
-            ):
-                # django-axes locked the account: say so, rather than "wrong password".
+            refused = login_limits.refusal(request)
+            if refused is not None:
+                # Too many failed logins: say how long to wait, rather than "wrong password".
                 return Response(
-                    error_body(429, "Too many failed attempts: this account is locked for now."),
+                    error_body(429, refused.message),
                     status=status.HTTP_429_TOO_MANY_REQUESTS,
+                    headers={"Retry-After": str(refused.retry_after)},
                 )
             raise exceptions.ValidationError(serializer.errors)
         user = serializer.validated_data["user"]

@@ -196,3 +196,35 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("The audit log is append-only.")
+
+
+class LoginFailures(models.Model):
+    """Failed logins to one username (typed, whether or not an account has it) from any
+    address: after LOGIN_ACCOUNT_FAILURE_LIMIT of them, each next try from an address the
+    account has not logged in from waits a growing delay (`clinic.login_limits`). Counted
+    for unknown usernames too, so the delay tells nobody which accounts exist."""
+
+    username = models.CharField(max_length=150, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(db_index=True)
+    delayed_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.failures} failed logins"
+
+
+class KnownLoginAddress(models.Model):
+    """An address this account logged in from successfully: the account's growing delay
+    after failed logins does not apply there, so a stranger cannot lock its owner out."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    ip_address = models.GenericIPAddressField()
+    last_login_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "ip_address"], name="known_login_address_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Known address {self.last_login_at:%Y-%m-%d}"
