@@ -228,3 +228,31 @@ class KnownLoginAddress(models.Model):
 
     def __str__(self) -> str:
         return f"Known address {self.last_login_at:%Y-%m-%d}"
+
+
+class ApiToken(models.Model):
+    """An API token (`Authorization: Token <key>`): it works until `expires_at`
+    (API_TOKEN_HOURS after it is issued), until its owner or a manager revokes it, and only
+    while the account's password and `session_epoch` are those it was issued under
+    (`fingerprint`), so a password change or a deactivation ends it whatever the path.
+    Only the SHA-256 of the key is stored; the key is shown once, when it is issued."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    fingerprint = models.CharField(max_length=64, editable=False)
+    label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")), name="api_token_expires_later"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"API token {self.created_at:%Y-%m-%d %H:%M}"

@@ -5,13 +5,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import api, audit_views, health, views
+from . import api, audit_views, health, token_api, views
 from .forms import AdminLoginForm, StaffLoginForm
 
 admin.site.login_form = AdminLoginForm
 
 api_urlpatterns = [
-    path("auth/token/", api.TokenView.as_view(), name="api-token"),
+    path("auth/token/", token_api.TokenView.as_view(), name="api-token"),
+    path("auth/tokens/", token_api.TokenListView.as_view(), name="api-tokens"),
+    path("auth/tokens/<int:id>/", token_api.TokenDetailView.as_view(), name="api-token-detail"),
     path("", include("clinic.staff.api_urls")),
     path("", include("patients.api_urls")),
     path("", include("treatments.api_urls")),
