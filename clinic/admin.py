@@ -13,6 +13,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import audit
 from .models import AuditEvent, User
@@ -156,6 +158,12 @@ class AuditEventAdmin(SuperuserOnly, AuditedReadOnlyAdmin):
             detail={"page": ADMIN_PAGE, "rows": len(rows)},
         )
 
+
+# Nor are the authenticator apps and recovery codes (django-otp registers them): their
+# pages show each one's secret key and QR code.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 # API tokens are not in the admin: one minted there would let a superuser act through the
 # API as a member of staff, and the audit trail would name the wrong person. Tokens come from

@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "clinic",
     "patients",
     "treatments",
@@ -50,6 +53,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "clinic.two_factor.TwoFactorMiddleware",  # staff pages need the second step too
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -141,6 +146,10 @@ LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=30)
 # An API token from POST /api/auth/token/ works this many hours (clinic/tokens.py), or less:
 # revoked, or the account's password changed, or the account deactivated.
 API_TOKEN_HOURS = env.int("API_TOKEN_HOURS", default=12)
+# Staff sign in with a password and a code from an authenticator app (clinic/two_factor.py,
+# django-otp); patients never. On unless DEBUG: `make run`'s demo and the tests leave it off.
+REQUIRE_STAFF_2FA = env.bool("REQUIRE_STAFF_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = env("CLINIC_NAME", default="Clinic")  # the name the app shows
 
 # --- Security (production unless DEBUG) ------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -13,7 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import login_limits, tokens
+from . import login_limits, tokens, two_factor
 from .api import ERRORS, ErrorSerializer, error_body
 from .models import ApiToken, User
 
@@ -37,6 +37,14 @@ class TokenInputSerializer(AuthTokenSerializer):
         max_length=tokens.LABEL_MAX,
         help_text="What the token is for (shown in the list of tokens); the User-Agent if "
         "left out.",
+    )
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        write_only=True,
+        help_text="The code from the authenticator app (or a recovery code): needed by staff "
+        "while the clinic requires two-factor sign-in.",
     )
 
 
@@ -83,9 +91,24 @@ class TokenView(APIView):
                     headers={"Retry-After": str(refused.retry_after)},
                 )
             raise exceptions.ValidationError(serializer.errors)
+        user = serializer.validated_data["user"]
+        if two_factor.required_for(user):
+            problem = _otp_problem(user, serializer.validated_data.get("otp", ""))
+            if problem:
+                raise exceptions.ValidationError({"otp": [problem]})
         label = serializer.validated_data.get("label") or request.META.get("HTTP_USER_AGENT", "")
-        token, key = tokens.token_issue(user=serializer.validated_data["user"], label=label)
+        token, key = tokens.token_issue(user=user, label=label)
         return Response(TokenOutputSerializer({**vars(token), "token": key}).data)
+
+
+def _otp_problem(user: User, code: str) -> str:
+    if not two_factor.has_app(user):
+        return two_factor.NOT_ENROLLED
+    if not code.strip():
+        return two_factor.CODE_NEEDED
+    if not two_factor.check_code(request=None, user=user, code=code):
+        return two_factor.CODE_WRONG
+    return ""
 
 
 class TokenListView(GenericAPIView):
