@@ -13,7 +13,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
-from rest_framework.authtoken.models import TokenProxy
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import audit
 from .models import AuditEvent, User
@@ -158,8 +159,12 @@ class AuditEventAdmin(SuperuserOnly, AuditedReadOnlyAdmin):
         )
 
 
-# DRF's token admin shows every API token and mints one for any account: a superuser could
-# then act through the API as a member of staff, and the audit trail would name the wrong
-# person. Tokens come from `POST /api/auth/token/` with the account's own password.
-if admin.site.is_registered(TokenProxy):
-    admin.site.unregister(TokenProxy)
+# Nor are the authenticator apps and recovery codes (django-otp registers them): their
+# pages show each one's secret key and QR code.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+# API tokens are not in the admin: one minted there would let a superuser act through the
+# API as a member of staff, and the audit trail would name the wrong person. Tokens come from
+# `POST /api/auth/token/` with the account's own password (clinic/tokens.py).

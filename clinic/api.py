@@ -1,4 +1,4 @@
-"""The API foundation: one error shape, the token endpoint, unknown URLs.
+"""The API foundation: one error shape, unknown URLs (the token endpoint: token_api.py).
 
 Every error response has the same shape:
 
@@ -13,16 +13,12 @@ from django.db import IntegrityError
 from django.http import Http404, JsonResponse
 from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView, set_rollback
+from rest_framework.views import set_rollback
 
 from .errors import ServiceError
-from .models import User
 
 _CODES = {
     400: "invalid",
@@ -157,48 +153,6 @@ ERRORS = {
     if code != 409
 }
 CONFLICT = {409: OpenApiResponse(ErrorSerializer, description=_ERROR_DESCRIPTIONS[409])}
-
-
-class TokenInputSerializer(AuthTokenSerializer):
-    """DRF's, with the username's length checked: an over-long one is a 400, not a row too
-    long for django-axes' log of failed logins (a 500)."""
-
-    username = serializers.CharField(
-        label="Username", write_only=True, max_length=User._meta.get_field("username").max_length
-    )
-
-
-class TokenView(APIView):
-    """`POST /api/auth/token/` with username and password → `{"token": "..."}`."""
-
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    serializer_class = TokenInputSerializer
-
-    @extend_schema(
-        request=TokenInputSerializer,
-        responses={
-            200: inline_serializer("Token", {"token": serializers.CharField()}),
-            400: OpenApiResponse(ErrorSerializer),
-            429: OpenApiResponse(ErrorSerializer, description="Locked after failed attempts"),
-        },
-        auth=[],
-    )
-    def post(self, request):
-        serializer = TokenInputSerializer(data=request.data, context={"request": request})
-        if not serializer.is_valid():
-            if getattr(request, "axes_locked_out", False) or getattr(
-                request._request, "axes_locked_out", False
-            ):
-                # django-axes locked the account: say so, rather than "wrong password".
-                return Response(
-                    error_body(429, "Too many failed attempts: this account is locked for now."),
-                    status=status.HTTP_429_TOO_MANY_REQUESTS,
-                )
-            raise exceptions.ValidationError(serializer.errors)
-        user = serializer.validated_data["user"]
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
 
 
 @csrf_exempt

@@ -97,3 +97,14 @@ class StaffLoginForm(UsernameLengthMixin, OneValueEach, AuthenticationForm):
 
 class AdminLoginForm(UsernameLengthMixin, OneValueEach, AdminAuthenticationForm):
     """The admin's own login (/admin/login/)."""
+
+
+class OneTimeCodeForm(ClinicForm):
+    """The second step of a staff login, and confirming a new authenticator app."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        help_text="The 6-digit code your authenticator app shows now, or a recovery code.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )

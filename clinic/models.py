@@ -197,3 +197,63 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("The audit log is append-only.")
+
+
+class LoginFailures(models.Model):
+    """Failed logins to one username (typed, whether or not an account has it) from any
+    address: after LOGIN_ACCOUNT_FAILURE_LIMIT of them, each next try from an address the
+    account has not logged in from waits a growing delay (`clinic.login_limits`). Counted
+    for unknown usernames too, so the delay tells nobody which accounts exist."""
+
+    username = models.CharField(max_length=150, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(db_index=True)
+    delayed_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.failures} failed logins"
+
+
+class KnownLoginAddress(models.Model):
+    """An address this account logged in from successfully: the account's growing delay
+    after failed logins does not apply there, so a stranger cannot lock its owner out."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    ip_address = models.GenericIPAddressField()
+    last_login_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "ip_address"], name="known_login_address_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Known address {self.last_login_at:%Y-%m-%d}"
+
+
+class ApiToken(models.Model):
+    """An API token (`Authorization: Token <key>`): it works until `expires_at`
+    (API_TOKEN_HOURS after it is issued), until its owner or a manager revokes it, and only
+    while the account's password and `session_epoch` are those it was issued under
+    (`fingerprint`), so a password change or a deactivation ends it whatever the path.
+    Only the SHA-256 of the key is stored; the key is shown once, when it is issued."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    fingerprint = models.CharField(max_length=64, editable=False)
+    label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")), name="api_token_expires_later"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"API token {self.created_at:%Y-%m-%d %H:%M}"

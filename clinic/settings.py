@@ -37,10 +37,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "clinic",
     "patients",
     "treatments",
@@ -56,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "clinic.middleware.RefuseNulMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "clinic.two_factor.TwoFactorMiddleware",  # staff pages need the second step too
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -99,7 +103,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication and sessions ------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "axes.backends.AxesStandaloneBackend",  # an address that failed too often waits
+    "clinic.login_limits.AccountDelayBackend",  # a username that failed too often waits
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -120,17 +125,36 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # from its sending.
 STAFF_INVITE_HOURS = env.int("STAFF_INVITE_HOURS", default=72)
 
-# django-axes: lock an account (by username) after repeated failed logins.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+# Failed logins (clinic/login_limits.py; README "Security"). Per address, across accounts and
+# whatever the User-Agent (django-axes): AXES_FAILURE_LIMIT failures pause the address for
+# AXES_COOLOFF_MINUTES from its latest failure; a success does not wipe its count (a sprayer
+# holding one real account cannot reset it).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-# An account locks by username; a single browser spraying many usernames locks by address.
-AXES_LOCKOUT_PARAMETERS = ["username", ["ip_address", "user_agent"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "clinic.audit.client_ip"
+AXES_LOCKOUT_CALLABLE = "clinic.login_limits.lockout_response"
 AXES_VERBOSE = False
 # Not in the admin: its lists show the usernames tried (a portal account's is the patient's
-# e-mail) to anyone with the admin. Unlock with `manage.py axes_reset_username <name>`.
+# e-mail) to anyone with the admin. Unlock with `manage.py axes_reset_ip <address>`.
 AXES_ENABLE_ADMIN = False
+# Per account: after LOGIN_ACCOUNT_FAILURE_LIMIT failures (within LOGIN_FAILURE_WINDOW_HOURS
+# of each other), each try waits LOGIN_DELAY_SECONDS, doubling per failure up to
+# LOGIN_DELAY_MAX_SECONDS; not from an address the account logged in from in the last
+# LOGIN_KNOWN_ADDRESS_DAYS, so a stranger cannot lock its owner out.
+LOGIN_ACCOUNT_FAILURE_LIMIT = env.int("LOGIN_ACCOUNT_FAILURE_LIMIT", default=5)
+LOGIN_DELAY_SECONDS = env.int("LOGIN_DELAY_SECONDS", default=30)
+LOGIN_DELAY_MAX_SECONDS = env.int("LOGIN_DELAY_MAX_SECONDS", default=15 * 60)
+LOGIN_FAILURE_WINDOW_HOURS = env.int("LOGIN_FAILURE_WINDOW_HOURS", default=24)
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=30)
+# An API token from POST /api/auth/token/ works this many hours (clinic/tokens.py), or less:
+# revoked, or the account's password changed, or the account deactivated.
+API_TOKEN_HOURS = env.int("API_TOKEN_HOURS", default=12)
+# Staff sign in with a password and a code from an authenticator app (clinic/two_factor.py,
+# django-otp); patients never. On unless DEBUG: `make run`'s demo and the tests leave it off.
+REQUIRE_STAFF_2FA = env.bool("REQUIRE_STAFF_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = env("CLINIC_NAME", default="Clinic")  # the name the app shows
 
 # --- Security (production unless DEBUG) ------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -288,7 +312,7 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous request is answered 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "clinic.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["clinic.roles.IsStaff"],

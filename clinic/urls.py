@@ -5,13 +5,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import api, audit_views, health, views
+from . import api, audit_views, health, token_api, two_factor_views, views
 from .forms import AdminLoginForm, StaffLoginForm
 
 admin.site.login_form = AdminLoginForm
 
 api_urlpatterns = [
-    path("auth/token/", api.TokenView.as_view(), name="api-token"),
+    path("auth/token/", token_api.TokenView.as_view(), name="api-token"),
+    path("auth/tokens/", token_api.TokenListView.as_view(), name="api-tokens"),
+    path("auth/tokens/<int:id>/", token_api.TokenDetailView.as_view(), name="api-token-detail"),
     path("", include("clinic.staff.api_urls")),
     path("", include("patients.api_urls")),
     path("", include("treatments.api_urls")),
@@ -29,6 +31,8 @@ urlpatterns = [
         ),
         name="login",
     ),
+    path("login/code/", two_factor_views.code, name="two_factor_code"),
+    path("login/two-factor/", two_factor_views.setup, name="two_factor_setup"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", health.healthz, name="healthz"),
     path("audit/", audit_views.audit_log_page, name="audit_log"),

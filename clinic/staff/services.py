@@ -26,9 +26,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from clinic import audit
+from clinic import tokens as api_tokens
 from clinic.errors import Conflict, Forbidden, Invalid, NotFound
 from clinic.models import Role, StaffInvite, User
 
@@ -331,10 +331,10 @@ def staff_deactivate(*, user: User, by: User, request: HttpRequest | None = None
         return user
     if user.has_role(Role.MANAGER) and not _other_active_managers(user):
         raise Conflict(LAST_MANAGER.format(name=user.display_name))
+    tokens = api_tokens.delete_tokens(user=user)
     user.is_active = False
     user.save(update_fields=["is_active"])
     sessions = end_sessions(user)
-    tokens, _ = Token.objects.filter(user=user).delete()
     revoked = StaffInvite.objects.filter(user=user, used_at=None, revoked_at=None).update(
         revoked_at=timezone.now()
     )

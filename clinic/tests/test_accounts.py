@@ -78,12 +78,15 @@ def test_a_patient_account_can_never_hold_staff_rights(patient_user):
         patient_user.save()
 
 
-def test_axes_locks_an_account_after_repeated_failed_logins(client, front_desk_user, settings):
+def test_an_address_that_failed_too_often_waits_even_with_the_right_password(
+    client, front_desk_user, settings
+):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post(reverse("login"), {"username": "fd", "password": "wrong"})
     response = client.post(reverse("login"), {"username": "fd", "password": PASSWORD})
     assert response.status_code == 429
-    assert b"temporarily locked" in response.content
+    assert response["Retry-After"]
+    assert b"Please wait before logging in again" in response.content
     assert "_auth_user_id" not in client.session
 
 

@@ -70,7 +70,7 @@ def test_the_openapi_schema_generates_without_warnings():
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
 
 
-def test_a_locked_account_gets_a_429_even_with_the_right_password(
+def test_a_paused_address_gets_a_429_even_with_the_right_password(
     anon_client, front_desk_user, settings
 ):
     for _ in range(settings.AXES_FAILURE_LIMIT):
@@ -79,4 +79,5 @@ def test_a_locked_account_gets_a_429_even_with_the_right_password(
         "/api/auth/token/", {"username": "fd", "password": PASSWORD}, format="json"
     )
     error = assert_error_shape(response, 429)
-    assert "locked" in error["message"]
+    assert "Too many failed logins" in error["message"]
+    assert response["Retry-After"]

@@ -12,11 +12,11 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from clinic.models import Role
 from clinic.tests.factories import UserFactory
+from clinic.tokens import token_issue
 from clinic.wsgi import application
 
 # Generated in-process (no HTTP round trip): the same document /api/schema/ serves.
@@ -38,7 +38,7 @@ def keep_test_connection():
 def staff_token(db, keep_test_connection):
     user = UserFactory(username="fuzzer", role=Role.FRONT_DESK)
     user.groups.add(*Group.objects.filter(name__in=[Role.PRACTITIONER, Role.MANAGER]))
-    return Token.objects.create(user=user).key
+    return token_issue(user=user)[1]
 
 
 @schema.parametrize()

@@ -2,12 +2,12 @@
 the 400/403/404/409 answers in the one error shape, and a list whose queries do not grow."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from clinic.models import Role, StaffInvite, User
 from clinic.tests.factories import UserFactory
 from clinic.tests.test_api import assert_error_shape
+from clinic.tokens import token_issue
 
 from .staff_helpers import manager
 
@@ -128,9 +128,9 @@ def test_a_patch_is_all_or_nothing(manager_client, manager_user):
 
 
 def test_deactivation_stops_the_accounts_token_at_once(manager_client, front_desk_user):
-    token = Token.objects.create(user=front_desk_user)
+    _, key = token_issue(user=front_desk_user)
     script = APIClient()
-    script.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    script.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert script.get("/api/patients/").status_code == 200
     response = manager_client.post(f"/api/staff/{front_desk_user.pk}/deactivate/")
     assert response.status_code == 200

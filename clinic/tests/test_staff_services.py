@@ -5,12 +5,12 @@ import pytest
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from clinic.errors import Conflict, Forbidden, Invalid, NotFound
-from clinic.models import AuditEvent, Role, StaffInvite, User
+from clinic.models import ApiToken, AuditEvent, Role, StaffInvite, User
 from clinic.staff import services
 from clinic.staff.selectors import Status, account_status
+from clinic.tokens import token_issue
 
 from .factories import PASSWORD, PatientUserFactory, UserFactory
 from .staff_helpers import invite, logged_in, manager
@@ -169,8 +169,8 @@ def test_deactivation_ends_the_accounts_sessions_and_tokens_at_once(manager_user
     member = UserFactory(username="fran", role=Role.FRONT_DESK)
     browser = logged_in("fran")
     assert browser.get("/patients/").status_code == 200
-    token = Token.objects.create(user=member)
-    api = Client(headers={"Authorization": f"Token {token.key}"})
+    _, key = token_issue(user=member)
+    api = Client(headers={"Authorization": f"Token {key}"})
     assert api.get("/api/patients/").status_code == 200
     assert Session.objects.count() == 1
 
@@ -179,7 +179,7 @@ def test_deactivation_ends_the_accounts_sessions_and_tokens_at_once(manager_user
     assert Session.objects.count() == 0  # gone from the store, not only refused
     assert browser.get("/patients/")["Location"].startswith("/login/")
     assert api.get("/api/patients/").status_code == 401
-    assert not Token.objects.filter(user=member).exists()
+    assert not ApiToken.objects.filter(user=member).exists()
     event = AuditEvent.objects.get(action="update", object_id=str(member.pk))
     assert event.detail == {"is_active": False, "sessions_ended": 1, "tokens_deleted": 1,
                             "invitations_revoked": 0}  # fmt: skip
@@ -204,7 +204,7 @@ def test_a_deactivated_account_cannot_log_in_or_get_a_token(manager_user):
     assert logged_in("fran") is None
     credentials = {"username": "fran", "password": PASSWORD}
     response = Client().post("/api/auth/token/", credentials, content_type="application/json")
-    assert response.status_code == 400 and not Token.objects.exists()
+    assert response.status_code == 400 and not ApiToken.objects.exists()
 
 
 def test_other_accounts_keep_their_sessions(manager_user, front_desk_user):

@@ -16,10 +16,9 @@ from django.contrib import admin
 from django.db.models import Model
 from django.test import Client, RequestFactory
 from django.utils import timezone
-from rest_framework.authtoken.models import TokenProxy
 
 from clinic.admin import AuditedReadOnlyAdmin, ReadOnlyAdmin, SuperuserOnly
-from clinic.models import AuditEvent, User
+from clinic.models import ApiToken, AuditEvent, User
 from clinic.tests.factories import UserFactory
 from patients.models import Consent, Hold, IntakeSubmission, Patient, ScreeningResult
 from treatments.messaging.models import Message
@@ -146,7 +145,7 @@ def test_the_patient_record_and_what_the_app_shows_are_not_in_the_admin():
 def test_api_tokens_and_login_attempts_are_not_in_the_admin():
     """A token minted in the admin would let a superuser act under a member of staff's name;
     login attempts list the usernames tried, and a portal account's is the patient's e-mail."""
-    for model in (TokenProxy, AccessAttempt, AccessLog, AccessFailureLog):
+    for model in (ApiToken, AccessAttempt, AccessLog, AccessFailureLog):
         assert not admin.site.is_registered(model), model
 
 

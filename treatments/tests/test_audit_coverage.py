@@ -197,6 +197,10 @@ NO_PATIENT: dict[str, str] = {
         )
     },  # fmt: skip
     **{
+        name: "a login's second step and the caller's own API tokens: no patient data"
+        for name in ("two_factor_code", "two_factor_setup", "api-tokens", "api-token-detail")
+    },
+    **{
         name: POST_ONLY
         for name in (
             "patients:sign_off",

@@ -11,10 +11,9 @@ import pytest
 from django.core.mail.backends.locmem import EmailBackend
 from django.db import IntegrityError, transaction
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from clinic.models import Role, StaffInvite, User
+from clinic.models import ApiToken, Role, StaffInvite, User
 from clinic.staff import links, services
 from patients.tests.factories import PatientFactory
 from treatments.messaging import sending, tasks
@@ -200,4 +199,4 @@ def test_a_member_invited_then_deactivated_loses_their_session_and_token_at_once
 
     assert browser.get("/patients/").status_code == 302
     assert script.get("/api/patients/").status_code == 401
-    assert not Token.objects.filter(user_id=sent.user_id).exists()
+    assert not ApiToken.objects.filter(user_id=sent.user_id).exists()

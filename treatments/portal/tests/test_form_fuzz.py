@@ -195,6 +195,8 @@ FORMS = [
     Form("login", "anonymous", {"username": TEXT, "password": TEXT},
          base=lambda w: {"username": "fd", "password": "not-the-password"}),
     Form("logout", "front_desk", {}),
+    Form("two_factor_code", "front_desk", {"code": TEXT}),
+    Form("two_factor_setup", "front_desk", {"code": TEXT}),
     Form("portal:login", "anonymous", {"username": TEXT, "password": TEXT},
          base=lambda w: {"username": w.patient.email, "password": "not-the-password"}),
     Form("portal:logout", "patient", {}),

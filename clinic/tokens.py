@@ -1,0 +1,132 @@
+"""API tokens with a life (issue 12 item 3): issued by `POST /api/auth/token/`, valid for
+API_TOKEN_HOURS, listed and revoked by their owner or a manager, and dead once the
+account's password changes or the account is deactivated.
+
+A token is bound to a fingerprint of the account's password hash and `session_epoch`, the
+same two things a logged-in session is bound to: a new password by any path (the set-password
+link, a change form, `manage.py changepassword`, admin's `set_password`, even an UPDATE) or
+a deactivation (which raises the epoch) fails every older token's check on its next use. The
+rows themselves are deleted too when Django saves a new password or an inactive account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication
+
+from . import audit
+from .errors import NotFound
+from .models import ApiToken, Role, User
+
+LABEL_MAX = ApiToken._meta.get_field("label").max_length
+# last_used_at is written at most this often per token: a busy script does not write a row
+# on every request.
+LAST_USED_EVERY = timedelta(minutes=1)
+INVALID = "Invalid or expired token: ask for a new one at /api/auth/token/."
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def fingerprint(user: User) -> str:
+    """What the account's tokens are bound to: its password hash and session epoch."""
+    return salted_hmac(
+        "clinic.tokens.fingerprint", f"{user.password}:{user.session_epoch}", algorithm="sha256"
+    ).hexdigest()
+
+
+def is_live(token: ApiToken, user: User, now=None) -> bool:
+    return (
+        token.expires_at > (now or timezone.now())
+        and user.is_active
+        and constant_time_compare(token.fingerprint, fingerprint(user))
+    )
+
+
+def token_issue(*, user: User, label: str = "") -> tuple[ApiToken, str]:
+    """A new token for `user`, valid API_TOKEN_HOURS from now: the row and its key (the
+    only time the key exists outside the client)."""
+    key = secrets.token_urlsafe(32)
+    now = timezone.now()
+    token = ApiToken.objects.create(
+        user=user,
+        key_hash=_hash(key),
+        fingerprint=fingerprint(user),
+        label=(label or "").strip()[:LABEL_MAX],
+        created_at=now,
+        expires_at=now + timedelta(hours=settings.API_TOKEN_HOURS),
+    )
+    return token, key
+
+
+def is_manager(user: User) -> bool:
+    return bool(user.is_active and not user.is_patient and user.has_role(Role.MANAGER))
+
+
+def tokens_of(user: User) -> QuerySet[ApiToken]:
+    """`user`'s live tokens, newest first (expired rows are not shown)."""
+    return ApiToken.objects.filter(
+        user=user, expires_at__gt=timezone.now(), fingerprint=fingerprint(user)
+    )
+
+
+@transaction.atomic
+def token_revoke(*, token_id: int, by: User, request: HttpRequest | None = None) -> None:
+    """Delete a token: its owner's own, or any member of staff's for a manager. Anyone
+    else's is a 404, as if it did not exist."""
+    token = ApiToken.objects.select_for_update().filter(pk=token_id).first()
+    if token is None or (token.user_id != by.pk and not is_manager(by)):
+        raise NotFound("No such token.")
+    token.delete()
+    audit.record(
+        actor=by,
+        action=audit.Action.UPDATE,
+        object_type="clinic.user",
+        object_id=token.user_id,
+        request=request,
+        detail={"api_token_revoked": token_id},
+    )
+
+
+def delete_tokens(*, user: User) -> int:
+    """Delete every token of `user` (deactivation, a new password)."""
+    deleted, _ = ApiToken.objects.filter(user=user).delete()
+    return deleted
+
+
+def on_user_saved(sender, instance: User, created: bool, update_fields=None, **kwargs):
+    """`post_save` of User: a new password (Django keeps the raw one in `_password` until
+    the save ends) or an inactive account deletes the account's tokens."""
+    if created:
+        return
+    new_password = getattr(instance, "_password", None) is not None
+    if new_password or (
+        not instance.is_active and (update_fields is None or "is_active" in update_fields)
+    ):
+        delete_tokens(user=instance)
+
+
+class ExpiringTokenAuthentication(TokenAuthentication):
+    """`Authorization: Token <key>`, checked against the stored hash, the expiry, the
+    account's state and its fingerprint; the last use is noted."""
+
+    def authenticate_credentials(self, key):
+        token = ApiToken.objects.select_related("user").filter(key_hash=_hash(key)).first()
+        now = timezone.now()
+        if token is None or not is_live(token, token.user, now):
+            raise exceptions.AuthenticationFailed(INVALID)
+        if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+        return token.user, token
