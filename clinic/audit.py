@@ -6,10 +6,12 @@ trail (names, answers, phone numbers stay out of `detail`).
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from .models import AuditEvent, User
@@ -17,10 +19,25 @@ from .models import AuditEvent, User
 Action = AuditEvent.Action
 
 
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The address the request came from (REMOTE_ADDR; a proxy must set it correctly)."""
+    """The address the request came from: REMOTE_ADDR, or, behind a trusted reverse proxy
+    (`TRUST_PROXY_HEADERS`), the last address in X-Forwarded-For, the one that proxy added
+    (what a client writes there itself comes before it and is ignored)."""
     if request is None:
         return None
+    if settings.TRUST_PROXY_HEADERS:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops and _is_address(hops[-1]):
+            return hops[-1]
     return request.META.get("REMOTE_ADDR") or None
 
 
