@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,43 @@ def clinic_zone() -> ZoneInfo:
 def clinic_today() -> date:
     """Today's date on the clinic's wall clock (not UTC's)."""
     return timezone.localdate(timezone=clinic_zone())
+
+
+# How far back a query may look (the clinic's history: calendars, the audit log).
+HISTORY_DAYS = 10 * 366
+
+
+def date_window() -> tuple[date, date]:
+    """The dates a query may name: ten years back to `BOOKING_HORIZON_DAYS` ahead. Beyond
+    them nothing is booked, and a far date (9999-12-31) overflows the arithmetic of a week
+    or a series: a 400, not a 500."""
+    today = clinic_today()
+    return today - timedelta(days=HISTORY_DAYS), today + timedelta(
+        days=settings.BOOKING_HORIZON_DAYS
+    )
+
+
+def outside_date_window(day: date) -> str:
+    """Why `day` is not a date a query may name, or ""."""
+    first, last = date_window()
+    if first <= day <= last:
+        return ""
+    return f"Choose a date from {local_format(first, DATE)} to {local_format(last, DATE)}."
+
+
+def outside_booking_window(start: datetime, now: datetime | None = None) -> str:
+    """Why a session may not start at `start`, or "": from now to `BOOKING_HORIZON_DAYS`
+    ahead."""
+    now = now or timezone.now()
+    if start < now:
+        return "That time has passed: choose a time from now on."
+    horizon = now + timedelta(days=settings.BOOKING_HORIZON_DAYS)
+    if start > horizon:
+        return (
+            f"Sessions can be booked up to {settings.BOOKING_HORIZON_DAYS} days ahead "
+            f"(until {local_format(horizon, DATE)})."
+        )
+    return ""
 
 
 def to_local(moment: datetime) -> datetime:

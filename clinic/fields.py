@@ -7,6 +7,8 @@ them with a 400 naming the field, as the OpenAPI schema promises.
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
+from .clock import outside_date_window
+
 
 class StrictBooleanField(serializers.BooleanField):
     default_error_messages = {"invalid": "Must be true or false."}
@@ -45,6 +47,10 @@ class AwareDateTimeField(serializers.DateTimeField):
                 parsed = None
             if parsed is not None and parsed.tzinfo is None:
                 self.fail("naive")
+            # Far dates (0001-01-01, 9999-12-31) overflow the arithmetic of a time zone, a
+            # session's end or a series: a date a clinic can use, or a 400.
+            if parsed is not None and (problem := outside_date_window(parsed.date())):
+                raise serializers.ValidationError(problem)
         elif not isinstance(value, str):
             self.fail("invalid", format="YYYY-MM-DDThh:mm:ss+hh:mm")
         return super().to_internal_value(value)

@@ -255,6 +255,8 @@ RETINOID_STOP_HOURS = env.int("RETINOID_STOP_HOURS", default=24)
 # When the front desk opens, clinic time: check-in opens then on the session's day (or at the
 # day's first working hours, if earlier).
 CLINIC_OPENS_AT = env("CLINIC_OPENS_AT", default="08:00")
+# How far ahead a session may be booked; query dates may name as far (and ten years back).
+BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=730)
 SMS_QUIET_HOURS = tuple(env.list("SMS_QUIET_HOURS", default=["20:00", "09:00"]))
 
 # The message cadence (DESIGN.md §5, clinical reference §4), relative to the session's start

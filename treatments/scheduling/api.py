@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from clinic import audit
 from clinic.api import CONFLICT
 from clinic.api import ERRORS as BASE_ERRORS
+from clinic.clock import outside_date_window
 from clinic.models import Role
 from clinic.roles import FRONT_OFFICE, PLANNERS, STAFF, HasRole
 from patients.models import Patient
@@ -134,6 +135,8 @@ class CourseProposalView(APIView):
             start = date.fromisoformat(raw)
         except ValueError as exc:
             raise exceptions.ValidationError({"start": ["A date as YYYY-MM-DD."]}) from exc
+        if problem := outside_date_window(start):
+            raise exceptions.ValidationError({"start": [problem]})
         slots = services.course_proposal(course=course, start=start)
         return Response(ProposalSerializer({"sessions": slots}).data)
 

@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 
 from clinic import audit
 from clinic.api import ERRORS, query_bool
-from clinic.clock import clinic_zone
+from clinic.clock import clinic_zone, outside_date_window
 
 from . import planner, selectors
 from .models import Practitioner, Protocol, Room, Session, WorkingHours
@@ -73,7 +73,6 @@ class InstantField(serializers.Field):
         "invalid": "Give a date (YYYY-MM-DD) or a date-time with its UTC offset, "
         "e.g. 2026-03-02T09:00:00+00:00.",
         "naive": "Give the time with its UTC offset, e.g. 2026-03-02T09:00:00+00:00.",
-        "range": "Must be between the years 1900 and 2999.",
     }
 
     def to_internal_value(self, data) -> datetime:
@@ -86,15 +85,15 @@ class InstantField(serializers.Field):
         except ValueError:  # well formed, but no such date (2026-02-30)
             self.fail("invalid")
         if day is not None:
-            if not 1900 <= day.year <= 2999:
-                self.fail("range")
+            if problem := outside_date_window(day):
+                raise serializers.ValidationError(problem)
             return datetime.combine(day, time.min, tzinfo=clinic_zone())
         if moment is None:
             self.fail("invalid")
         if moment.tzinfo is None or moment.utcoffset() is None:
             self.fail("naive")
-        if not 1900 <= moment.year <= 2999:
-            self.fail("range")
+        if problem := outside_date_window(moment.date()):
+            raise serializers.ValidationError(problem)
         return moment
 
     def to_representation(self, value: datetime) -> str:

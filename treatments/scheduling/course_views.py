@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic import audit, panels
-from clinic.clock import DAY_TIME, clinic_today, local_format, to_local
+from clinic.clock import DAY_TIME, clinic_today, local_format, outside_date_window, to_local
 from clinic.errors import ServiceError
 from clinic.forms import error_texts
 from clinic.models import Role
@@ -173,6 +173,9 @@ def _course_page(
     try:
         start = date.fromisoformat(request.GET.get("start", ""))
     except ValueError:
+        start = today + timedelta(days=1)
+    if far := outside_date_window(start):
+        messages.error(request, f"No series searched from {start.isoformat()}: {far}")
         start = today + timedelta(days=1)
     rooms = {room.pk: room for room in Room.objects.all()}
     if course.status == Course.Status.PLANNED:

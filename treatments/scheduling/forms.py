@@ -16,7 +16,7 @@ from django.forms.fields import BaseTemporalField
 from django.forms.utils import ErrorList
 from django.utils.dateparse import parse_datetime
 
-from clinic.clock import localize
+from clinic.clock import localize, outside_date_window
 from clinic.errors import ServiceError
 from clinic.forms import ClinicForm
 from patients.models import Patient
@@ -28,15 +28,14 @@ from .services import SlotRequest
 
 # The years a typed date may fall in: anything else is a slip of the keyboard, and far
 # enough from the ends of `datetime`'s range that moving it between zones cannot overflow.
-FIRST_YEAR, LAST_YEAR = 1900, 2999
 MAX_ID = 2**63 - 1  # a bigint primary key
 MAX_SLOTS = 12  # a course has at most 12 sessions (CourseForm.sessions)
 NOTES_MAX = 2000  # as the API takes (serializers.AreaRecordInputSerializer)
 
 
 def _in_range(day: date | None) -> date | None:
-    if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise ValidationError(f"Choose a date between {FIRST_YEAR} and {LAST_YEAR}.")
+    if day is not None and (problem := outside_date_window(day)):
+        raise ValidationError(problem)
     return day
 
 

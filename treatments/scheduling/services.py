@@ -16,7 +16,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from clinic import audit
-from clinic.clock import clinic_today, clinic_zone, local_format, localize, to_local
+from clinic.clock import (
+    clinic_today,
+    clinic_zone,
+    local_format,
+    localize,
+    outside_booking_window,
+    to_local,
+)
 from clinic.errors import Conflict, Invalid, ServiceError
 from clinic.models import User
 from patients import selectors as patient_selectors
@@ -101,9 +108,12 @@ def _check_slot(
     field: str,
     exclude: tuple[int, ...] = (),
 ) -> None:
-    """One session's time: inside working hours, not in the past, no clash (409)."""
+    """One session's time: from now to the booking horizon, inside working hours, no clash
+    (409)."""
     if start <= timezone.now():
         raise Invalid("A session cannot start in the past.", fields={field: ["In the past."]})
+    if too_far := outside_booking_window(start):
+        raise Invalid(too_far, fields={field: [too_far]})
     if not room.active:
         raise Invalid("That room is not in use.", fields={field: ["The room is not active."]})
     if not _within_working_hours(practitioner, start, end):
