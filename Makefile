@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Two test processes (pytest-xdist), one per core: the suite takes about half as long.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test bench bench-messages lint format services clean
 
