@@ -5,6 +5,7 @@ them with a 400 naming the field, as the OpenAPI schema promises.
 """
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .clock import outside_date_window
@@ -54,3 +55,24 @@ class AwareDateTimeField(serializers.DateTimeField):
         elif not isinstance(value, str):
             self.fail("invalid", format="YYYY-MM-DDThh:mm:ss+hh:mm")
         return super().to_internal_value(value)
+
+
+WALL_CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": WALL_CLOCK_PATTERN,
+        "example": "09:00",
+        "description": "A time on the clinic's wall clock (CLINIC_TIME_ZONE), HH:MM.",
+    }
+)
+class WallClockTimeField(serializers.TimeField):
+    """A time of day on the clinic's wall clock, as "09:00": no offset, because working hours
+    repeat every week across daylight-saving changes (RFC 3339's `time` would need one)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "%H:%M")
+        kwargs.setdefault("input_formats", ["%H:%M", "%H:%M:%S"])
+        super().__init__(**kwargs)

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from clinic.fields import AwareDateTimeField, StrictBooleanField, StrictCharField
+from clinic.fields import (
+    AwareDateTimeField,
+    StrictBooleanField,
+    StrictCharField,
+    WallClockTimeField,
+)
 from treatments.scheduling.models import (
     Device,
     DeviceOutage,
@@ -99,6 +104,9 @@ class StrandedErrorSerializer(serializers.Serializer):
 
 
 class SetupWorkingHoursSerializer(serializers.ModelSerializer):
+    start = WallClockTimeField(read_only=True)
+    end = WallClockTimeField(read_only=True)
+
     class Meta:
         model = WorkingHours
         fields = ["id", "practitioner", "weekday", "start", "end"]
@@ -217,8 +225,8 @@ class PractitionerUpdateInputSerializer(serializers.Serializer):
 
 class WorkingHoursInputSerializer(serializers.Serializer):
     weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 is Monday.")
-    start = serializers.TimeField(help_text="Clinic time (CLINIC_TIME_ZONE), e.g. 09:00.")
-    end = serializers.TimeField(help_text="Clinic time, after start, the same day.")
+    start = WallClockTimeField(help_text="Clinic time (CLINIC_TIME_ZONE), e.g. 09:00.")
+    end = WallClockTimeField(help_text="Clinic time, after start, the same day.")
     move_affected = move_affected()
 
 

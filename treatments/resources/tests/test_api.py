@@ -2,10 +2,12 @@
 change would strand, and lists whose queries do not grow with the rows (issue 11)."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from drf_spectacular.generators import SchemaGenerator
 
 from clinic.models import Role
 from clinic.tests.factories import UserFactory
@@ -245,7 +247,7 @@ def test_a_practitioner_is_linked_and_given_hours(manager_client):
     detail = manager_client.get(f"/api/setup/practitioners/{pk}/").json()
     assert detail["working_hours"] == [
         {"id": hours.json()["id"], "practitioner": pk, "weekday": 2,
-         "start": "09:00:00", "end": "13:00:00"}
+         "start": "09:00", "end": "13:00"}
     ]  # fmt: skip
 
 
@@ -315,3 +317,13 @@ def test_the_setup_lists_cost_the_same_queries_for_one_row_or_many(clinic, manag
         )
     many = [_queries(manager_client, url) for url in urls]
     assert many == few
+
+
+def test_working_hours_times_are_wall_clock_strings_as_the_schema_says():
+    """Issue 12: the schema said RFC 3339 `time` (which needs an offset) for "09:00:00"."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    for name in ("SetupWorkingHours", "WorkingHoursInputRequest"):
+        start = schema[name]["properties"]["start"]
+        assert "format" not in start, name
+        assert re.fullmatch(start["pattern"], "09:00") and re.fullmatch(start["pattern"], "17:30")
+        assert not re.fullmatch(start["pattern"], "24:00")
