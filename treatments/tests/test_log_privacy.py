@@ -186,6 +186,11 @@ def test_the_logs_of_a_running_clinic_carry_no_token_and_no_patient_data(
         patient_browser = Browser(base)
         set_password(patient_browser, invite_link)
         assert patient_browser.get("/portal/").status_code == 200
+        # Logging in with their e-mail address as username: a wrong password, then the right.
+        returning = Browser(base)
+        for password, status in (("not-my-password", 200), (NEW_PASSWORD, 302)):
+            login = returning.post("/portal/login/", {"username": EMAIL, "password": password})
+            assert login.status_code == status
 
         forgetful = Browser(base)
         assert forgetful.post("/portal/reset/", {"identifier": EMAIL}).status_code == 200
