@@ -342,22 +342,24 @@ def celery_processes(transactional_db, settings, tmp_path, use_broker):
             self.started.append(process)
             return process
 
-        def worker(self, *, concurrency: int = 1, **env) -> subprocess.Popen:
+        def worker(
+            self, *, concurrency: int = 1, level: str = "warning", **env
+        ) -> subprocess.Popen:
             pool = ["--pool", "solo"] if concurrency == 1 else ["-c", str(concurrency)]
             name = f"{self.queue}-{len(self.started)}@%h"
             return self._start(
                 "worker",
                 ["-A", "clinic", "worker", *pool, "-Q", self.queue, "-n", name,
-                 "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "warning"],
+                 "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", level],
                 env,
             )  # fmt: skip
 
-        def beat(self, **env) -> subprocess.Popen:
+        def beat(self, *, level: str = "warning", **env) -> subprocess.Popen:
             schedule = tmp_path / f"beat-schedule-{len(self.started)}"
             return self._start(
                 "beat",
                 ["-A", "treatments.messaging.tests.fast_beat", "beat", "-s", str(schedule),
-                 "--max-interval", "1", "-l", "warning"],
+                 "--max-interval", "1", "-l", level],
                 env,
             )  # fmt: skip
 

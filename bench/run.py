@@ -277,6 +277,7 @@ def gunicorn(env: dict[str, str]) -> Iterator[int]:
     log_path = RESULTS_DIR / "gunicorn.log"
     command = [
         str(PYTHON), "-m", "gunicorn", "clinic.wsgi",
+        "-c", str(ROOT / "gunicorn.conf.py"),  # production's: the redacted access log included
         "-w", str(GUNICORN_WORKERS), "-b", f"{HOST}:{port}",
         "--no-control-socket",  # gunicorn 27 would otherwise share ~/.gunicorn/gunicorn.ctl
     ]  # fmt: skip

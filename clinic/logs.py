@@ -1,36 +1,60 @@
 """Secrets and patient data in addresses stay out of the logs (DESIGN.md §6).
 
-Django logs every 4xx answer with its path (`django.request`: "Bad Request: /staff/welcome/
-<token>/" when a password on a link page is too weak, "Not Found: /calendar/<token>.ics"), so
-the token of a one-time link or a calendar feed would reach the log. This filter, on the
-`django.request` and `django.server` loggers (settings.LOGGING), replaces it with "…".
+Three kinds of address carry what no log may keep:
 
-Staff search with GET (`/patients/?q=`, the navigation's search box, the API's `?search=`),
-and the development server logs every request line with its query string: the typed name,
-phone, e-mail or date of birth is blanked the same way."""
+- a credential in the path: a staff invitation (`/staff/welcome/<token>/`), a patient's
+  invitation or password-reset link (`/portal/invite/<token>/`) and a practitioner's
+  calendar feed (`/calendar/<token>.ics`, which calendar apps fetch by URL alone, so the
+  token cannot leave it);
+- a search term in the query string (`/patients/?q=Morgan`, the API's `?search=`): a name,
+  phone number, e-mail address or date of birth;
+- any other query string, which the app does not promise to keep free of either.
+
+`hide` blanks the first kind's segment and every query string with "…". `HideSecrets` runs
+it over every record Django's console handler writes (settings.LOGGING: `django.request`'s
+"Not Found: /calendar/<token>.ics", runserver's request lines, the app's own loggers), the
+Celery worker's and beat's handlers (clinic/celery.py) and gunicorn's error log; gunicorn's
+access log is written through `clinic.gunicorn_logger` with the same rules.
+`clinic/tests/test_logs.py` checks that every route of the URLconf that takes a token is
+covered here, and `treatments/tests/test_log_privacy.py` greps what a running server logs.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 
-# Paths whose next segment is a credential: the staff invitation, the portal's links, a
-# practitioner's calendar feed.
-SECRET_PATHS = re.compile(r"(/(?:staff/welcome|portal/invite|calendar)/)[^/\s?\"]+")
+HIDDEN = "…"
 
+# The routes that take a `token` (clinic/staff/urls.py, treatments/portal/urls.py,
+# treatments/scheduling/urls.py): the segment after these prefixes, wherever the path
+# appears (a request line, a full URL in a Referer, Django's "Not Found: <path>"). The
+# calendar's token is its last segment, so `/calendar/rotate-feed/` stays readable.
+SECRET_SEGMENTS = (
+    (re.compile(r"(/staff/welcome/)[^/\s?\"#]+"), r"\1" + HIDDEN),
+    (re.compile(r"(/portal/invite/)[^/\s?\"#]+"), r"\1" + HIDDEN),
+    (re.compile(r"(/calendar/)[^/\s?\"#]+?(\.ics)?(?=$|[\s?\"#])"), r"\1" + HIDDEN + r"\2"),
+)
 
-# A search term in a query string: `?q=Morgan&page=2` becomes `?q=…&page=2`.
-SEARCH_TERMS = re.compile(r"([?&](?:q|search)=)[^&#\s\"]*")
+# A query string: from "?" to the end of the address (whitespace or a quote ends it).
+QUERY = re.compile(r"\?[^\s\"#]+")
 
 
 def hide(text: str) -> str:
-    return SEARCH_TERMS.sub(r"\1…", SECRET_PATHS.sub(r"\1…", text))
+    """`text` with every secret path segment and every query string replaced by "…"."""
+    for pattern, replacement in SECRET_SEGMENTS:
+        text = pattern.sub(replacement, text)
+    return QUERY.sub("?" + HIDDEN, text)
 
 
-class HideLinkTokens(logging.Filter):
+class HideSecrets(logging.Filter):
+    """Formats the record's message once and keeps only its redacted text."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = hide(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(hide(a) if isinstance(a, str) else a for a in record.args)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed call: keep the template alone
+            message = str(record.msg)
+        record.msg = hide(message)
+        record.args = None
         return True

@@ -352,19 +352,27 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # One-time link and calendar-feed tokens in request paths become "…" (clinic/logs.py).
-    "filters": {"link_tokens": {"()": "clinic.logs.HideLinkTokens"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Link and calendar-feed tokens in paths, and every query string, become "…" in whatever
+    # the console writes (clinic/logs.py; gunicorn's access log: clinic/gunicorn_logger.py).
+    "filters": {"secrets": {"()": "clinic.logs.HideSecrets"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "django.request": {"filters": ["link_tokens"]},
+        # Also on the loggers, for any handler added beside the console.
+        "django.request": {"filters": ["secrets"]},
         # runserver's request lines (development), through the same console.
         "django.server": {
             "handlers": ["console"],
             "level": "INFO",
             "propagate": False,
-            "filters": ["link_tokens"],
+            "filters": ["secrets"],
         },
         # weasyprint (the aftercare sheet) narrates every step of every PDF at INFO.
         "weasyprint": {"level": "WARNING"},

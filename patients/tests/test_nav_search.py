@@ -94,11 +94,9 @@ def test_a_portal_account_has_no_search_box_and_no_search(patient_client, alice)
 
 def test_the_search_term_is_blanked_in_request_log_lines():
     line = '"GET /patients/?q=Alice+Morgan&page=2 HTTP/1.1" 200 5120'
-    assert logs.hide(line) == '"GET /patients/?q=…&page=2 HTTP/1.1" 200 5120'
-    assert logs.hide("/api/patients/?page=1&search=14%2F03%2F1985") == (
-        "/api/patients/?page=1&search=…"
-    )
-    assert logs.hide("/calendar/?week=2026-03-02") == "/calendar/?week=2026-03-02"
+    assert logs.hide(line) == '"GET /patients/?… HTTP/1.1" 200 5120'
+    assert logs.hide("/api/patients/?page=1&search=14%2F03%2F1985") == "/api/patients/?…"
+    assert logs.hide("/calendar/?week=2026-03-02") == "/calendar/?…"
 
 
 @override_settings(DEBUG=False)

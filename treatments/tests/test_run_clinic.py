@@ -1,8 +1,9 @@
 """`make run` (manage.py run_clinic): what the processes it starts are told."""
 
+from django.conf import settings
 from django.test import override_settings
 
-from treatments.management.commands.run_clinic import child_environment
+from treatments.management.commands.run_clinic import child_environment, gunicorn_command
 from treatments.messaging import render
 
 
@@ -36,3 +37,10 @@ def test_with_debug_off_plain_http_works_unless_https_is_configured():
     assert "SECURE_SSL_REDIRECT" not in child_environment(
         host="127.0.0.1", port=8000, debug=True, environ={}
     )
+
+
+def test_with_debug_off_gunicorn_runs_with_the_redacting_log_config():
+    command = gunicorn_command("/venv/python", host="127.0.0.1", port=8000)
+    config = command[command.index("-c") + 1]
+    assert config == str(settings.BASE_DIR / "gunicorn.conf.py")
+    assert command[:4] == ["/venv/python", "-m", "gunicorn", "clinic.wsgi"]

@@ -43,6 +43,14 @@ def served_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
+def gunicorn_command(python: str, *, host: str, port: int, workers: int = 2) -> list[str]:
+    """The production web server: gunicorn with the project's gunicorn.conf.py, whose logger
+    keeps link tokens and query strings out of the access and error logs."""
+    config = str(settings.BASE_DIR / "gunicorn.conf.py")
+    return [python, "-m", "gunicorn", "clinic.wsgi", "-c", config,
+            "-b", f"{host}:{port}", "-w", str(workers)]  # fmt: skip
+
+
 def child_environment(*, host: str, port: int, debug: bool, environ: dict[str, str]) -> dict:
     """The environment of the web server, worker and beat: `environ` plus what is unset.
 
@@ -75,7 +83,7 @@ class Command(BaseCommand):
         if settings.DEBUG:
             web = [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"]
         else:
-            web = [python, "-m", "gunicorn", "clinic.wsgi", "-b", f"{host}:{port}", "-w", "2"]
+            web = gunicorn_command(python, host=host, port=port)
         celery = [python, "-m", "celery", "-A", "clinic"]
         commands = {
             "web": web,
