@@ -1,4 +1,4 @@
-"""Schemathesis over the whole OpenAPI schema, authenticated as staff.
+"""Schemathesis over the whole OpenAPI schema, authenticated as each staff role.
 
 Every operation in the schema is exercised with generated input (valid and invalid): no
 response may be a 5xx, and every response must match the schema. New endpoints join the
@@ -34,11 +34,41 @@ def keep_test_connection():
     request_finished.connect(close_old_connections)
 
 
+# Each role on its own (what each may reach), and one account with all three (what only the
+# combination reaches).
+ROLES = {
+    "front_desk": [Role.FRONT_DESK],
+    "practitioner": [Role.PRACTITIONER],
+    "manager": [Role.MANAGER],
+    "all_roles": [Role.FRONT_DESK, Role.PRACTITIONER, Role.MANAGER],
+}
+FIGURES: dict[str, dict[str, int]] = {}
+
+
+def _token(role: str):
+    first, *others = ROLES[role]
+    user = UserFactory(username=f"fuzzer-{role}", role=first)
+    user.groups.add(*Group.objects.filter(name__in=others))
+    figures = FIGURES.setdefault(role, {"operations": 0, "cases": 0, "failures": 0})
+    figures["operations"] += 1
+    return token_issue(user=user)[1], figures
+
+
 @pytest.fixture
 def staff_token(db, keep_test_connection):
-    user = UserFactory(username="fuzzer", role=Role.FRONT_DESK)
-    user.groups.add(*Group.objects.filter(name__in=[Role.PRACTITIONER, Role.MANAGER]))
-    return token_issue(user=user)[1]
+    return _token("all_roles")
+
+
+@pytest.fixture(params=["front_desk", "practitioner", "manager"])
+def role_token(request, db, keep_test_connection):
+    return _token(request.param)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_figures():
+    yield
+    for role, figures in FIGURES.items():
+        print(f"schemathesis as {role}: {figures}")
 
 
 @schema.parametrize()
@@ -48,7 +78,26 @@ def staff_token(db, keep_test_connection):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_no_operation_answers_5xx_or_breaks_its_schema(case, staff_token):
-    response = case.call(app=application, headers={"Authorization": f"Token {staff_token}"})
+    _call_and_check(case, staff_token)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_each_role_alone_gets_no_5xx_and_answers_to_the_schema(case, role_token):
+    """Fewer examples each: what one role may reach, and its 403s, in the schema's shape."""
+    _call_and_check(case, role_token)
+
+
+def _call_and_check(case, token_and_figures) -> None:
+    token, figures = token_and_figures
+    figures["cases"] += 1
+    response = case.call(app=application, headers={"Authorization": f"Token {token}"})
+    if response.status_code >= 500:
+        figures["failures"] += 1
     assert response.status_code < 500, response.text[:500]
     # Schema-valid input may still break a business rule (wrong password, a date in the
     # future, a booking conflict): that is a 400/409 by design, not a schema failure.
