@@ -134,6 +134,8 @@ class Cluster:
         self.data = self.dir / "data"
         self.port = _free_port()
         self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def create(self) -> None:
         if os.geteuid() == 0:
             shutil.chown(self.dir, user="postgres")
         self._pg("initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync")
@@ -215,9 +217,10 @@ def _environment(**overrides: str) -> dict:
 def cluster():
     """A migrated cluster of this module's own, with a member of staff logged in."""
     if INITDB is None or AS_POSTGRES is None:
-        pytest.skip("no initdb")
+        pytest.skip("needs PostgreSQL's initdb (and, as root, a `postgres` user)")
     server = Cluster()
     try:
+        server.create()
         server.start()
         server.token, server.session = _prepare(_environment(DATABASE_URL=server.url))
         yield server
@@ -239,6 +242,8 @@ class Web:
                  "-w", "1", "--timeout", "60"],
                 cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
+
+    def wait_until_up(self) -> None:
         deadline = time.monotonic() + 25
         while True:
             try:
@@ -271,8 +276,10 @@ def web(tmp_path):
     started: list[Web] = []
 
     def _start(**env: str) -> Web:
-        started.append(Web(tmp_path, _environment(**env)))
-        return started[-1]
+        server = Web(tmp_path, _environment(**env))
+        started.append(server)  # stopped at the end even if it never comes up
+        server.wait_until_up()
+        return server
 
     yield _start
     for server in started:
