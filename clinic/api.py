@@ -31,6 +31,7 @@ _CODES = {
     413: "too_large",
     415: "unsupported_media_type",
     429: "throttled",
+    503: "unavailable",
 }
 
 
@@ -144,6 +145,7 @@ _ERROR_DESCRIPTIONS = {
     403: "Wrong role",
     404: "Not found",
     409: "Conflicts with the current state",
+    503: "Briefly unavailable (the database is down): retry after Retry-After seconds",
 }
 
 # The error responses every endpoint documents: `responses={200: ..., **ERRORS}`.

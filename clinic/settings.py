@@ -98,7 +98,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # A persistent connection is checked before a request reuses it: one the server dropped
+    # (a restart, a failover) is replaced, never kept (README "Operations").
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database host that does not answer costs a request this long, then a 503, rather
+    # than the operating system's minutes-long TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication and sessions ------------------------------------------------------------

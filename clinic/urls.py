@@ -5,10 +5,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import api, audit_views, health, token_api, two_factor_views, views
+from . import api, audit_views, health, token_api, two_factor_views, unavailable, views
 from .forms import AdminLoginForm, StaffLoginForm
 
 admin.site.login_form = AdminLoginForm
+# The database or the broker down: 503 "try again" (error shape under /api/); else the 500.
+handler500 = unavailable.server_error
 
 api_urlpatterns = [
     path("auth/token/", token_api.TokenView.as_view(), name="api-token"),
