@@ -95,12 +95,14 @@ def world(clinic, acne_protocol, front_desk_user, practitioner_user):
             desk=front_desk_user,
         )
         patient = session.patient
+        planned = clinic.course(patient, protocol=acne_protocol, by=practitioner_user)
         everyone = UserFactory(username="hostile", role=Role.FRONT_DESK)
         everyone.groups.add(*Group.objects.filter(name__in=[Role.PRACTITIONER, Role.MANAGER]))
         token, _ = token_issue(user=everyone)
         ids = {
             "patients": patient.public_id,
             "courses": session.course.public_id,
+            "planned": planned.public_id,
             "sessions": session.public_id,
             "screenings": patient.screenings.latest("screened_at").public_id,
             "messages": Message.objects.filter(patient=patient).first().public_id,
@@ -190,3 +192,57 @@ def test_a_session_at_the_end_of_time_is_refused_not_booked(world):
         )
     assert response.status_code == 400
     assert "Choose a date from" in json.dumps(response.json())
+
+
+DEEP = b"[" * 5000 + b"]" * 5000
+
+
+def _book(at: str) -> dict:
+    return {"sessions": [{"starts_at": at, "room": 0}]}
+
+
+# The hostile inputs the issue reproduced on main, each with the answer it now gets.
+ISSUE_CASES = [
+    ("token endpoint, JSON 5,000 deep", "POST", "/api/auth/token/", DEEP, 400),
+    ("register, JSON 5,000 deep", "POST", "/api/patients/", DEEP, 400),
+    ("intake, JSON 5,000 deep", "POST", "/api/patients/{patients}/intakes/", DEEP, 400),
+    ("search with a NUL", "GET", "/api/patients/?search=ab%00c", None, 400),
+    ("book at 0001-01-01T00:00:00Z", "POST", "/api/courses/{planned}/book/",
+     _book("0001-01-01T00:00:00Z"), 400),
+    ("book at 9999-12-31T23:00:00Z", "POST", "/api/courses/{planned}/book/",
+     _book("9999-12-31T23:00:00Z"), 400),
+    ("book at 9999-12-31T10:00:00Z", "POST", "/api/courses/{planned}/book/",
+     _book("9999-12-31T10:00:00Z"), 400),
+    ("reschedule to late 9999-12-31", "POST", "/api/sessions/{sessions}/reschedule/",
+     {"starts_at": "9999-12-31T23:59:59-12:00"}, 400),
+    ("proposal ?start=9999-12-31", "GET", "/api/courses/{planned}/proposal/?start=9999-12-31",
+     None, 400),
+    ("course page ?start=9999-12-31", "GET", "/courses/{planned}/?start=9999-12-31", None, 200),
+    ("calendar ?start=0001-01-01", "GET", "/api/sessions/?start=0001-01-01&end=0001-01-08",
+     None, 400),
+    ("body over the size limit", "POST", "/api/patients/", b'{"a": "' + b"x" * 1_100_000 + b'"}',
+     413),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("what", "method", "path", "body", "status"), ISSUE_CASES, ids=[c[0] for c in ISSUE_CASES]
+)
+def test_each_hostile_input_the_issue_found_gets_its_answer(
+    world, what, method, path, body, status
+):
+    client, ids = world
+    url = path.format(**ids)
+    with time_machine.travel(NOW, tick=False):
+        if isinstance(body, bytes):
+            response = client.generic(method, url, body, content_type="application/json")
+        elif body is not None:
+            if "sessions" in body:  # in the world's room
+                body = {"sessions": [{**body["sessions"][0], "room": ids["rooms"]}]}
+            response = client.generic(
+                method, url, json.dumps(body), content_type="application/json"
+            )
+        else:
+            response = client.generic(method, url)
+    print(f"{what}: {response.status_code}")
+    assert response.status_code == status, response.content[:300]
