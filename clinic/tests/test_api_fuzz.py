@@ -12,6 +12,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from clinic.models import Role
@@ -21,6 +22,24 @@ from clinic.wsgi import application
 
 # Generated in-process (no HTTP round trip): the same document /api/schema/ serves.
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
+
+
+def with_nul(query: dict) -> dict:
+    """The query with a NUL inside its first text value (as in `?search=ab%00c`)."""
+    for name, value in query.items():
+        if isinstance(value, str):
+            return {**query, name: value[:1] + "\x00" + value[1:]}
+    return query
+
+
+@schema.hook
+def flatmap_query(context, query):
+    """Hypothesis rarely draws a NUL for a query string (it never did in 74 cases of the
+    patient list), and a NUL in `?search=` was a 500 that this run missed: every operation
+    with a text parameter also gets its generated query with a NUL inside."""
+    if not query:
+        return st.just(query)
+    return st.sampled_from([query, with_nul(query)])
 
 
 @pytest.fixture

@@ -80,6 +80,8 @@ PAYLOADS: dict[str, str | list[str]] = {
     "minus": "-1",
     "feb-30": "2027-02-30",
     "year-9999": "9999-12-31T23:59",
+    "year-1": "0001-01-01T00:00",
+    "huge-number": "1e999",
     "empty": "",
     "list": ["1", "2"],
 }
