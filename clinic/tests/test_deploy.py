@@ -50,3 +50,28 @@ def test_the_deploy_check_fails_with_the_development_secret_key():
     result = check_deploy({"ALLOWED_HOSTS": "clinic.example"})
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stdout + result.stderr
+
+
+def test_behind_pgbouncer_the_app_uses_no_server_side_cursors_or_persistent_connections():
+    """deploy/pgbouncer.ini runs transaction pooling: a cursor or a session outliving one
+    transaction would land on another client's server connection."""
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        "d = settings.DATABASES['default']; "
+        "print(json.dumps([d.get('DISABLE_SERVER_SIDE_CURSORS'), d['CONN_MAX_AGE']]))"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "DATABASE_URL": "postgres://clinic@127.0.0.1:6432/clinic",
+    }
+    pooled = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**env, "DATABASE_POOLER": "true"},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    direct = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env={**env, "DATABASE_POOLER": "false"},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert pooled.stdout.strip() == "[true, 0]"
+    assert direct.stdout.strip() == "[null, 60]"
