@@ -14,12 +14,17 @@ It needs PostgreSQL (user ``postgres``, trust auth) and Redis on their default l
    (DEBUG unset, no SSL redirect; runtime files under bench/results/var);
 2. starts ``gunicorn clinic.wsgi -w 2`` on a free port of 127.0.0.1 and waits for /healthz;
 3. logs in as the demo front-desk user via ``POST /api/auth/token/``;
-4. runs ``wrk -t2 -c8 -d<duration>s --latency`` once per target, with a generated Lua
-   script that sets the method, the JSON body and the headers (the API token when
-   ``auth=True``);
-5. prints req/s, p50 and p99 in ms, non-2xx/3xx responses and the ratio to the /healthz
-   baseline, and writes the same to bench/results/latest.json (wrk's raw output and the
-   gunicorn log are kept beside it).
+4. runs ``wrk -t2 -c8 -d<duration>s --latency`` once per target per round (``--rounds``,
+   3), the targets interleaved within each round, with a generated Lua script that sets the
+   method, the JSON body and the headers (the API token when ``auth=True``);
+5. prints each target's median req/s, p50 and p99 in ms, non-2xx/3xx responses and the
+   ratio to a bare Django JSON view (``/bench/bare/``, served by the same gunicorn with the
+   same middleware: ``BENCH_BARE_VIEW=true``) measured in the same rounds, and writes the
+   same to bench/results/latest.json (wrk's raw output and the gunicorn log beside it).
+
+The database and the broker come from ``--database-url``/``--broker-url`` (or
+``BENCH_DATABASE_URL``/``BENCH_BROKER_URL``); after seeding, the audit rows of earlier runs
+are dropped and ``ANALYZE`` runs, so every run starts from the same data.
 
 Gunicorn is always stopped at the end, also on errors and Ctrl-C.
 
@@ -65,7 +70,9 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from statistics import median
 from typing import Any
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg2
@@ -103,14 +110,18 @@ class Target:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-BASELINE = "healthz"
+BASELINE = "bare_django"
 # Every key of the intake vocabulary answered "no" (a cleared intake, screened per request),
 # from the vocabulary itself so the benchmark never falls behind a new question.
 CLEAR_ANSWERS: dict[str, Any] = negative_answers()
 
 # `{patient}` in a path is the public id of a demo patient, looked up once the server is up.
 TARGETS: list[Target] = [
-    Target(BASELINE, "/healthz"),  # database + broker round trip, no auth: the baseline
+    # The yardstick: a bare Django JSON view (clinic.views.bench_bare) behind the same
+    # middleware and server; every ratio is to it, in the same run.
+    Target(BASELINE, "/bench/bare/"),
+    Target("healthz", "/healthz"),  # database + broker check, no auth
+    Target("patient_list", "/api/patients/", auth=True),
     Target("api_schema", "/api/schema/?format=json", auth=True),
     Target("patient_search", "/api/patients/?search=Adams", auth=True),
     # 20,000 sessions in the database; one practitioner's busy week (28 sessions).
@@ -165,13 +176,16 @@ class BenchError(Exception):
 # --- Setup ---------------------------------------------------------------------------------
 
 
-def bench_env() -> dict[str, str]:
+def bench_env(database_url: str = DATABASE_URL, broker_url: str = BROKER_URL) -> dict[str, str]:
     """The environment of every manage.py and gunicorn process: production-like, local."""
     env = dict(os.environ)
     env.pop("DEBUG", None)
     env.update(
-        DATABASE_URL=DATABASE_URL,
-        CELERY_BROKER_URL=BROKER_URL,
+        DATABASE_URL=database_url,
+        CELERY_BROKER_URL=broker_url,
+        BENCH_BARE_VIEW="true",
+        # The demo logins have no authenticator app; the bench measures endpoints, not login.
+        REQUIRE_STAFF_2FA="false",
         SECURE_SSL_REDIRECT="false",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS=f"{HOST},localhost",
@@ -181,20 +195,24 @@ def bench_env() -> dict[str, str]:
     return env
 
 
-def ensure_database() -> None:
+def ensure_database(database_url: str) -> None:
+    """Create the benchmark's database when missing (on the server the URL names)."""
+    url = urlsplit(database_url)
+    name = url.path.lstrip("/")
+    host, port, user = url.hostname or HOST, url.port or PG_PORT, url.username or PG_USER
     try:
-        conn = psycopg2.connect(host=HOST, port=PG_PORT, user=PG_USER, dbname="postgres")
+        conn = psycopg2.connect(host=host, port=port, user=user, dbname="postgres")
     except psycopg2.OperationalError as exc:
         raise BenchError(
-            f"PostgreSQL does not answer on {HOST}:{PG_PORT} ({exc}); run `make services`."
+            f"PostgreSQL does not answer on {host}:{port} ({exc}); run `make services`."
         ) from exc
     try:
         conn.autocommit = True
         with conn.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB])
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
             if cursor.fetchone() is None:
-                print(f"Creating database {BENCH_DB}.")
-                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
+                print(f"Creating database {name}.")
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     finally:
         conn.close()
 
@@ -208,11 +226,26 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 def prepare(env: dict[str, str], patients: int) -> dict[str, Any]:
     """Migrate and seed; returns the context the targets' `{placeholders}` are filled from."""
-    ensure_database()
+    ensure_database(env["DATABASE_URL"])
     manage(env, "migrate", "--no-input", "-v", "0")
     manage(env, "seed_demo", "--patients", str(patients))
     manage(env, "collectstatic", "--no-input", "-v", "0")
-    return scheduling(env, "seed")
+    context = scheduling(env, "seed")
+    fresh_statistics(env["DATABASE_URL"])
+    return context
+
+
+def fresh_statistics(database_url: str) -> None:
+    """Every run starts alike: the audit rows earlier runs wrote are dropped (they would
+    grow the table a list writes to), and the planner's statistics are fresh."""
+    conn = psycopg2.connect(database_url)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute("TRUNCATE clinic_auditevent")
+            cursor.execute("ANALYZE")
+    finally:
+        conn.close()
 
 
 def scheduling(env: dict[str, str], command: str) -> dict[str, Any]:
@@ -437,12 +470,36 @@ def run_wrk(target: Target, port: int, token: str, duration: int, connections: i
 # --- Report --------------------------------------------------------------------------------
 
 
+def medians(runs: Sequence[Result]) -> Result:
+    """One target over its rounds: the median req/s, p50 and p99; every error counted."""
+
+    def mid(values: list[float | None]) -> float | None:
+        known = [v for v in values if v is not None]
+        return round(median(known), 3) if known else None
+
+    first = runs[0]
+    sockets: dict[str, int] = {}
+    for run in runs:
+        for kind, count in run.socket_errors.items():
+            sockets[kind] = sockets.get(kind, 0) + count
+    return replace(
+        first,
+        probe_status=max(run.probe_status for run in runs),
+        requests_per_sec=mid([run.requests_per_sec for run in runs]),
+        p50_ms=mid([run.p50_ms for run in runs]),
+        p99_ms=mid([run.p99_ms for run in runs]),
+        requests=sum(run.requests or 0 for run in runs),
+        non_2xx_3xx=sum(run.non_2xx_3xx for run in runs),
+        socket_errors=sockets,
+    )
+
+
 def number(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
 def print_table(results: Sequence[Result]) -> None:
-    header = ("target", "req/s", "p50 ms", "p99 ms", "errors", "vs healthz")
+    header = ("target", "req/s", "p50 ms", "p99 ms", "errors", "vs bare Django")
     rows = [
         (
             r.name,
@@ -484,6 +541,7 @@ def write_json(results: Sequence[Result], args: argparse.Namespace, started: dat
         "connections": args.connections,
         "threads": min(WRK_THREADS, args.connections),
         "gunicorn_workers": GUNICORN_WORKERS,
+        "rounds": args.rounds,
         "patients": args.patients,
         "baseline": BASELINE,
         "targets": [{**asdict(r), "errors": r.errors, "failed": r.failed} for r in results],
@@ -506,11 +564,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--patients", type=int, default=10_000, help="demo patients (10000)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (8)")
     parser.add_argument(
-        "--only", metavar="NAME,...", help="run only these targets (the healthz baseline too)"
+        "--rounds", type=int, default=3, help="rounds over every target, interleaved (3)"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", DATABASE_URL),
+        help=f"the benchmark's own database (BENCH_DATABASE_URL; {DATABASE_URL})",
+    )
+    parser.add_argument(
+        "--broker-url",
+        default=os.environ.get("BENCH_BROKER_URL", BROKER_URL),
+        help=f"the Redis db for the broker (BENCH_BROKER_URL; {BROKER_URL})",
+    )
+    parser.add_argument(
+        "--only", metavar="NAME,...", help="run only these targets (the bare Django view too)"
     )
     args = parser.parse_args(argv)
-    if args.duration < 1 or args.connections < 1 or args.patients < 0:
-        parser.error("--duration and --connections must be >= 1, --patients >= 0")
+    if args.duration < 1 or args.connections < 1 or args.patients < 0 or args.rounds < 1:
+        parser.error("--duration, --connections and --rounds must be >= 1, --patients >= 0")
     args.only = {name.strip() for name in (args.only or "").split(",") if name.strip()}
     if unknown := args.only - {target.name for target in TARGETS} - {"booking"}:
         known = ", ".join(target.name for target in TARGETS)
@@ -527,19 +598,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     targets = select_targets(args.only)
     try:
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        env = bench_env()
+        env = bench_env(args.database_url, args.broker_url)
         context = prepare(env, args.patients)
-        results: list[Result] = []
+        rounds: dict[str, list[Result]] = {}
         with gunicorn(env) as port:
             token = api_token(port)
             context["patient"] = demo_patient_id(port, token)
-            for target in targets:
-                target = replace(
-                    target,
-                    path=target.path.format(**context),
-                    headers={k: v.format(**context) for k, v in target.headers.items()},
-                )
-                results.append(run_wrk(target, port, token, args.duration, args.connections))
+            # Interleaved: each round runs every target once, so a slow spell of the machine
+            # falls on all of them alike; the table shows each target's median round.
+            for number_ in range(1, args.rounds + 1):
+                print(f"round {number_} of {args.rounds}", flush=True)
+                for target in targets:
+                    target = replace(
+                        target,
+                        path=target.path.format(**context),
+                        headers={k: v.format(**context) for k, v in target.headers.items()},
+                    )
+                    rounds.setdefault(target.name, []).append(
+                        run_wrk(target, port, token, args.duration, args.connections)
+                    )
+        results = [medians(runs) for runs in rounds.values()]
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1

@@ -339,6 +339,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["clinic.parsers.BoundedJSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# bench/run.py serves a bare Django JSON view at /bench/bare/ as its yardstick.
+BENCH_BARE_VIEW = env.bool("BENCH_BARE_VIEW", default=False)
 # Bounds on what an API request may send (clinic/parsers.py): larger is 413, deeper is 400.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1_000_000)
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=20)

@@ -1,5 +1,6 @@
 """Top-level URLs: pages, the API under /api/, the schema and docs, and /healthz."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
@@ -46,3 +47,6 @@ urlpatterns = [
     path("", include("treatments.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_BARE_VIEW:  # bench/run.py's baseline; never set in production
+    urlpatterns.insert(0, path("bench/bare/", views.bench_bare, name="bench_bare"))

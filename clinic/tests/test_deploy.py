@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.urls import NoReverseMatch, reverse
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,3 +76,10 @@ def test_behind_pgbouncer_the_app_uses_no_server_side_cursors_or_persistent_conn
     )  # fmt: skip
     assert pooled.stdout.strip() == "[true, 0]"
     assert direct.stdout.strip() == "[null, 60]"
+
+
+def test_the_benchmarks_bare_view_is_not_routed_unless_asked_for(client, db):
+    """bench/run.py sets BENCH_BARE_VIEW=true for its yardstick; nothing else serves it."""
+    with pytest.raises(NoReverseMatch):
+        reverse("bench_bare")
+    assert client.get("/bench/bare/").status_code == 404
