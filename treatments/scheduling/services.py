@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -87,18 +88,24 @@ def _within_working_hours(practitioner: Practitioner, start: datetime, end: date
     )
 
 
-def _lock_resources(practitioner_id: int, rooms: set[int], devices: set[int]) -> Practitioner:
+def _lock_resources(
+    practitioner: int | Practitioner, rooms: set[int], devices: set[int]
+) -> Practitioner:
     """Serialise bookings that touch the same practitioner, rooms or devices, and return the
-    practitioner with their working hours.
+    practitioner with their working hours. A `Practitioner` passed in is one whose row the
+    caller has already locked.
 
     Locks are taken in a fixed order (practitioner, rooms, devices, by id) so two bookings
     never deadlock. On PostgreSQL the exclusion constraints are the last line of defence.
     """
-    practitioner = (
-        Practitioner.objects.select_for_update()
-        .prefetch_related("working_hours")
-        .get(pk=practitioner_id)
-    )
+    if isinstance(practitioner, Practitioner):
+        prefetch_related_objects([practitioner], "working_hours")
+    else:
+        practitioner = (
+            Practitioner.objects.select_for_update()
+            .prefetch_related("working_hours")
+            .get(pk=practitioner)
+        )
     list(Room.objects.select_for_update().filter(pk__in=sorted(rooms)).order_by("pk"))
     if devices:
         list(Device.objects.select_for_update().filter(pk__in=sorted(devices)).order_by("pk"))
@@ -304,13 +311,14 @@ def course_book(
                 ]
             },
         )
-    lock_patient(course.patient_id)
+    # The course's FOR UPDATE above also locked its patient's and practitioner's rows (every
+    # joined row is locked): what `lock_patient` and `_lock_resources` would take again.
     short = require_spacing_across_courses(course, [s.starts_at for s in slots])
     days = [to_local(s.starts_at).date() for s in slots]
     require_clearance(course.patient, course.areas, days, new_course=True)
 
     practitioner = _lock_resources(
-        course.practitioner_id,
+        course.practitioner,
         rooms={s.room.pk for s in slots},
         devices={s.device.pk for s in slots if s.device},
     )
