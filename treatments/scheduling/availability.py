@@ -9,16 +9,17 @@ from datetime import datetime
 from functools import reduce
 from operator import or_
 
-from django.db.models import Q
+from django.db.models import F, FilteredRelation, IntegerField, Q, Value
 
-from .models import Device, DeviceOutage, Session, TimeOff, overlap_q
+from .models import Device, Session, TimeOff, overlap_q
 
 Span = tuple[datetime, datetime]
 
 
-def _any_overlap(spans: Sequence[Span]) -> Q:
+def _any_overlap(spans: Sequence[Span], prefix: str = "") -> Q:
     """Rows (with `starts_at` and `ends_at`, of any length) overlapping any of `spans`."""
-    return reduce(or_, (Q(starts_at__lt=end, ends_at__gt=start) for start, end in spans))
+    starts, ends = f"{prefix}starts_at__lt", f"{prefix}ends_at__gt"
+    return reduce(or_, (Q(**{starts: end, ends: start}) for start, end in spans))
 
 
 def _overlaps(start: datetime, end: datetime, other_start: datetime, other_end: datetime) -> bool:
@@ -71,25 +72,46 @@ class Taken:
 
 def taken(*, practitioner_id: int, spans: Sequence[Span], exclude: tuple[int, ...] = ()) -> Taken:
     """Everything that could clash with sessions in `spans` (all sessions whose time overlaps
-    one of them, whoever they are for, since any may hold a device): four queries."""
+    one of them, whoever they are for, since any may hold a device): two queries. The
+    practitioner's time off comes with the sessions (rows with no id), and every device
+    with its outages in `spans` (a left join)."""
     if not spans:
         return Taken(practitioner_id, (), (), (), ())
-    time_off = TimeOff.objects.filter(_any_overlap(spans), practitioner_id=practitioner_id)
-    outages = DeviceOutage.objects.filter(_any_overlap(spans))
+    no_id = Value(None, output_field=IntegerField())
     sessions = (
         Session.objects.active()
         .filter(reduce(or_, (overlap_q(start, end) for start, end in spans)))
         .exclude(pk__in=exclude)
-        .order_by("starts_at", "pk")
+        .order_by()
+        .values_list("pk", "practitioner_id", "room_id", "device_id", "starts_at", "ends_at")
     )
+    time_off = (
+        TimeOff.objects.filter(_any_overlap(spans), practitioner_id=practitioner_id)
+        .annotate(no_session=no_id, no_room=no_id, no_device=no_id)
+        .order_by()
+        .values_list(
+            "no_session", "practitioner_id", "no_room", "no_device", "starts_at", "ends_at"
+        )
+    )
+    busy = sessions.union(time_off, all=True).order_by("starts_at", "pk")
+    devices = (
+        Device.objects.annotate(
+            out=FilteredRelation("outages", condition=_any_overlap(spans, "outages__"))
+        )
+        .annotate(out_starts_at=F("out__starts_at"), out_ends_at=F("out__ends_at"))
+        .order_by("pk")
+    )
+    rows = list(busy)
+    found: dict[int, Device] = {}
+    outages = []
+    for device in devices:
+        found.setdefault(device.pk, device)
+        if device.out_starts_at is not None:
+            outages.append((device.pk, device.out_starts_at, device.out_ends_at))
     return Taken(
         practitioner_id=practitioner_id,
-        time_off=tuple(time_off.values_list("starts_at", "ends_at")),
-        outages=tuple(outages.values_list("device_id", "starts_at", "ends_at")),
-        sessions=tuple(
-            sessions.values_list(
-                "pk", "practitioner_id", "room_id", "device_id", "starts_at", "ends_at"
-            )
-        ),
-        devices=tuple(Device.objects.filter(active=True).order_by("pk")),
+        time_off=tuple((row[4], row[5]) for row in rows if row[0] is None),
+        outages=tuple(outages),
+        sessions=tuple(row for row in rows if row[0] is not None),
+        devices=tuple(device for device in found.values() if device.active),
     )
