@@ -63,6 +63,13 @@ def _get(model, field: str, pk, *, active_only: bool = True):
     return found
 
 
+def _found(rows: dict, model, field: str, pk):
+    """`rows[pk]` from an `in_bulk` of active rows, or the 400 `_get` would give."""
+    if pk not in rows:
+        raise exceptions.ValidationError({field: [f"No such {model._meta.verbose_name}."]})
+    return rows[pk]
+
+
 def _course(public_id) -> Course:
     return get_object_or_404(
         Course.objects.select_related("patient", "practitioner", "protocol", "flags_confirmed_by"),
@@ -152,14 +159,22 @@ class CourseBookView(APIView):
         course = _course(public_id)
         data = BookInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        asked = data.validated_data["sessions"]
+        # Every room and device the series names, in one query each (not one per session).
+        rooms = Room.objects.filter(active=True).in_bulk({s["room"] for s in asked})
+        devices = Device.objects.filter(active=True).in_bulk(
+            {s["device"] for s in asked if s.get("device")}
+        )
         slots = []
-        for i, slot in enumerate(data.validated_data["sessions"]):
+        for i, slot in enumerate(asked):
             device = slot.get("device")
             slots.append(
                 services.SlotRequest(
                     starts_at=slot["starts_at"],
-                    room=_get(Room, f"sessions.{i}.room", slot["room"]),
-                    device=_get(Device, f"sessions.{i}.device", device) if device else None,
+                    room=_found(rooms, Room, f"sessions.{i}.room", slot["room"]),
+                    device=_found(devices, Device, f"sessions.{i}.device", device)
+                    if device
+                    else None,
                 )
             )
         sessions = services.course_book(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -310,13 +311,25 @@ class Course(models.Model):
         return f"{self.protocol} × {self.planned_sessions}"
 
 
+# No session lasts longer than this (a protocol's slot is 60 to 120 minutes, clinical
+# reference §2.3). It gives every overlap query a lower bound on `starts_at`, so PostgreSQL
+# scans the `starts_at` index from both sides instead of the whole history of sessions.
+# Should a longer session ever exist, the exclusion constraints still refuse a clash.
+LONGEST_SESSION = timedelta(hours=24)
+
+
+def overlap_q(start, end) -> Q:
+    """Sessions whose [starts_at, ends_at) intersects [start, end); back-to-back does not."""
+    return Q(starts_at__lt=end, ends_at__gt=start, starts_at__gt=start - LONGEST_SESSION)
+
+
 class SessionQuerySet(models.QuerySet):
     def active(self) -> SessionQuerySet:
         return self.filter(status__in=Session.ACTIVE)
 
     def overlapping(self, start, end) -> SessionQuerySet:
         """Sessions whose [start, end) intersects [start, end); back-to-back does not."""
-        return self.filter(starts_at__lt=end, ends_at__gt=start)
+        return self.filter(overlap_q(start, end))
 
     def for_calendar(self) -> SessionQuerySet:
         return self.select_related("patient", "practitioner", "room", "device", "course__protocol")

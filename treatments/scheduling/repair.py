@@ -18,8 +18,8 @@ from clinic.clock import local_format, to_local
 from clinic.errors import Conflict, Invalid
 from clinic.models import User
 
-from . import selectors, signals
-from .models import CancelledBy, Course, Practitioner, Session
+from . import availability, selectors, signals
+from .models import CancelledBy, Course, Session
 from .services import (
     SlotRequest,
     _check_slot,
@@ -132,11 +132,11 @@ def course_add_session(
     lock_patient(course.patient_id)
     short = require_spacing_across_courses(course, [start])
     require_clearance(course.patient, course.areas, [day])
-    practitioner = Practitioner.objects.prefetch_related("working_hours").get(
-        pk=course.practitioner_id
+    practitioner = _lock_resources(
+        course.practitioner_id, {slot.room.pk}, {slot.device.pk} if slot.device else set()
     )
-    _lock_resources(practitioner, {slot.room.pk}, {slot.device.pk} if slot.device else set())
     end = start + timedelta(minutes=course.protocol.session_minutes)
+    taken = availability.taken(practitioner_id=practitioner.pk, spans=[(start, end)])
     _check_slot(
         practitioner=practitioner,
         room=slot.room,
@@ -144,8 +144,9 @@ def course_add_session(
         start=start,
         end=end,
         field="starts_at",
+        taken=taken,
     )
-    device = slot.device or _free_device(start, end)
+    device = slot.device or _free_device(start, end, taken)
     require_confirmed(short, confirm_short_interval=confirm_short_interval)
     session = Session.objects.create(
         course=course,

@@ -157,22 +157,6 @@ def sessions_between(*, start: datetime, end: datetime, practitioner: Practition
     return sessions.order_by("starts_at", "id")
 
 
-def conflicts(
-    *,
-    practitioner_id: int,
-    room_id: int,
-    device_id: int | None,
-    start: datetime,
-    end: datetime,
-    exclude: tuple[int, ...] = (),
-):
-    """Active sessions that would clash with a new one in [start, end)."""
-    clash = Q(practitioner_id=practitioner_id) | Q(room_id=room_id)
-    if device_id is not None:
-        clash |= Q(device_id=device_id)
-    return Session.objects.active().overlapping(start, end).filter(clash).exclude(pk__in=exclude)
-
-
 def patient_courses(patient) -> list[tuple[Course, list[Session]]]:
     """A patient's courses, newest first, each with its sessions in time order (two queries:
     the courses with protocol, practitioner and patient (for the audit rows), and their

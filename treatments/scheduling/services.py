@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -31,7 +32,7 @@ from patients import services as patient_services
 from patients import vocabulary
 from patients.models import Patient, ScreeningResult
 
-from . import course_flags, planner, selectors, signals
+from . import availability, course_flags, planner, selectors, signals
 from .models import CancelledBy, Course, Device, Practitioner, Protocol, Room, Session
 from .spacing import lock_patient, other_sessions, require_confirmed, require_spacing_across_courses
 
@@ -87,15 +88,28 @@ def _within_working_hours(practitioner: Practitioner, start: datetime, end: date
     )
 
 
-def _lock_resources(practitioner: Practitioner, rooms: set[int], devices: set[int]) -> None:
-    """Serialise bookings that touch the same practitioner, rooms or devices.
+def _lock_resources(
+    practitioner: int | Practitioner, rooms: set[int], devices: set[int]
+) -> Practitioner:
+    """Serialise bookings that touch the same practitioner, rooms or devices, and return the
+    practitioner with their working hours. A `Practitioner` passed in is one whose row the
+    caller has already locked.
 
     Locks are taken in a fixed order (practitioner, rooms, devices, by id) so two bookings
     never deadlock. On PostgreSQL the exclusion constraints are the last line of defence.
     """
-    list(Practitioner.objects.select_for_update().filter(pk=practitioner.pk))
+    if isinstance(practitioner, Practitioner):
+        prefetch_related_objects([practitioner], "working_hours")
+    else:
+        practitioner = (
+            Practitioner.objects.select_for_update()
+            .prefetch_related("working_hours")
+            .get(pk=practitioner)
+        )
     list(Room.objects.select_for_update().filter(pk__in=sorted(rooms)).order_by("pk"))
-    list(Device.objects.select_for_update().filter(pk__in=sorted(devices)).order_by("pk"))
+    if devices:
+        list(Device.objects.select_for_update().filter(pk__in=sorted(devices)).order_by("pk"))
+    return practitioner
 
 
 def _check_slot(
@@ -106,10 +120,10 @@ def _check_slot(
     start: datetime,
     end: datetime,
     field: str,
-    exclude: tuple[int, ...] = (),
+    taken: availability.Taken,
 ) -> None:
     """One session's time: from now to the booking horizon, inside working hours, no clash
-    (409)."""
+    (409). `taken` holds what is booked around it (`availability.taken`)."""
     if start <= timezone.now():
         raise Invalid("A session cannot start in the past.", fields={field: ["In the past."]})
     if too_far := outside_booking_window(start):
@@ -122,59 +136,34 @@ def _check_slot(
             "Outside the practitioner's working hours.",
             fields={field: [f"{at} is outside {practitioner}'s hours."]},
         )
-    if practitioner.time_off.filter(starts_at__lt=end, ends_at__gt=start).exists():
+    if taken.practitioner_off(start, end):
         raise Conflict(f"{practitioner} is off at {local_format(start, 'j F H:i')}.", about=field)
-    if device is not None and device.outages.filter(starts_at__lt=end, ends_at__gt=start).exists():
+    if device is not None and taken.device_out(device.pk, start, end):
         raise Conflict(
             f"{device} is out of service at {local_format(start, 'j F H:i')}.", about=field
         )
-    clash = selectors.conflicts(
-        practitioner_id=practitioner.pk,
-        room_id=room.pk,
-        device_id=device.pk if device else None,
-        start=start,
-        end=end,
-        exclude=exclude,
-    ).first()
-    if clash is not None:
-        what = (
-            "the practitioner"
-            if clash.practitioner_id == practitioner.pk
-            else "the room"
-            if clash.room_id == room.pk
-            else "the device"
-        )
+    what = taken.clash(
+        room_id=room.pk, device_id=device.pk if device else None, start=start, end=end
+    )
+    if what is not None:
         raise Conflict(
             f"That time is already taken: {what} is booked at {local_format(start, 'j F H:i')}.",
             about=field,
         )
 
 
-def _device_free(device: Device, start: datetime, end: datetime, exclude: tuple[int, ...]) -> bool:
-    busy = Session.objects.active().overlapping(start, end).filter(device=device)
+def _device_free(device: Device, start: datetime, end: datetime, taken: availability.Taken) -> bool:
     return device.active and not (
-        busy.exclude(pk__in=exclude).exists()
-        or device.outages.filter(starts_at__lt=end, ends_at__gt=start).exists()
+        taken.device_booked(device.pk, start, end) or taken.device_out(device.pk, start, end)
     )
 
 
-def _free_device(start: datetime, end: datetime, exclude: tuple[int, ...] = ()) -> Device | None:
+def _free_device(start: datetime, end: datetime, taken: availability.Taken) -> Device | None:
     """The first active device free for [start, end), or None when the clinic has none."""
-    devices = list(Device.objects.filter(active=True).order_by("pk"))
-    if not devices:
+    if not taken.devices:
         return None
-    busy = set(
-        Session.objects.active()
-        .overlapping(start, end)
-        .exclude(pk__in=exclude)
-        .values_list("device_id", flat=True)
-    )
-    busy |= set(
-        Device.objects.filter(outages__starts_at__lt=end, outages__ends_at__gt=start).values_list(
-            "pk", flat=True
-        )
-    )
-    for device in devices:
+    busy = taken.busy_devices(start, end)
+    for device in taken.devices:
         if device.pk not in busy:
             return device
     raise Conflict(f"No device is free at {local_format(start, 'j F H:i')}.")
@@ -322,18 +311,19 @@ def course_book(
                 ]
             },
         )
-    lock_patient(course.patient_id)
+    # The course's FOR UPDATE above also locked its patient's and practitioner's rows (every
+    # joined row is locked): what `lock_patient` and `_lock_resources` would take again.
     short = require_spacing_across_courses(course, [s.starts_at for s in slots])
     days = [to_local(s.starts_at).date() for s in slots]
     require_clearance(course.patient, course.areas, days, new_course=True)
 
-    practitioner = Practitioner.objects.prefetch_related("working_hours").get(
-        pk=course.practitioner_id
-    )
-    _lock_resources(
-        practitioner,
+    practitioner = _lock_resources(
+        course.practitioner,
         rooms={s.room.pk for s in slots},
         devices={s.device.pk for s in slots if s.device},
+    )
+    taken = availability.taken(
+        practitioner_id=practitioner.pk, spans=[(s.starts_at, s.starts_at + minutes) for s in slots]
     )
     sessions = []
     for number, slot in enumerate(slots, start=1):
@@ -346,8 +336,9 @@ def course_book(
             start=slot.starts_at,
             end=end,
             field=f"sessions.{number - 1}.starts_at",
+            taken=taken,
         )
-        device = slot.device or _free_device(slot.starts_at, end)
+        device = slot.device or _free_device(slot.starts_at, end, taken)
         sessions.append(
             Session(
                 course=course,
@@ -488,21 +479,23 @@ def session_reschedule(
             raise _named(moved, to, exc) from exc
     short = list(dict.fromkeys(short))
     require_clearance(session.patient, course.areas, [to_local(to).date() for _, to, _ in moves])
-    practitioner = Practitioner.objects.prefetch_related("working_hours").get(
-        pk=session.practitioner_id
-    )
-    _lock_resources(
-        practitioner,
+    practitioner = _lock_resources(
+        session.practitioner_id,
         {r.pk for _, _, r in moves},
         {s.device_id for s, _, _ in moves if s.device_id},
+    )
+    taken = availability.taken(
+        practitioner_id=practitioner.pk,
+        spans=[(to, to + (moved.ends_at - moved.starts_at)) for moved, to, _ in moves],
+        exclude=moving,
     )
     planned = []
     for moved, to, to_room in moves:
         end = to + (moved.ends_at - moved.starts_at)
         try:
             device = moved.device
-            if device is not None and not _device_free(device, to, end, exclude=moving):
-                device = _free_device(to, end, exclude=moving)
+            if device is not None and not _device_free(device, to, end, taken):
+                device = _free_device(to, end, taken)
             _check_slot(
                 practitioner=practitioner,
                 room=to_room,
@@ -510,7 +503,7 @@ def session_reschedule(
                 start=to,
                 end=end,
                 field="starts_at",
-                exclude=moving,
+                taken=taken,
             )
         except ServiceError as exc:
             if moved is session:
