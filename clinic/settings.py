@@ -310,6 +310,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The worker keeps its PostgreSQL connection across tasks: Celery's Django fixup otherwise
+# closes it after every task (a new connection per task halved the outbox's throughput).
+# It still closes it every this many tasks, and clinic/celery.py drops one that failed or
+# outlived CONN_MAX_AGE before each task, as Django does between requests.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The outbox sweep: claims due messages every minute and enqueues one send task each.
