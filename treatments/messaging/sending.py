@@ -84,7 +84,9 @@ def send(message_id: int, *, now: datetime | None = None) -> str:
     ).update(status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, updated_at=now)
     if not claimed:
         return ""
-    message = Message.objects.select_related("patient", "session", "recipient").get(pk=message_id)
+    message = Message.objects.select_related("patient", "session__course", "recipient").get(
+        pk=message_id
+    )  # the course: the templates ask whether it treats the face
     ours = Message.objects.filter(pk=message_id, status=Status.SENDING, claimed_at=now)
 
     outcome, reason = unwanted(message, now)
