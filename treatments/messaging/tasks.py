@@ -4,10 +4,10 @@
 due message, batch by batch, and enqueues one `treatments.send_messages` per
 MESSAGE_SEND_BATCH ids (one task per message cost more in Celery's overhead than the send
 itself). Neither uses an eta or countdown: a retry is a later `due_at` that a later sweep
-picks up (a Redis broker would re-deliver long-delayed tasks). Each message of a batch is
-claimed on its own (`sending.send`), so a batch delivered twice still sends each message once;
-the send task's hard time limit stays well below MESSAGE_LEASE_SECONDS, so a row is only taken
-back from a worker that is really gone.
+picks up (a Redis broker would re-deliver long-delayed tasks). A batch's messages are claimed
+with one conditional UPDATE (`sending.send_batch`), so a batch delivered twice still sends each
+message once; the send task's hard time limit stays well below MESSAGE_LEASE_SECONDS, so a
+row is only taken back from a worker that is really gone.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ __all__ = ["send_message", "send_messages", "sweep", "sweep_outbox"]
 # queries and one publish per MESSAGE_SEND_BATCH messages), so the budget is rarely reached.
 SWEEP_BUDGET_SECONDS = 30
 # A send task stops taking new messages from its batch after this long and hands the rest
-# back to the next sweep, so it ends well inside its soft time limit.
+# back to the next sweep, so it ends well inside its soft time limit (and its claims, all made
+# at its start, well inside MESSAGE_LEASE_SECONDS).
 SEND_BUDGET_SECONDS = 120
 
 
@@ -67,16 +68,9 @@ def sweep_outbox() -> int:
     time_limit=SEND_BUDGET_SECONDS + 75,
 )
 def send_messages(message_ids: list[int]) -> int:
-    """Send a batch of messages by id, one claim each (safe to run twice: a message already
-    claimed, sent or no longer due is passed over). Returns how many this run sent."""
-    started = monotonic()
-    sent = 0
-    for position, pk in enumerate(message_ids):
-        if monotonic() - started > SEND_BUDGET_SECONDS:
-            release(message_ids[position:])
-            break
-        sent += sending.send(pk) == Status.SENT
-    return sent
+    """Send a batch of messages by id (safe to run twice: the second run claims nothing that
+    the first took). Returns how many this run sent."""
+    return sending.send_batch(message_ids, budget=SEND_BUDGET_SECONDS)
 
 
 @shared_task(
