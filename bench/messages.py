@@ -18,9 +18,12 @@ It needs PostgreSQL and Redis as ``bench/run.py`` does (``make services``). It t
 3. calls the sweep (``treatments.messaging.tasks.sweep``, batches of MESSAGE_BATCH_SIZE) in this
    process until every bench message is sent or the time is up, measuring the SQL queries
    of one claimed batch with CaptureQueriesContext;
-4. prints messages/second end to end (from the first sweep to the last message recorded as
-   sent), checks that the files hold each message exactly once, and writes
-   bench/results/messages.json. The worker is always stopped at the end.
+4. prints messages sent per second end to end (from the first sweep to the last message
+   recorded as sent), checks that the files hold each message exactly once;
+5. then, on the same worker, publishes as many trivial tasks (Celery's own
+   ``celery.accumulate``, no result stored) and times them until the queue and its unacked
+   set are empty: the bare-Celery rate of this machine in this run, and the outbox's share of
+   it. It writes bench/results/messages.json. The worker is always stopped at the end.
 """
 
 from __future__ import annotations
@@ -197,6 +200,28 @@ def stop_worker(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
+def drained(app, queue: str) -> bool:
+    """No task waiting in the queue and none taken but not yet acknowledged (acks_late)."""
+    with app.connection_for_write() as conn:
+        client = conn.default_channel.client
+        return client.llen(queue) == 0 and client.hlen("unacked") == 0
+
+
+def bare_celery_rate(app, queue: str, tasks: int, timeout: float) -> float:
+    """Trivial tasks a second through the same worker: the ceiling the outbox is held to."""
+    started = time.monotonic()
+    with app.producer_or_acquire() as producer:
+        for n in range(tasks):
+            app.send_task(
+                "celery.accumulate", args=(n,), queue=queue, producer=producer, ignore_result=True
+            )
+    while not drained(app, queue):
+        if time.monotonic() - started > timeout:
+            raise BenchError(f"{tasks} trivial tasks did not drain in {timeout} s")
+        time.sleep(0.02)
+    return tasks / (time.monotonic() - started)
+
+
 def delivered(var_dir: Path, email_ids: set[str], sms_ids: set[str]) -> dict[str, int]:
     """What the file backends wrote for the bench's messages (by X-Clinic-Message header for
     e-mail, by file name = provider id for SMS), and anything else they wrote."""
@@ -234,6 +259,7 @@ def main(argv=None) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from clinic.celery import app
     from treatments.messaging.models import Message
     from treatments.messaging.tasks import sweep
 
@@ -270,11 +296,11 @@ def main(argv=None) -> int:
         elapsed = time.monotonic() - started
         statuses = Counter(bench.values_list("status", flat=True))
         sent = statuses.get("sent", 0)
+        print("Timing as many trivial tasks on the same worker ...", flush=True)
+        bare_rate = bare_celery_rate(app, queue, args.messages, args.timeout)
     finally:
         stop_worker(worker)
         try:
-            from clinic.celery import app
-
             with app.connection_for_write() as conn:
                 conn.default_channel.queue_delete(queue)
         except Exception as exc:  # a leftover queue in the bench's Redis db is harmless
@@ -294,12 +320,15 @@ def main(argv=None) -> int:
         "messages": args.messages,
         "worker_concurrency": args.concurrency,
         "batch_size": settings.MESSAGE_BATCH_SIZE,
+        "send_batch": settings.MESSAGE_SEND_BATCH,
         "sweeps_with_claims": len(sweeps),
         "sql_queries_per_claimed_batch": batch_queries,
         "sql_of_one_batch": [q["sql"][:120] for q in queries.captured_queries],
         "first_batch_claimed": sweeps[0] if sweeps else 0,
         "seconds": round(elapsed, 2),
         "messages_per_second": round(sent / elapsed, 1) if elapsed else None,
+        "bare_celery_tasks_per_second": round(bare_rate, 1),
+        "share_of_bare_celery": round(sent / elapsed / bare_rate, 2) if elapsed else None,
         "statuses": dict(statuses),
         "written": written,
         "load_average_1m": round(os.getloadavg()[0], 2),
@@ -310,7 +339,9 @@ def main(argv=None) -> int:
     path.write_text(json.dumps(result, indent=2) + "\n")
     print()
     print(f"messages sent        {sent:,} of {args.messages:,} in {elapsed:.1f} s")
-    print(f"messages/second      {result['messages_per_second']}")
+    print(f"sent/s               {result['messages_per_second']}")
+    print(f"bare Celery tasks/s  {result['bare_celery_tasks_per_second']} (same worker, same run)")
+    print(f"share of bare Celery {result['share_of_bare_celery']}")
     claimed_first = result["first_batch_claimed"]
     print(f"SQL per batch        {batch_queries} queries for {claimed_first} claimed")
     print(f"written              {written['emails']:,} e-mails ({written['email_duplicates']} "

@@ -3,7 +3,8 @@
 import os
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger
+from celery.signals import after_setup_logger, after_setup_task_logger, task_prerun
+from django.db import close_old_connections
 
 from clinic.logs import HideSecrets
 
@@ -24,3 +25,14 @@ def hide_secrets(logger, **kwargs) -> None:
     redact as Django's console does (clinic/logs.py)."""
     for handler in logger.handlers:
         handler.addFilter(HideSecrets())
+
+
+@task_prerun.connect
+def drop_stale_connection(sender=None, **kwargs) -> None:
+    """Before each task in a worker: with CELERY_DB_REUSE_MAX the connection outlives the
+    task, so one that failed (PostgreSQL restarted) or is older than CONN_MAX_AGE is closed
+    here and the task opens a fresh one, as Django does before each request. Not for a task
+    run eagerly inside a caller's transaction (tests, `task_always_eager`)."""
+    if sender is not None and getattr(sender.request, "is_eager", False):
+        return
+    close_old_connections()

@@ -3,13 +3,15 @@
 DESIGN.md §6, "Messages are sent once and never lost":
 
 - The sweep (beat, every minute) claims due `pending` rows with `SELECT … FOR UPDATE SKIP
-  LOCKED`, stamps them `enqueued_at` in one UPDATE and, after commit, enqueues one send task
-  per row carrying the row's id only. A row whose task was lost (broker restarted, publish
-  failed) is claimed again once `enqueued_at` is older than the lease.
-- A send moves its row `pending → sending` with a conditional UPDATE (only one worker can
-  win it), re-checks that the message is still wanted, renders, hands it to the channel's
-  backend and records the outcome, again conditionally. A worker that dies mid-send leaves
-  the row `sending`; the sweep puts it back to `pending` when the lease expires.
+  LOCKED`, stamps them `enqueued_at` in one UPDATE and, after commit, enqueues send tasks
+  carrying batches of the rows' ids only (MESSAGE_SEND_BATCH). A row whose task was lost
+  (broker restarted, publish failed) is claimed again once `enqueued_at` is older than the
+  lease.
+- A send moves its rows `pending → sending` with one conditional UPDATE per batch (only one
+  worker can win a row), re-checks that each message is still wanted, renders, hands it to
+  the channel's backend and records its outcome at once, again conditionally. A worker that
+  dies mid-send leaves the row `sending`; the sweep puts it back to `pending` when the lease
+  expires.
 - Failures back off by moving `due_at` (never a long Celery eta/countdown): the sweep picks
   the row up again. After the last attempt the row is `failed` and staff see it.
 
@@ -26,11 +28,12 @@ import re
 import smtplib
 from datetime import datetime, timedelta
 from email.utils import make_msgid
+from time import monotonic
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.http import HttpRequest
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
@@ -79,12 +82,73 @@ def send(message_id: int, *, now: datetime | None = None) -> str:
     """Send one message if it is still due and wanted; return its new status ("" when it was
     not ours to send: already taken by another worker, done, or not due any more)."""
     now = now or timezone.now()
-    claimed = Message.objects.filter(
-        pk=message_id, status=Status.PENDING, due_at__lte=now + CLOCK_SKEW
-    ).update(status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, updated_at=now)
-    if not claimed:
+    if not claim([message_id], now):
         return ""
-    message = Message.objects.select_related("patient", "session", "recipient").get(pk=message_id)
+    return attempt(_claimed([message_id])[0], now)
+
+
+def send_batch(message_ids: list[int], *, budget: float, now: datetime | None = None) -> int:
+    """Send a batch: claim every message of it that is still pending and due in one UPDATE,
+    load them in one SELECT, then attempt each in turn (its outcome recorded at once, so a
+    worker that dies loses the record of one send at most). A batch run twice sends each
+    message once: the second run claims nothing. Messages not reached within `budget`
+    seconds go back to pending, untried, for the next sweep. Returns how many were sent."""
+    now = now or timezone.now()
+    started = monotonic()
+    claimed = set(claim(message_ids, now))
+    ordered = [pk for pk in message_ids if pk in claimed]
+    sent = 0
+    for position, message in enumerate(_claimed(ordered)):
+        if monotonic() - started > budget:
+            unclaim(ordered[position:], now)
+            break
+        sent += attempt(message, now) == Status.SENT
+    return sent
+
+
+def claim(message_ids: list[int], now: datetime) -> list[int]:
+    """Move those of these messages that are pending and due to `sending` (one attempt more,
+    `claimed_at` now) in one UPDATE … RETURNING; return the ids this call won. Two workers
+    claiming the same ids at once each win a disjoint part (the row lock decides)."""
+    if not message_ids:
+        return []
+    table = Message._meta.db_table
+    marks = ", ".join(["%s"] * len(message_ids))
+    stamp = connection.ops.adapt_datetimefield_value(now)  # as the ORM stores it
+    due = connection.ops.adapt_datetimefield_value(now + CLOCK_SKEW)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, attempts = attempts + 1, claimed_at = %s, "  # noqa: S608 - names from the model, values bound
+            f"updated_at = %s WHERE id IN ({marks}) AND status = %s AND due_at <= %s "
+            "RETURNING id",
+            [Status.SENDING, stamp, stamp, *message_ids, Status.PENDING, due],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def unclaim(message_ids: list[int], now: datetime) -> None:
+    """Give claimed messages back untried: pending again, the attempt not counted."""
+    Message.objects.filter(pk__in=message_ids, status=Status.SENDING, claimed_at=now).update(
+        status=Status.PENDING,
+        attempts=F("attempts") - 1,
+        claimed_at=None,
+        enqueued_at=None,
+        updated_at=now,
+    )
+
+
+def _claimed(message_ids: list[int]) -> list[Message]:
+    """The claimed messages with what sending needs (the course: the templates ask whether
+    it treats the face), in the order given."""
+    found = Message.objects.select_related("patient", "session__course", "recipient").in_bulk(
+        message_ids
+    )
+    return [found[pk] for pk in message_ids if pk in found]
+
+
+def attempt(message: Message, now: datetime) -> str:
+    """One attempt at a message this worker has claimed at `now`; return its new status."""
+    message_id = message.pk
     ours = Message.objects.filter(pk=message_id, status=Status.SENDING, claimed_at=now)
 
     outcome, reason = unwanted(message, now)

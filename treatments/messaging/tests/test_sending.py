@@ -491,3 +491,42 @@ def test_a_broker_that_is_down_does_not_break_the_sweep_and_loses_nothing(
     # Released for the next sweep, not left waiting for the lease.
     assert not Message.objects.filter(enqueued_at__isnull=False).exists()
     assert sorted(tasks.sweep()) == sorted(m.pk for m in messages)
+
+
+# --- The send task: a batch of ids --------------------------------------------------------
+
+
+def _queries_of_one_batch(ids) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as queries:
+        sent = tasks.send_messages(ids)
+    return sent, len(queries)
+
+
+def test_a_send_batch_costs_the_same_queries_per_message_for_one_session_or_three(due, settings):
+    """A batch costs two queries (one UPDATE … RETURNING claims it, one SELECT loads it) and
+    then a fixed number per message whatever the batch holds: one session's messages (every
+    kind on each of its channels), then three sessions'. (A first batch warms the process's
+    one-off lookups.)"""
+    settings.SMS_QUIET_HOURS = ("00:00", "00:00")
+    per_session = sum(len(channels_for(kind)) for kind in SESSION_KINDS)
+    ids = [m.pk for m in due(per_session * 5)]
+    tasks.send_messages(ids[:per_session])
+    outcomes_one, queries_one = _queries_of_one_batch(ids[per_session : 2 * per_session])
+    outcomes_many, queries_many = _queries_of_one_batch(ids[2 * per_session :])
+    assert queries_many - 2 == 3 * (queries_one - 2)
+    assert outcomes_many == 3 * outcomes_one > 0
+    assert not Message.objects.filter(status__in=[Status.PENDING, Status.SENDING]).exists()
+
+
+def test_a_send_batch_delivered_twice_sends_each_message_once(due, settings, mailoutbox):
+    settings.SMS_QUIET_HOURS = ("00:00", "00:00")
+    ids = [m.pk for m in due(23)]
+    sent = tasks.send_messages(ids)
+    states = sorted(Message.objects.values_list("pk", "status", "attempts"))
+    emails = len(mailoutbox)
+    assert sent > 0 and emails > 0
+    with CaptureQueriesContext(connection) as queries:
+        assert tasks.send_messages(ids) == 0  # the copy finds nothing left to claim
+    assert len(queries) == 1  # one claim for the batch, and it wins nothing
+    assert sorted(Message.objects.values_list("pk", "status", "attempts")) == states
+    assert len(mailoutbox) == emails

@@ -89,10 +89,10 @@ def test_the_worker_sends_a_link_that_sets_the_password_once(manager_user, mailo
     sent = invite(manager_user)
     message = Message.objects.get()
     with mock.patch.object(
-        tasks.send_message, "apply_async", wraps=tasks.send_message.apply_async
+        tasks.send_messages, "apply_async", wraps=tasks.send_messages.apply_async
     ) as enqueued:
         assert work_outbox() == [message.pk]
-    assert [call.args[0] for call in enqueued.call_args_list] == [(message.pk,)]  # an id only
+    assert [call.args[0] for call in enqueued.call_args_list] == [([message.pk],)]  # ids only
 
     (email,) = mailoutbox
     assert email.to == ["sam@example.com"]

@@ -253,3 +253,27 @@ def test_two_sweeps_at_the_same_moment_claim_disjoint_sets(
     assert len(claimed["first"]) == 30 and len(claimed["second"]) == 20
     assert not set(claimed["first"]) & set(claimed["second"])
     assert Message.objects.filter(enqueued_at__isnull=False).count() == 50
+
+
+def test_a_batch_task_delivered_three_times_sends_each_message_once(
+    celery_processes, two_courses, tmp_path
+):
+    """A broker may deliver a task more than once (a lost ack, a visibility timeout): three
+    copies of one batch, run by two worker processes at once while each SMS takes a moment,
+    still send each of its messages once, because each message is claimed on its own."""
+    assert make_due() == 14
+    celery_processes.worker(
+        concurrency=2,
+        **NO_QUIET_HOURS,
+        SMS_BACKEND="treatments.messaging.tests.slow_sms.SlowSmsBackend",
+        SLOW_SMS_MARKERS=str(tmp_path / "markers"),
+        SLOW_SMS_SECONDS="0.2",
+    )
+    claimed = tasks.sweep()  # publishes the batch once, after its commit
+    assert len(claimed) == 14
+    for _ in range(2):  # and the broker delivers it twice more
+        tasks.send_messages.apply_async((claimed,))
+    wait_until(lambda: sent_count() == 14, timeout=45, message=celery_processes.logs())
+    time.sleep(2)  # the copies still running find nothing left to claim
+    assert assert_each_sent_message_delivered_once(celery_processes) == (7, 7)
+    assert set(Message.objects.values_list("attempts", flat=True)) == {1}

@@ -188,10 +188,10 @@ def test_staff_e_mail_the_sheet_and_the_worker_attaches_the_pdf(front_desk_clien
         event = AuditEvent.objects.get(object_type="treatments.message", action="create")
         assert event.patient_id == done.patient.public_id
         # The send task carries the message's id and nothing else.
-        with mock.patch.object(tasks.send_message, "apply_async") as enqueue:
+        with mock.patch.object(tasks.send_messages, "apply_async") as enqueue:
             with TestCase.captureOnCommitCallbacks(execute=True):
                 tasks.sweep()
-        assert enqueue.call_args.args == ((message.pk,),)
+        assert enqueue.call_args.args == (([message.pk],),)
         Message.objects.filter(pk=message.pk).update(enqueued_at=None)
         work_outbox()
     message.refresh_from_db()
