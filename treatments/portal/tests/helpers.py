@@ -14,7 +14,6 @@ import time_machine
 from django.core import mail
 from django.test import Client
 
-from clinic.tests.clock import later_today  # noqa: F401 - for the browser tests
 from clinic.tests.factories import PatientUserFactory
 from patients import services as patient_services
 from patients.models import Patient

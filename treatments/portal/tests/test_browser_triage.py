@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from clinic.tests.clock import later_today
 from clinic.tests.factories import PASSWORD
 from patients import services as patient_services
 from patients.forms import question_text
@@ -27,7 +28,7 @@ from treatments.portal.models import CheckInAnswer, ReactionFlag
 from treatments.scheduling.models import Session
 from treatments.scheduling.tests.factories import CourseFactory, PractitionerFactory
 
-from .helpers import booked_session, completed_session, intake, later_today, portal_patient
+from .helpers import booked_session, completed_session, intake, portal_patient
 
 pytestmark = pytest.mark.browser
 
