@@ -78,20 +78,34 @@ def record_many(
     request: HttpRequest | None = None,
     detail: dict | None = None,
 ) -> list[AuditEvent]:
-    """Append one row per object in a single INSERT (used for list reads)."""
+    """Record a list read as one row per kind of record shown (a page of patients is one
+    row), naming every record and patient it showed in `object_ids` and `patient_ids`: one
+    INSERT, however long the page. Nothing is written when nothing was shown."""
+    shown: dict[str, tuple[list[str], dict[str, None]]] = {}
+    for obj in objects:
+        ids, patients = shown.setdefault(obj._meta.label_lower, ([], {}))
+        ids.append(str(obj.pk))
+        if (patient := _patient_id_of(obj)) is not None:
+            patients[str(patient)] = None  # a dict keeps the order they were shown in
+    if not shown:
+        return []
     ip = client_ip(request)
     rows = [
         AuditEvent(
             actor=actor if actor is not None and actor.is_authenticated else None,
             action=action,
-            object_type=o._meta.label_lower,
-            object_id=str(o.pk),
-            patient_id=_patient_id_of(o),
+            object_type=object_type,
+            object_ids=ids,
+            patient_ids=list(patients),
+            patient_id=UUID(next(iter(patients))) if len(patients) == 1 else None,
             ip_address=ip,
-            detail=detail or {},
+            detail={**(detail or {}), "count": len(ids)},
         )
-        for o in objects
+        for object_type, (ids, patients) in shown.items()
     ]
+    if len(rows) == 1:
+        rows[0].save(force_insert=True)  # one INSERT, without bulk_create's transaction
+        return rows
     return AuditEvent.objects.bulk_create(rows)
 
 

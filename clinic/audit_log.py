@@ -2,7 +2,8 @@
 
 Pages are keyset pages on (at, id), newest first: a page deep in a table of millions costs
 what the first one does (no OFFSET, no COUNT). Filters by patient and by staff member use the
-indexes (patient_id, at) and (actor, at).
+indexes (patient_id, at), the GIN index on patient_ids (list reads that showed the patient
+among others) and (actor, at).
 
 The page shows patient names, which `clinic` cannot look up itself (it sits below `patients`,
 DESIGN.md §3): the `patients` app registers its lookups at start-up (`register_patients`),
@@ -29,6 +30,7 @@ PAGE_SIZE = 50
 EXPORT_CHUNK = 1000  # rows per query while the CSV streams
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
+SHOWN_IDS = 10  # ids a list read's row names on the page (the CSV has them all)
 
 
 # --- Filters -----------------------------------------------------------------------------------
@@ -71,7 +73,7 @@ def day_bounds(since: date | None, until: date | None) -> tuple[datetime | None,
 def filtered(filters: Filters) -> QuerySet[AuditEvent]:
     events = AuditEvent.objects.select_related("actor")
     if filters.patient is not None:
-        events = events.filter(patient_id=filters.patient)
+        events = events.about(filters.patient)
     if filters.actor is not None:
         events = events.filter(actor=filters.actor)
     if filters.action:
@@ -205,12 +207,22 @@ def who(event: AuditEvent) -> str:
 
 
 def what(event: AuditEvent) -> str:
-    """ "Session 42": the model's name and the row's id, as written."""
+    """ "Session 42" as written, or for a list read "Sessions 42, 43 and 44" (ten at most,
+    then how many more)."""
     try:
-        name = str(apps.get_model(event.object_type)._meta.verbose_name).capitalize()
+        meta = apps.get_model(event.object_type)._meta
+        name, plural = str(meta.verbose_name), str(meta.verbose_name_plural)
     except (LookupError, ValueError):
-        name = event.object_type or "—"
-    return f"{name} {event.object_id}".strip()
+        name = plural = event.object_type or "—"
+    if not event.object_ids:
+        return f"{name.capitalize()} {event.object_id}".strip()
+    ids = event.object_ids
+    if len(ids) == 1:
+        return f"{name.capitalize()} {ids[0]}"
+    shown = ", ".join(ids[:SHOWN_IDS])
+    if len(ids) > SHOWN_IDS:
+        return f"{plural.capitalize()} {shown} and {len(ids) - SHOWN_IDS} more"
+    return f"{plural.capitalize()} {', '.join(ids[:-1])} and {ids[-1]}"
 
 
 # --- CSV ---------------------------------------------------------------------------------------
@@ -225,6 +237,8 @@ CSV_HEADER = [
     "patient",
     "ip_address",
     "detail",
+    "object_ids",
+    "patient_ids",
 ]
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -259,6 +273,8 @@ def csv_rows(filters: Filters) -> Iterator[list[str]]:
                     patient.full_name if patient is not None else "",
                     event.ip_address,
                     json.dumps(event.detail, sort_keys=True) if event.detail else "",
+                    " ".join(event.object_ids),
+                    " ".join(event.patient_ids),
                 )
             ]
         if chunk.older is None:

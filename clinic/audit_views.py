@@ -165,7 +165,8 @@ def audit_log_page(request: HttpRequest) -> HttpResponse:
             "event": event,
             "who": audit_log.who(event),
             "what": audit_log.what(event),
-            "patient": names.get(event.patient_id),
+            # Filtered by a patient, every row is about them, list reads of several too.
+            "patient": names.get(event.patient_id or filters.patient),
         }
         for event in page.events
     ]

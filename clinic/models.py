@@ -4,7 +4,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -134,6 +134,15 @@ class StaffInvite(models.Model):
 
 
 class AuditEventQuerySet(models.QuerySet):
+    def about(self, patient_id) -> "AuditEventQuerySet":
+        """The rows about one patient: their own reads and writes, and the list reads that
+        showed them among others (`patient_ids`)."""
+        if connections[self.db].vendor == "postgresql":  # jsonb @>, on the GIN index
+            shown = Q(patient_ids__contains=[str(patient_id)])
+        else:  # SQLite has no JSON containment; a UUID's text is found only where it is
+            shown = Q(patient_ids__icontains=str(patient_id))
+        return self.filter(Q(patient_id=patient_id) | shown)
+
     def update(self, **kwargs):  # noqa: ARG002
         raise ValidationError("The audit log is append-only.")
 
@@ -173,6 +182,13 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=50)
     object_id = models.CharField(max_length=64, blank=True)
     patient_id = models.UUIDField(null=True, blank=True)  # indexed with `at` below
+    # A list read is one row for the whole page (clinic.audit.record_many): the ids of the
+    # records it showed, and of their patients. `patient_id` is set as well when they all
+    # belong to one patient.
+    # JSON lists of strings (the embedded default is SQLite); on PostgreSQL `patient_ids` has
+    # a GIN index (migration 0008) for "who has seen this patient?".
+    object_ids = models.JSONField(default=list, blank=True)
+    patient_ids = models.JSONField(default=list, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.JSONField(default=dict, blank=True)
 

@@ -107,10 +107,15 @@ def test_a_nul_in_the_search_is_a_400_naming_it_rather_than_a_500(front_desk_cli
         assert refused == {"search": ["Null characters are not allowed."]}
 
 
-def test_the_patient_list_audits_each_patient_shown(front_desk_client):
-    PatientFactory.create_batch(3)
+def test_the_patient_list_audits_each_patient_shown_in_one_row(front_desk_client):
+    patients = PatientFactory.create_batch(3)
     front_desk_client.get("/api/patients/")
-    assert AuditEvent.objects.filter(action="list", object_type="patients.patient").count() == 3
+    read = AuditEvent.objects.get(action="list", object_type="patients.patient")
+    assert sorted(read.object_ids) == sorted(str(p.pk) for p in patients)
+    assert sorted(read.patient_ids) == sorted(str(p.public_id) for p in patients)
+    assert read.patient_id is None  # three patients: found through patient_ids
+    for patient in patients:
+        assert list(AuditEvent.objects.about(patient.public_id)) == [read]
 
 
 def test_the_patient_list_runs_the_same_queries_for_one_row_or_many(

@@ -85,7 +85,8 @@ def test_a_posted_search_finds_a_patient_and_links_their_trail_by_public_id(
         assert "Beat" not in url and "Potterton" not in url, url
     # What the search showed is audited as a list read of those patients.
     searched = AuditEvent.objects.filter(actor=manager_user, detail__search=True)
-    assert {e.patient_id for e in searched} == {bea.public_id, gone.public_id}
+    [results] = searched  # one row for the search's results, naming both
+    assert set(results.patient_ids) == {str(bea.public_id), str(gone.public_id)}
     # The page's own read row keeps the name out of its detail.
     [read] = AuditEvent.objects.filter(actor=manager_user, object_type="clinic.auditevent")
     assert "Beat" not in str(read.detail)

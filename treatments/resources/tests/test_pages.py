@@ -169,7 +169,7 @@ def test_time_off_over_a_booking_lists_it_and_moves_it_when_confirmed(clinic, bo
         assert 'name="move_affected" value="on"' in body
         assert not TimeOff.objects.exists()
         assert AuditEvent.objects.filter(
-            action="list", object_id=str(session.pk), detail__page="strand list"
+            action="list", object_ids__contains=[str(session.pk)], detail__page="strand list"
         ).exists()
 
         moved = manager_client.post(url, {**data, "move_affected": "on"}, follow=True)

@@ -59,7 +59,7 @@ def test_the_page_lists_the_sessions_to_come_in_clinic_time_with_two_choices(
     assert "Cancel these 2 sessions and tell the patient, then archive" in page
     assert "Keep them: don't archive yet" in page
     assert AuditEvent.objects.filter(
-        action="list", actor=front_desk_user, object_id=str(booked[0].pk)
+        action="list", actor=front_desk_user, object_ids__contains=[str(booked[0].pk)]
     ).exists()
 
 

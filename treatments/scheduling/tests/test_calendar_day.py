@@ -99,7 +99,7 @@ def test_the_day_audits_each_session_shown(front_desk_client, practitioner):
     front_desk_client.get(DAY, {"date": "2026-03-03"})
 
     events = AuditEvent.objects.filter(action="list", object_type="treatments.session")
-    assert [e.object_id for e in events] == [str(session.pk)]
+    assert [e.object_ids for e in events] == [[str(session.pk)]]
 
 
 def test_the_day_takes_the_same_queries_for_one_session_or_sixty(

@@ -269,8 +269,8 @@ def test_the_week_audits_each_session_shown(practitioner_client, practitioner_us
     practitioner_client.get(CALENDAR, {"week": "2026-03-03"})
 
     events = AuditEvent.objects.filter(action="list", object_type="treatments.session")
-    assert [(e.object_id, e.patient_id, e.actor_id) for e in events] == [
-        (str(shown.pk), shown.patient.public_id, practitioner_user.pk)
+    assert [(e.object_ids, e.patient_id, e.actor_id) for e in events] == [
+        ([str(shown.pk)], shown.patient.public_id, practitioner_user.pk)
     ]
 
 
