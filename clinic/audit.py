@@ -7,7 +7,9 @@ trail (names, answers, phone numbers stay out of `detail`).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +19,47 @@ from django.http import HttpRequest
 from .models import AuditEvent, User
 
 Action = AuditEvent.Action
+READS = frozenset({Action.VIEW, Action.LIST})
+
+# Rows of reads waiting to be written, inside `batched()` (each request: AuditBatchMiddleware).
+_pending: ContextVar[list[AuditEvent] | None] = ContextVar("audit_pending", default=None)
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Write the audit rows of a block (a whole request) in one INSERT.
+
+    Reads wait and are written together when the block ends, also when it fails. A write's
+    row is written at once, inside the transaction of the change it records, so a change is
+    never committed without its row nor its row without the change; the reads do not join
+    it, so a change that is rolled back takes no read's row with it. Outside the block
+    (Celery tasks, commands) every row is written at once.
+    """
+    token = _pending.set([])
+    try:
+        yield
+    finally:
+        rows = _pending.get() or []
+        _pending.reset(token)
+        if rows:
+            _insert(rows)
+
+
+def _write(rows: list[AuditEvent]) -> list[AuditEvent]:
+    pending = _pending.get()
+    if pending is not None and all(row.action in READS for row in rows):
+        pending.extend(rows)
+    else:
+        _insert(rows)
+    return rows
+
+
+def _insert(rows: list[AuditEvent]) -> None:
+    """One INSERT; a single row without bulk_create's transaction of its own."""
+    if len(rows) == 1:
+        rows[0].save(force_insert=True)
+    else:
+        AuditEvent.objects.bulk_create(rows)
 
 
 def _is_address(text: str) -> bool:
@@ -53,13 +96,14 @@ def record(
     ip: str | None = None,
     detail: dict | None = None,
 ) -> AuditEvent:
-    """Append one audit row. `obj` may be any model instance; its type and pk are taken."""
+    """Append one audit row. `obj` may be any model instance; its type and pk are taken.
+    Inside a request a read's row is written with the request's others (`batched`)."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id if object_id is not None else obj.pk
         if patient_id is None:
             patient_id = _patient_id_of(obj)
-    return AuditEvent.objects.create(
+    row = AuditEvent(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
         object_type=object_type or "",
@@ -68,6 +112,8 @@ def record(
         ip_address=ip or client_ip(request),
         detail=detail or {},
     )
+    _write([row])
+    return row
 
 
 def record_many(
@@ -79,8 +125,8 @@ def record_many(
     detail: dict | None = None,
 ) -> list[AuditEvent]:
     """Record a list read as one row per kind of record shown (a page of patients is one
-    row), naming every record and patient it showed in `object_ids` and `patient_ids`: one
-    INSERT, however long the page. Nothing is written when nothing was shown."""
+    row), naming every record and patient it showed in `object_ids` and `patient_ids`,
+    however long the page. Nothing is written when nothing was shown."""
     shown: dict[str, tuple[list[str], dict[str, None]]] = {}
     for obj in objects:
         ids, patients = shown.setdefault(obj._meta.label_lower, ([], {}))
@@ -103,10 +149,7 @@ def record_many(
         )
         for object_type, (ids, patients) in shown.items()
     ]
-    if len(rows) == 1:
-        rows[0].save(force_insert=True)  # one INSERT, without bulk_create's transaction
-        return rows
-    return AuditEvent.objects.bulk_create(rows)
+    return _write(rows)
 
 
 def _patient_id_of(obj: Any) -> UUID | None:

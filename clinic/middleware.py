@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 
+from . import audit
 from .api import INVALID, error_body
 from .parsers import NUL, NUL_MESSAGE
 
@@ -58,3 +59,16 @@ class PrivateResponsesMiddleware:
             response["Cache-Control"] = "no-store, private"
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+class AuditBatchMiddleware:
+    """A request writes its audit rows in one INSERT (`clinic.audit.batched`): the reads of
+    a page (the record, its courses, its messages) together at the end, a write's row at
+    once inside the change's own transaction (issue 13 item 5)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with audit.batched():
+            return self.get_response(request)

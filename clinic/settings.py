@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Innermost: the audit rows of a request are written in one INSERT (clinic/audit.py).
+    "clinic.middleware.AuditBatchMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"

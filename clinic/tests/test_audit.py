@@ -39,3 +39,28 @@ def test_the_audit_log_is_append_only(front_desk_user):
     with pytest.raises(ValidationError):
         AuditEvent.objects.all().delete()
     assert AuditEvent.objects.count() == 1
+
+
+# --- One INSERT per request (issue 13 item 5) ---------------------------------------------------
+
+
+def test_outside_a_request_each_row_is_written_at_once():
+    with audit.batched():
+        audit.record(actor=None, action="view", object_type="x.y", object_id=1)
+        assert not AuditEvent.objects.exists()  # waiting for the end of the block
+        audit.record(actor=None, action="update", object_type="x.y", object_id=1)
+        assert AuditEvent.objects.get().action == "update"  # a write: at once
+    assert AuditEvent.objects.count() == 2
+    audit.record(actor=None, action="view", object_type="x.y", object_id=2)
+    assert AuditEvent.objects.count() == 3
+
+
+def test_a_write_rolled_back_takes_no_read_row_with_it_and_a_failed_block_keeps_its_reads():
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), audit.batched():
+        audit.record(actor=None, action="view", object_type="x.y", object_id=1)
+        with transaction.atomic():
+            audit.record(actor=None, action="update", object_type="x.y", object_id=1)
+            raise RuntimeError("the change fails")
+    assert list(AuditEvent.objects.values_list("action", flat=True)) == ["view"]

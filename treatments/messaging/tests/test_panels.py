@@ -47,7 +47,11 @@ def test_the_record_shows_courses_and_messages_and_audits_each_once(
         dt.datetime(2026, 3, 9, 10, tzinfo=LONDON),
     )
     before = AuditEvent.objects.order_by("pk").last().pk
-    page = record(front_desk_client, patient).content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        page = record(front_desk_client, patient).content.decode()
+    # The record, its courses and its messages: one INSERT for the request (issue 13 item 5).
+    audit_inserts = [q for q in queries if 'INSERT INTO "clinic_auditevent"' in q["sql"]]
+    assert len(audit_inserts) == 1
     assert "Courses and sessions" in page and "Session 1" in page
     assert "Booking confirmation" in page  # the message log
     listed = AuditEvent.objects.filter(pk__gt=before, action="list", actor=front_desk_user)
