@@ -123,9 +123,7 @@ def test_it_filters_by_patient_staff_member_and_action(
     assert shown(patient=one, actor=front_desk_user.pk) == {a.pk}
 
 
-def test_a_list_read_is_one_row_found_under_each_patient_it_showed(
-    manager_client, front_desk_user
-):
+def test_a_list_read_is_one_row_found_under_each_patient_it_showed(manager_client, front_desk_user):
     """A page of patients is audited as one row naming them all (issue 13 item 5): the
     trail of each of them holds it, the page names the records, the CSV lists every id."""
     from patients.tests.factories import PatientFactory
