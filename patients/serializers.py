@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from clinic.fast_lists import FastListSerializer
 from clinic.fields import StrictBooleanField, StrictCharField
 
 from . import vocabulary
@@ -34,6 +35,7 @@ class PatientSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at", "archived_at", "archive_reason"]
+        list_serializer_class = FastListSerializer  # a page of them, without DRF's per-field cost
 
 
 class PatientInputSerializer(serializers.Serializer):

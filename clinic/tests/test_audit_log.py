@@ -123,35 +123,6 @@ def test_it_filters_by_patient_staff_member_and_action(
     assert shown(patient=one, actor=front_desk_user.pk) == {a.pk}
 
 
-def test_a_list_read_is_one_row_found_under_each_patient_it_showed(manager_client, front_desk_user):
-    """A page of patients is audited as one row naming them all (issue 13 item 5): the
-    trail of each of them holds it, the page names the records, the CSV lists every id."""
-    from patients.tests.factories import PatientFactory
-
-    shown = PatientFactory.create_batch(12)
-    unseen = PatientFactory()
-    with time_machine.travel(dt.datetime(2026, 3, 2, 10, tzinfo=UTC), tick=False):
-        [row] = audit.record_many(actor=front_desk_user, action="list", objects=shown)
-    assert row.object_ids == [str(p.pk) for p in shown]
-    assert row.patient_ids == [str(p.public_id) for p in shown]
-    assert row.patient_id is None and row.detail == {"count": 12}
-
-    for patient in shown:
-        assert AuditEvent.objects.about(patient.public_id).get() == row
-    assert not AuditEvent.objects.about(unseen.public_id).exists()
-
-    trail = manager_client.get(URL, {"patient": shown[3].public_id})
-    [listed] = [r for r in trail.context["rows"] if r["event"] == row]
-    assert listed["patient"] == shown[3]
-    first_ten = ", ".join(str(p.pk) for p in shown[:10])
-    assert listed["what"] == f"Patients {first_ten} and 2 more"
-    assert row.pk not in shown_ids(manager_client.get(URL, {"patient": unseen.public_id}))
-
-    [exported] = read_csv(manager_client.get(EXPORT, {"actor": front_desk_user.pk}))[1:]
-    assert exported[-2].split() == row.object_ids
-    assert exported[-1].split() == row.patient_ids
-
-
 def test_the_staff_member_select_lists_staff_and_not_patient_accounts(
     manager_client, front_desk_user, patient_user
 ):

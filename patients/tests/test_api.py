@@ -472,3 +472,20 @@ def test_the_intake_api_records_a_skin_type_and_refuses_an_unknown_one(front_des
     assert good.status_code == 201
     patient.refresh_from_db()
     assert patient.fitzpatrick == "IV"
+
+
+def test_a_page_of_patients_is_written_exactly_as_drf_would_write_it():
+    """The patient list writes its rows with FastListSerializer (issue 13): same JSON."""
+    from django.utils import timezone
+    from rest_framework import serializers as drf
+
+    from patients.serializers import PatientSerializer
+
+    PatientFactory(email="", phone="", fitzpatrick="")
+    PatientFactory(archived_at=timezone.now(), archive_reason="Moved away", fitzpatrick="IV")
+    PatientFactory(sms_consent=True, preferred_channel="sms", phone="+447700900123")
+    patients = list(Patient.objects.order_by("id"))
+    fast = PatientSerializer(patients, many=True).data
+    slow = drf.ListSerializer(child=PatientSerializer()).to_representation(patients)
+    assert [dict(row) for row in fast] == [dict(row) for row in slow]
+    assert fast[1]["archived"] is True and fast[0]["date_of_birth"].count("-") == 2

@@ -135,3 +135,33 @@ def test_the_export_names_each_patient_and_a_name_cannot_become_a_formula(
     assert row[6] == "'=1+1 Sly"
     export = AuditEvent.objects.get(action="export")
     assert export.patient_id == sly.public_id
+
+
+def test_a_list_read_is_one_row_found_under_each_patient_it_showed(manager_client, front_desk_user):
+    """A page of patients is audited as one row naming them all (issue 13 item 5): the
+    trail of each of them holds it, the page names the records, the CSV lists every id."""
+    shown = PatientFactory.create_batch(12)
+    unseen = PatientFactory()
+    with time_machine.travel(dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC), tick=False):
+        [row] = audit.record_many(actor=front_desk_user, action="list", objects=shown)
+    assert row.object_ids == [str(p.pk) for p in shown]
+    assert row.patient_ids == [str(p.public_id) for p in shown]
+    assert row.patient_id is None and row.detail == {"count": 12}
+
+    for patient in shown:
+        assert AuditEvent.objects.about(patient.public_id).get() == row
+    assert not AuditEvent.objects.about(unseen.public_id).exists()
+
+    trail = manager_client.get(URL, {"patient": shown[3].public_id})
+    [listed] = [r for r in trail.context["rows"] if r["event"] == row]
+    assert listed["patient"] == shown[3]
+    first_ten = ", ".join(str(p.pk) for p in shown[:10])
+    assert listed["what"] == f"Patients {first_ten} and 2 more"
+    unseen_trail = manager_client.get(URL, {"patient": unseen.public_id})
+    assert row.pk not in [r["event"].pk for r in unseen_trail.context["rows"]]
+
+    export = manager_client.get("/audit/export.csv", {"actor": front_desk_user.pk})
+    body = b"".join(export.streaming_content).decode()
+    [exported] = list(csv.reader(io.StringIO(body)))[1:]
+    assert exported[-2].split() == row.object_ids
+    assert exported[-1].split() == row.patient_ids

@@ -275,7 +275,7 @@ class SessionCalendarView(GenericAPIView):
             end=query.validated_data["end"],
             practitioner=practitioner,
         )
-        page = self.paginate_queryset(sessions)
+        page = self.paginate_queryset(sessions.for_api_list())
         audit.record_many(
             actor=request.user, action=audit.Action.LIST, objects=page, request=request
         )

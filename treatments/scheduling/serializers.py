@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from clinic.fast_lists import FastListSerializer
 from clinic.fields import AwareDateTimeField, StrictBooleanField, StrictCharField
 from patients import vocabulary
 
@@ -136,6 +137,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "cancel_initiated_by",
             "dropped_reason",
         ]
+        list_serializer_class = FastListSerializer  # a page of them, without DRF's per-field cost
 
 
 class RescheduleInputSerializer(serializers.Serializer):

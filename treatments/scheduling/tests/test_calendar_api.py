@@ -323,3 +323,26 @@ def test_the_calendar_is_for_staff_only(patient_client, anon_client):
     params = {"start": "2026-03-02", "end": "2026-03-03"}
     assert patient_client.get(SESSIONS, params).status_code == 404
     assert anon_client.get(SESSIONS, params).status_code == 401
+
+
+def test_a_page_of_sessions_is_written_exactly_as_drf_would_write_it(practitioner):
+    """The calendar writes its rows with FastListSerializer (issue 13): same JSON, in summer
+    and winter time, with and without a device, cancelled or booked."""
+    from rest_framework import serializers as drf
+
+    from treatments.scheduling.calendar_api import CalendarSessionSerializer
+
+    session_at(practitioner, at(2026, 3, 3, 10))
+    session_at(practitioner, at(2026, 6, 1, 9), status=Session.Status.COMPLETED)
+    session_at(
+        practitioner,
+        at(2026, 3, 4, 9),
+        status=Session.Status.CANCELLED,
+        cancel_reason="Unwell",
+        cancel_initiated_by="patient",
+    )
+    sessions = list(Session.objects.for_calendar().order_by("starts_at", "id"))
+    fast = CalendarSessionSerializer(sessions, many=True).data
+    slow = drf.ListSerializer(child=CalendarSessionSerializer()).to_representation(sessions)
+    assert [dict(row) for row in fast] == [dict(row) for row in slow]
+    assert {row["status"] for row in fast} == {"booked", "completed", "cancelled"}
