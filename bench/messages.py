@@ -1,29 +1,41 @@
-"""Outbox benchmark: 10,000 due messages through one real Celery worker, end to end.
+"""Outbox benchmark: 10,000 due messages through real Celery workers, end to end.
 
 Run it with ``make bench-messages`` or directly::
 
-    .venv/bin/python bench/messages.py                     # 10,000 messages, 2 processes
-    .venv/bin/python bench/messages.py --messages 2000 --concurrency 1 --timeout 120
+    .venv/bin/python bench/messages.py                       # 10,000 messages, 1 then 2 workers
+    .venv/bin/python bench/messages.py --workers 1 --messages 2000 --timeout 120
+    .venv/bin/python bench/messages.py --json                # stdout: progress, then the JSON
 
-It needs PostgreSQL and Redis as ``bench/run.py`` does (``make services``). It then:
+It needs PostgreSQL and Redis as ``bench/run.py`` does (``make services``); the database and
+the Redis db come from ``--database-url``/``--broker-url`` (or ``BENCH_DATABASE_URL``/
+``BENCH_BROKER_URL``; by default bench/run.py's ``clinic_bench`` and Redis db 14). For each
+number of workers in ``--workers`` (1,2) it:
 
-1. migrates the PostgreSQL database ``clinic_bench`` (created when missing, via bench/run.py)
-   and replaces the previous run's bench rows with fresh ones: 200 patients with one course
-   each, 1,000 booked future sessions (confirmation, pre-session check, two reminders) and
-   1,000 completed ones (aftercare, three check-ins, two reviews): 10,000 pending messages,
-   all due, half by e-mail and half by SMS;
-2. starts ``celery worker --concurrency 2`` (prefork) on Redis, on a queue of its own, with
-   the file e-mail and SMS backends under a temporary CLINIC_VAR_DIR (removed at the end)
-   and no SMS quiet hours;
-3. calls the sweep (``treatments.messaging.tasks.sweep``, batches of MESSAGE_BATCH_SIZE) in this
-   process until every bench message is sent or the time is up, measuring the SQL queries
-   of one claimed batch with CaptureQueriesContext;
-4. prints messages sent per second end to end (from the first sweep to the last message
-   recorded as sent), checks that the files hold each message exactly once;
-5. then, on the same worker, publishes as many trivial tasks (Celery's own
-   ``celery.accumulate``, no result stored) and times them until the queue and its unacked
-   set are empty: the bare-Celery rate of this machine in this run, and the outbox's share of
-   it. It writes bench/results/messages.json. The worker is always stopped at the end.
+1. replaces the previous run's bench rows with the same fresh ones: 200 patients with one
+   course each, 1,000 booked future sessions (confirmation, pre-session check, two reminders)
+   and 1,000 completed ones (aftercare, three check-ins, two reviews): 10,000 pending
+   messages, all due, half by e-mail and half by SMS;
+2. starts that many ``celery worker --concurrency 2`` (prefork) on one queue of their own,
+   with the file e-mail and SMS backends under a temporary CLINIC_VAR_DIR (removed after the
+   run) and no SMS quiet hours, and waits until each answers a ping;
+3. calls the sweep (``treatments.messaging.tasks.sweep``, batches of MESSAGE_BATCH_SIZE, as
+   beat's ``sweep_outbox`` does) in this process until no bench message is pending or
+   sending, or the time is up;
+4. measures messages sent per second end to end (from the first sweep to the last message
+   recorded as sent) and checks that each message was sent once: every row ``sent`` with
+   one attempt, and the files hold each exactly once;
+5. then publishes as many trivial tasks (Celery's own ``celery.accumulate``, no result
+   stored) to the same workers and times them until the queue and its unacked set are empty:
+   the bare-Celery rate of this machine in this run.
+
+Last, it counts the SQL queries of one send task (``treatments.send_messages``) run in this
+process on batches of 10 and MESSAGE_SEND_BATCH fresh messages. It prints a table (messages/s
+and the ratio to bare Celery per number of workers), writes every figure to
+bench/results/messages.json (worker logs beside it) and ends stdout with one JSON line for
+bench/run.py: ``messages``, ``seconds``, ``messages_per_s``, ``bare_celery_per_s`` and
+``ratio_to_bare_celery`` (of the 1-worker run), ``queries_per_batch`` (of a full send task),
+``by_workers`` (messages/s by number of workers) and ``sent_exactly_once``. With ``--json``
+the table goes to stderr. Workers are always stopped, also on errors.
 """
 
 from __future__ import annotations
