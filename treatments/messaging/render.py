@@ -25,12 +25,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db.models import Prefetch, prefetch_related_objects
 from django.template.loader import render_to_string
 
 from clinic.clock import WHEN, local_format
 from clinic.contact import contact_context
 from patients.vocabulary import FACE_AREAS
-from treatments.scheduling.models import CancelledBy, Session
+from treatments.scheduling.models import CancelledBy, Session, SessionRecord
 
 from .models import EMAIL_ONLY_KINDS, LINK_KINDS, TO_STAFF_KINDS, Message
 
@@ -170,8 +171,51 @@ def retinoid_stop() -> str:
 def treats_face(session: Session) -> bool:
     """Whether the session's areas (as charted, or else as planned for the course) include
     the face or neck, as the portal's aftercare decides it."""
-    charted = set(session.records.values_list("area", flat=True))
+    charted = {record.area for record in session.records.all()}  # prefetched by `prepare`
     return bool((charted or set(session.course.areas)) & FACE_AND_NECK)
+
+
+# Where `prepare` puts a booked course's active sessions for its confirmation.
+ACTIVE_SESSIONS = "active_sessions_for_messages"
+
+
+def _course_times(session: Session) -> list[str]:
+    """The course's active sessions, in order, for a booking confirmation."""
+    course = session.course
+    starts = getattr(course, ACTIVE_SESSIONS, None)  # prefetched by `prepare`
+    if starts is None:
+        starts = Session.objects.filter(course_id=course.pk, status__in=Session.ACTIVE).order_by(
+            "starts_at"
+        )
+    return [format_when(active.starts_at) for active in starts]
+
+
+def prepare(messages: list[Message]) -> None:
+    """Fetch what rendering these messages reads from other tables once for them all (a
+    send task's batch), so that a message costs no query of its own: the charted areas of
+    their sessions (`treats_face`) and, for booking confirmations, their courses' active
+    sessions. The messages must come with `patient`, `session__course` and `recipient`
+    (`sending._claimed` selects them). Rendering one message without it still works, a
+    query or two dearer."""
+    sessions = [message.session for message in messages if message.session is not None]
+    prefetch_related_objects(
+        sessions, Prefetch("records", queryset=SessionRecord.objects.only("session_id", "area"))
+    )
+    courses = [
+        message.session.course
+        for message in messages
+        if message.kind == Kind.BOOKING_CONFIRMATION and message.session is not None
+    ]
+    prefetch_related_objects(
+        courses,
+        Prefetch(
+            "sessions",
+            queryset=Session.objects.filter(status__in=Session.ACTIVE)
+            .order_by("starts_at")
+            .only("course_id", "starts_at"),
+            to_attr=ACTIVE_SESSIONS,
+        ),
+    )
 
 
 def context(message: Message) -> dict:
@@ -188,14 +232,7 @@ def context(message: Message) -> dict:
         result["retinoid_stop"] = retinoid_stop()
         result["face"] = treats_face(session)
     if message.kind == Kind.BOOKING_CONFIRMATION:
-        result["sessions"] = [
-            format_when(starts_at)
-            for starts_at in Session.objects.filter(
-                course_id=session.course_id, status__in=Session.ACTIVE
-            )
-            .order_by("starts_at")
-            .values_list("starts_at", flat=True)
-        ]
+        result["sessions"] = _course_times(session)
     if message.kind in NOTICE_CONTEXT:
         result.update(NOTICE_CONTEXT[message.kind](session))
     provider = _providers.get(message.kind)

@@ -502,20 +502,123 @@ def _queries_of_one_batch(ids) -> tuple[int, int]:
     return sent, len(queries)
 
 
-def test_a_send_batch_costs_the_same_queries_per_message_for_one_session_or_three(due, settings):
-    """A batch costs two queries (one UPDATE … RETURNING claims it, one SELECT loads it) and
-    then a fixed number per message whatever the batch holds: one session's messages (every
-    kind on each of its channels), then three sessions'. (A first batch warms the process's
-    one-off lookups.)"""
+def test_a_send_batch_costs_four_queries_and_one_per_message_whatever_it_holds(due, settings):
+    """A batch costs four queries: one UPDATE … RETURNING claims it, one SELECT loads it with
+    its patients and sessions, and `render.prepare` reads its sessions' charted areas and its
+    confirmations' course sessions, one query each for the whole batch. Then one per message
+    of the cadence (its outcome, recorded at once: the templates ask nothing more); the
+    aftercare sheet (its PDF) and the notices of a change read what they say themselves.
+    One session's messages (every kind on each of its channels), then three sessions'. (A
+    first batch warms the process's one-off lookups.)"""
     settings.SMS_QUIET_HOURS = ("00:00", "00:00")
     per_session = sum(len(channels_for(kind)) for kind in SESSION_KINDS)
-    ids = [m.pk for m in due(per_session * 5)]
+    messages = due(per_session * 6)
+    ids = [m.pk for m in messages]
     tasks.send_messages(ids[:per_session])
     outcomes_one, queries_one = _queries_of_one_batch(ids[per_session : 2 * per_session])
-    outcomes_many, queries_many = _queries_of_one_batch(ids[2 * per_session :])
-    assert queries_many - 2 == 3 * (queries_one - 2)
+    outcomes_many, queries_many = _queries_of_one_batch(ids[2 * per_session : 5 * per_session])
+    assert queries_many - 4 == 3 * (queries_one - 4)
     assert outcomes_many == 3 * outcomes_one > 0
-    assert not Message.objects.filter(status__in=[Status.PENDING, Status.SENDING]).exists()
+
+    own_reads = {*render.NOTICE_CONTEXT, Kind.AFTERCARE_SHEET}
+    cadence = [m.pk for m in messages[5 * per_session :] if m.kind not in own_reads]
+    outcomes, queries = _queries_of_one_batch(cadence)
+    assert queries == 4 + len(cadence) and outcomes > 0
+    done = Message.objects.exclude(status__in=[Status.PENDING, Status.SENDING])
+    assert done.count() == 5 * per_session + len(cadence)
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as in the worker
+def test_a_sent_record_does_not_wait_for_the_disk_and_leaves_the_connection_as_it_was(due):
+    """`record_sent` turns synchronous_commit off for its own commit alone (SET LOCAL): a
+    session-wide SET would outlive it, and behind PgBouncer reach other clients."""
+    (message,) = due(1)
+    now = timezone.now()
+    assert sending.claim([message.pk], now) == [message.pk]
+    assert sending.record_sent(message.pk, "provider-1", claimed_at=now)
+    message.refresh_from_db()
+    assert (message.status, message.provider_id, message.sent_at is not None) == (
+        Status.SENT,
+        "provider-1",
+        True,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+    assert not sending.record_sent(message.pk, "provider-2", claimed_at=now)  # sent already
+
+
+class CountingBackend(BaseEmailBackend):
+    """Counts the connections opened and the e-mails sent on each; the first e-mail of
+    `failing` (a set of subjects' first words) raises as a dropped SMTP connection would."""
+
+    opened: list[list[str]] = []
+    failing: set[str] = set()
+
+    def open(self):
+        self.sent: list[str] = []
+        CountingBackend.opened.append(self.sent)
+        return True
+
+    def send_messages(self, email_messages):
+        for email in email_messages:
+            if email.extra_headers["X-Clinic-Message"] in CountingBackend.failing:
+                CountingBackend.failing.discard(email.extra_headers["X-Clinic-Message"])
+                raise smtplib.SMTPServerDisconnected("gone")
+            self.sent.append(email.extra_headers["X-Clinic-Message"])
+        return len(email_messages)
+
+
+@pytest.fixture
+def counting_mail(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.CountingBackend"
+    CountingBackend.opened = []
+    CountingBackend.failing = set()
+    return CountingBackend
+
+
+def test_a_batch_sends_its_e_mails_over_one_connection_and_a_fresh_one_after_a_failure(
+    everything, counting_mail
+):
+    messages = everything("email")
+    kinds = [Kind.AFTERCARE, Kind.CHECKIN_24H, Kind.CHECKIN_72H, Kind.CHECKIN_7D]
+    ids = [messages[kind].pk for kind in kinds]
+    Message.objects.filter(pk__in=ids).update(due_at=dt.datetime(2026, 4, 28, tzinfo=UTC))
+    with at(dt.datetime(2026, 5, 1, 9, tzinfo=UTC)):
+        assert sending.send_batch(ids[:2], budget=60) == 2
+    assert [len(sent) for sent in counting_mail.opened] == [2]
+
+    counting_mail.opened.clear()
+    counting_mail.failing = {str(messages[Kind.CHECKIN_72H].public_id)}
+    with at(dt.datetime(2026, 5, 1, 9, tzinfo=UTC)):
+        assert sending.send_batch(ids[2:], budget=60) == 1
+    # The failed e-mail's connection is dropped; the next e-mail opens its own.
+    assert [len(sent) for sent in counting_mail.opened] == [0, 1]
+    failed = Message.objects.get(pk=messages[Kind.CHECKIN_72H].pk)
+    assert (failed.status, failed.attempts) == (Status.PENDING, 1)
+
+
+def test_a_prepared_batch_renders_the_same_words_without_a_query_per_message(
+    everything, django_assert_num_queries
+):
+    """`render.prepare` fetches the charted areas and a confirmation's course sessions for
+    the batch; the words are those of a message rendered on its own."""
+    everything("email")
+    type(Message.objects.first().session).objects.update(status="booked")  # a full list
+    cadence = [
+        m.pk
+        for m in Message.objects.exclude(kind__in=[*render.NOTICE_CONTEXT, Kind.AFTERCARE_SHEET])
+    ]
+    alone = {}
+    for pk in cadence:
+        message = Message.objects.select_related("patient", "session__course").get(pk=pk)
+        alone[pk] = (render.render_email(message), render.render_sms(message))
+    batch = sending._claimed(cadence)
+    with django_assert_num_queries(0):
+        prepared = {m.pk: (render.render_email(m), render.render_sms(m)) for m in batch}
+    assert prepared == alone
+    confirmation = next(m for m in batch if m.kind == Kind.BOOKING_CONFIRMATION)
+    assert "- Monday 27 April at 10:00" in prepared[confirmation.pk][0].text
 
 
 def test_a_send_batch_delivered_twice_sends_each_message_once(due, settings, mailoutbox):
