@@ -9,9 +9,9 @@ from datetime import datetime
 from functools import reduce
 from operator import or_
 
-from django.db.models import DateTimeField, F, IntegerField, Q, QuerySet, Value
+from django.db.models import CharField, DateTimeField, F, IntegerField, Q, QuerySet, Value
 
-from .models import Device, DeviceOutage, Session, TimeOff, overlap_q
+from .models import Device, DeviceOutage, Room, Session, TimeOff, overlap_q
 
 Span = tuple[datetime, datetime]
 
@@ -29,8 +29,8 @@ def _overlaps(start: datetime, end: datetime, other_start: datetime, other_end: 
 @dataclass(frozen=True)
 class Taken:
     """Time off, out-of-service periods and active sessions that overlap the slots asked
-    about, and the ids of the clinic's active devices (lowest first). Checks are plain
-    Python."""
+    about, and the ids of the clinic's active devices and rooms (lowest first). Checks are
+    plain Python."""
 
     practitioner_id: int
     time_off: tuple[Span, ...]
@@ -38,6 +38,7 @@ class Taken:
     # (pk, practitioner, room, device, starts_at, ends_at), earliest first
     sessions: tuple[tuple[int, int, int, int | None, datetime, datetime], ...]
     devices: tuple[int, ...]
+    rooms: tuple[int, ...] = ()
 
     def practitioner_off(self, start: datetime, end: datetime) -> bool:
         return any(_overlaps(start, end, s, e) for s, e in self.time_off)
@@ -71,14 +72,15 @@ class Taken:
         return busy | {d for d, s, e in self.outages if _overlaps(start, end, s, e)}
 
 
-# What a row of `taken`'s one query is (its first column), and its columns.
-SESSION, TIME_OFF, OUTAGE, DEVICE = range(4)
+# What a row of `taken`'s one query is (its first column: text, which needs no conversion
+# per row as a number would), and its columns.
+SESSION, TIME_OFF, OUTAGE, DEVICE, ROOM = "s", "t", "o", "d", "r"
 COLUMNS = ("t_kind", "t_id", "t_practitioner", "t_room", "t_device", "t_start", "t_end")
 
 
 def _rows(
     queryset: QuerySet,
-    kind: int,
+    kind: str,
     *,
     pk: str = "",
     practitioner: str = "",
@@ -96,7 +98,7 @@ def _rows(
 
     return (
         queryset.annotate(
-            t_kind=Value(kind, output_field=IntegerField()),
+            t_kind=Value(kind, output_field=CharField()),
             t_id=column(pk),
             t_practitioner=column(practitioner),
             t_room=column(room),
@@ -113,7 +115,8 @@ def taken(*, practitioner_id: int, spans: Sequence[Span], exclude: tuple[int, ..
     """Everything that could clash with sessions in `spans`, in one query however many spans
     there are: every active session whose time overlaps one of them, whoever it is for (any
     may hold a device), the practitioner's time off and every device's outages overlapping
-    them, and the active devices: the branches of one UNION ALL, told apart by a column."""
+    them, and the active devices and rooms: the branches of one UNION ALL, told apart by a
+    column."""
     if not spans:
         return Taken(practitioner_id, (), (), (), ())
     sessions = _rows(
@@ -133,8 +136,9 @@ def taken(*, practitioner_id: int, spans: Sequence[Span], exclude: tuple[int, ..
     )
     outages = _rows(DeviceOutage.objects.filter(_any_overlap(spans)), OUTAGE, device="device_id")
     devices = _rows(Device.objects.filter(active=True), DEVICE, device="pk", times=False)
-    found: dict[int, list[tuple]] = {SESSION: [], TIME_OFF: [], OUTAGE: [], DEVICE: []}
-    for kind, *row in sessions.union(time_off, outages, devices, all=True):
+    rooms = _rows(Room.objects.filter(active=True), ROOM, room="pk", times=False)
+    found: dict[str, list[tuple]] = {kind: [] for kind in (SESSION, TIME_OFF, OUTAGE, DEVICE, ROOM)}
+    for kind, *row in sessions.union(time_off, outages, devices, rooms, all=True):
         found[kind].append(tuple(row))
     return Taken(
         practitioner_id=practitioner_id,
@@ -143,4 +147,5 @@ def taken(*, practitioner_id: int, spans: Sequence[Span], exclude: tuple[int, ..
         # earliest first (then by id), so a clash names the first session it meets
         sessions=tuple(sorted(found[SESSION], key=lambda row: (row[4], row[0]))),
         devices=tuple(sorted(row[3] for row in found[DEVICE])),
+        rooms=tuple(sorted(row[2] for row in found[ROOM])),
     )

@@ -39,6 +39,10 @@ from .spacing import lock_patient, other_sessions, require_confirmed, require_sp
 Action = audit.Action
 # How far ahead the planner looks for a series, beyond the course's own span.
 PLANNING_SLACK_DAYS = 120
+# A proposal first reads the calendar only on the dates a series is likely to take: up to
+# FIRST_SLIP_DAYS after the start for session 1 and SLIP_DAYS more for each later session
+# (`likely_days`); the whole span only when the search goes beyond them.
+FIRST_SLIP_DAYS, SLIP_DAYS = 4, 1
 
 
 @dataclass(frozen=True)
@@ -105,9 +109,7 @@ class Locked(NamedTuple):
     devices: dict[int, Device]
 
 
-def _lock_resources(
-    practitioner: int | Practitioner, rooms: set[int], devices: set[int]
-) -> Locked:
+def _lock_resources(practitioner: int | Practitioner, rooms: set[int], devices: set[int]) -> Locked:
     """Serialise bookings that touch the same practitioner, rooms or devices, and return them:
     the practitioner with their working hours, the rooms and devices as read under the lock
     (an id that names nothing is missing). A `Practitioner` passed in is one whose row the
@@ -265,6 +267,22 @@ def course_create(
     return course
 
 
+def likely_days(*, start: date, sessions: int, interval_days: int) -> list[tuple[date, date]]:
+    """The date ranges (first, last) a series from `start` takes unless its sessions slip
+    further than FIRST_SLIP_DAYS and SLIP_DAYS each: session k (from 0) is wanted on the date
+    of session k-1 plus `interval_days`, so it lies within k intervals and all the slips so far
+    of `start`. Ranges that touch are merged."""
+    ranges: list[tuple[date, date]] = []
+    for k in range(sessions):
+        first = start + timedelta(days=k * interval_days)
+        last = first + timedelta(days=FIRST_SLIP_DAYS + k * SLIP_DAYS)
+        if ranges and first <= ranges[-1][1] + timedelta(days=1):
+            ranges[-1] = (ranges[-1][0], max(last, ranges[-1][1]))
+        else:
+            ranges.append((first, last))
+    return ranges
+
+
 def course_proposal(
     *, course: Course, start: date, now: datetime | None = None
 ) -> list[planner.Slot]:
@@ -273,6 +291,11 @@ def course_proposal(
     A `defer` screening moves the first possible date to its `defer_until`. No session is
     proposed closer than the minimum interval to the patient's sessions in other courses on
     a shared area (the stricter protocol's minimum; clinical-reference §2.1).
+
+    The calendar is read on the dates the series is likely to take (`likely_days`), so a
+    busy clinic's months of sessions are not all loaded to place six; when the search goes
+    beyond them the planner says so (`DayNotKnown`) and the whole span is read, which gives
+    the same answer the whole span always would.
     """
     now = now or timezone.now()
     latest = require_clearance(course.patient, course.areas, new_course=True)
@@ -280,11 +303,39 @@ def course_proposal(
         start = max(start, latest.defer_until)
     start = max(start, clinic_today())
     span = course.interval_days * course.planned_sessions + PLANNING_SLACK_DAYS
-    window_start, window_end = selectors.local_day_bounds(start, start + timedelta(days=span))
-    inputs = selectors.planner_inputs(
-        practitioner=course.practitioner, start=window_start, end=window_end
-    )
+    last = start + timedelta(days=span)
+    likely = [
+        (first, min(end, last))
+        for first, end in likely_days(
+            start=start, sessions=course.planned_sessions, interval_days=course.interval_days
+        )
+        if first <= last
+    ]
     others = other_sessions(course)
+    try:
+        return _plan(course, start, last, now, others, likely)
+    except planner.DayNotKnown:
+        return _plan(course, start, last, now, others, None)
+
+
+def _plan(
+    course: Course,
+    start: date,
+    last: date,
+    now: datetime,
+    others: Sequence[selectors.OtherSession],
+    days: Sequence[tuple[date, date]] | None,
+) -> list[planner.Slot]:
+    """The planner's series from `start`, reading the calendar from `start` to `last`, or
+    on the date ranges `days` only (the planner then raises DayNotKnown before it looks at
+    another working day)."""
+    window_start, window_end = selectors.local_day_bounds(start, last)
+    inputs = selectors.planner_inputs(
+        practitioner=course.practitioner,
+        start=window_start,
+        end=window_end,
+        days=None if days is None else [d for first, end in days for d in _each_day(first, end)],
+    )
     try:
         return planner.plan_series(
             tz=clinic_zone(),
@@ -304,9 +355,14 @@ def course_proposal(
             patient_min_interval_days=max(
                 [course.protocol.min_interval_days, *(o.min_interval_days for o in others)]
             ),
+            known_days=inputs.days,
         )
     except planner.NoFeasibleSeries as exc:
         raise Conflict(f"No series fits: {exc.reason}.") from exc
+
+
+def _each_day(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 @transaction.atomic
