@@ -16,10 +16,11 @@ from .models import Device, DeviceOutage, Room, Session, TimeOff, overlap_q
 Span = tuple[datetime, datetime]
 
 
-def _any_overlap(spans: Sequence[Span], prefix: str = "") -> Q:
-    """Rows (with `starts_at` and `ends_at`, of any length) overlapping any of `spans`."""
-    starts, ends = f"{prefix}starts_at__lt", f"{prefix}ends_at__gt"
-    return reduce(or_, (Q(**{starts: end, ends: start}) for start, end in spans))
+def _across(spans: Sequence[Span]) -> Q:
+    """Rows (with `starts_at` and `ends_at`, of any length) overlapping the time from the
+    first of `spans` to the last: for the small tables (time off, outages), whose few extra
+    rows cost less than a condition per span to build."""
+    return Q(starts_at__lt=max(end for _, end in spans), ends_at__gt=min(s for s, _ in spans))
 
 
 def _overlaps(start: datetime, end: datetime, other_start: datetime, other_end: datetime) -> bool:
@@ -130,22 +131,26 @@ def taken(*, practitioner_id: int, spans: Sequence[Span], exclude: tuple[int, ..
         device="device_id",
     )
     time_off = _rows(
-        TimeOff.objects.filter(_any_overlap(spans), practitioner_id=practitioner_id),
+        TimeOff.objects.filter(_across(spans), practitioner_id=practitioner_id),
         TIME_OFF,
         practitioner="practitioner_id",
     )
-    outages = _rows(DeviceOutage.objects.filter(_any_overlap(spans)), OUTAGE, device="device_id")
+    outages = _rows(DeviceOutage.objects.filter(_across(spans)), OUTAGE, device="device_id")
     devices = _rows(Device.objects.filter(active=True), DEVICE, device="pk", times=False)
     rooms = _rows(Room.objects.filter(active=True), ROOM, room="pk", times=False)
     found: dict[str, list[tuple]] = {kind: [] for kind in (SESSION, TIME_OFF, OUTAGE, DEVICE, ROOM)}
-    for kind, *row in sessions.union(time_off, outages, devices, rooms, all=True):
-        found[kind].append(tuple(row))
+    # Earliest first, then by id (rooms and devices, with no time, last): sessions in this
+    # order let a clash name the first session it meets.
+    rows = sessions.union(time_off, outages, devices, rooms, all=True).order_by(
+        "t_start", "t_id", "t_device", "t_room"
+    )
+    for kind, *row in rows:
+        found[kind].append(row)
     return Taken(
         practitioner_id=practitioner_id,
         time_off=tuple((start, end) for *_, start, end in found[TIME_OFF]),
         outages=tuple((device, start, end) for *_, device, start, end in found[OUTAGE]),
-        # earliest first (then by id), so a clash names the first session it meets
-        sessions=tuple(sorted(found[SESSION], key=lambda row: (row[4], row[0]))),
-        devices=tuple(sorted(row[3] for row in found[DEVICE])),
-        rooms=tuple(sorted(row[2] for row in found[ROOM])),
+        sessions=tuple(map(tuple, found[SESSION])),
+        devices=tuple(row[3] for row in found[DEVICE]),
+        rooms=tuple(row[2] for row in found[ROOM]),
     )

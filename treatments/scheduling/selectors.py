@@ -107,9 +107,8 @@ def planner_inputs(
     active room and device: two queries (the working hours, and `availability.taken`),
     whatever the number of sessions.
 
-    With `days` (local dates), only what touches those of them the practitioner works on is
-    read, and `days` of the answer names them: the planner needs nothing on a day without
-    working hours."""
+    With `days` (local dates), only what touches them is read, and `days` of the answer
+    names those the practitioner works on (the planner needs nothing on another day)."""
     hours = tuple(
         planner.WorkingWindow(weekday=h.weekday, start=h.start, end=h.end)
         for h in WorkingHours.objects.filter(practitioner=practitioner)
@@ -117,9 +116,10 @@ def planner_inputs(
     known = None
     spans = [(start, end)]
     if days is not None:
+        days = sorted(set(days))
         weekdays = {window.weekday for window in hours}
         known = frozenset(day for day in days if day.weekday() in weekdays)
-        spans = [local_day_bounds(first, last) for first, last in _runs(sorted(known))]
+        spans = [local_day_bounds(first, last) for first, last in _runs(days)]
     taken = availability.taken(
         practitioner_id=practitioner.pk, spans=spans, exclude=exclude_sessions
     )
