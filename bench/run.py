@@ -19,8 +19,18 @@ It needs PostgreSQL (user ``postgres``, trust auth) and Redis on their default l
    method, the JSON body and the headers (the API token when ``auth=True``);
 5. prints each target's median req/s, p50 and p99 in ms, non-2xx/3xx responses and the
    ratio to a bare Django JSON view (``/bench/bare/``, served by the same gunicorn with the
-   same middleware: ``BENCH_BARE_VIEW=true``) measured in the same rounds, and writes the
-   same to bench/results/latest.json (wrk's raw output and the gunicorn log beside it).
+   same middleware: ``BENCH_BARE_VIEW=true``) measured in the same rounds;
+6. with gunicorn stopped, times the scheduling workflows one request at a time inside Django
+   (bench/scheduling.py): booking series of 1, 3 and 6 sessions through the API, and the
+   course proposal of a practitioner with 1,000 sessions in its window, each with its SQL
+   queries;
+7. runs bench/messages.py (10,000 due messages through one worker, beside a bare-Celery run
+   on the same Redis) with the same database and broker, unless ``--skip-messages``;
+8. prints all of it as one report and writes it to bench/results/latest.json (wrk's raw
+   output, the gunicorn log and the messages run's output beside it).
+
+``--only`` names wrk targets and the sections ``booking``, ``proposal`` and ``messages``;
+with sections alone no wrk target runs.
 
 The database and the broker come from ``--database-url``/``--broker-url`` (or
 ``BENCH_DATABASE_URL``/``BENCH_BROKER_URL``); after seeding, the audit rows of earlier runs
@@ -142,7 +152,18 @@ TARGETS: list[Target] = [
         method="POST",
         body={"answers": CLEAR_ANSWERS, "areas": ["cheeks", "forehead"]},
     ),
+    # A 6-session course of a practitioner with 1,000 sessions in the proposal's window
+    # (bench/scheduling.py seed), among the 20,000 of the others.
+    Target(
+        "course_proposal",
+        "/api/courses/{proposal_course}/proposal/?start={proposal_start}",
+        auth=True,
+    ),
 ]
+# What runs after the wrk targets, each also a name for --only.
+SECTIONS = ("booking", "proposal", "messages")
+MESSAGES_SCRIPT = ROOT / "bench" / "messages.py"
+MESSAGES_TIMEOUT_S = 1800
 
 
 @dataclass
@@ -195,7 +216,7 @@ def bench_env(database_url: str = DATABASE_URL, broker_url: str = BROKER_URL) ->
     return env
 
 
-def ensure_database(database_url: str) -> None:
+def ensure_database(database_url: str = DATABASE_URL) -> None:
     """Create the benchmark's database when missing (on the server the URL names)."""
     url = urlsplit(database_url)
     name = url.path.lstrip("/")
@@ -533,10 +554,16 @@ def print_table(results: Sequence[Result]) -> None:
             print(f"note {r.name}: socket errors {r.socket_errors}")
 
 
-def write_json(results: Sequence[Result], args: argparse.Namespace, started: datetime) -> Path:
+def write_json(
+    results: Sequence[Result],
+    args: argparse.Namespace,
+    started: datetime,
+    sections: dict[str, Any],
+) -> Path:
     path = RESULTS_DIR / "latest.json"
     document = {
         "started_at": started.isoformat(timespec="seconds"),
+        "machine": machine(),
         "duration_s": args.duration,
         "connections": args.connections,
         "threads": min(WRK_THREADS, args.connections),
@@ -545,6 +572,7 @@ def write_json(results: Sequence[Result], args: argparse.Namespace, started: dat
         "patients": args.patients,
         "baseline": BASELINE,
         "targets": [{**asdict(r), "errors": r.errors, "failed": r.failed} for r in results],
+        **sections,
     }
     path.write_text(json.dumps(document, indent=2) + "\n")
     return path
@@ -554,8 +582,17 @@ def write_json(results: Sequence[Result], args: argparse.Namespace, started: dat
 
 
 def select_targets(only: set[str]) -> list[Target]:
-    """The targets named by --only (all when empty); the baseline always runs, for the ratio."""
+    """The targets named by --only (all when empty); the baseline always runs, for the ratio,
+    unless --only names sections alone."""
+    if only and not only - set(SECTIONS):
+        return []
     return [t for t in TARGETS if not only or t.name in only or t.name == BASELINE]
+
+
+def selected(section: str, args: argparse.Namespace) -> bool:
+    if section == "messages" and args.skip_messages:
+        return False
+    return not args.only or section in args.only
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -577,47 +614,48 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"the Redis db for the broker (BENCH_BROKER_URL; {BROKER_URL})",
     )
     parser.add_argument(
-        "--only", metavar="NAME,...", help="run only these targets (the bare Django view too)"
+        "--only",
+        metavar="NAME,...",
+        help="run only these targets (the bare Django view too) or sections: "
+        + ", ".join(SECTIONS),
+    )
+    parser.add_argument(
+        "--skip-messages", action="store_true", help="leave out the messages run (quick runs)"
     )
     args = parser.parse_args(argv)
     if args.duration < 1 or args.connections < 1 or args.patients < 0 or args.rounds < 1:
         parser.error("--duration, --connections and --rounds must be >= 1, --patients >= 0")
     args.only = {name.strip() for name in (args.only or "").split(",") if name.strip()}
-    if unknown := args.only - {target.name for target in TARGETS} - {"booking"}:
-        known = ", ".join(target.name for target in TARGETS)
+    if unknown := args.only - {target.name for target in TARGETS} - set(SECTIONS):
+        known = ", ".join([*(target.name for target in TARGETS), *SECTIONS])
         parser.error(f"unknown target(s) {', '.join(sorted(unknown))}; known: {known}")
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if shutil.which("wrk") is None:
+    targets = select_targets(args.only)
+    if targets and shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
         return 2
     started = datetime.now(UTC)
-    targets = select_targets(args.only)
+    sections: dict[str, Any] = {}
+    results: list[Result] = []
     try:
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         env = bench_env(args.database_url, args.broker_url)
         context = prepare(env, args.patients)
-        rounds: dict[str, list[Result]] = {}
-        with gunicorn(env) as port:
-            token = api_token(port)
-            context["patient"] = demo_patient_id(port, token)
-            # Interleaved: each round runs every target once, so a slow spell of the machine
-            # falls on all of them alike; the table shows each target's median round.
-            for number_ in range(1, args.rounds + 1):
-                print(f"round {number_} of {args.rounds}", flush=True)
-                for target in targets:
-                    target = replace(
-                        target,
-                        path=target.path.format(**context),
-                        headers={k: v.format(**context) for k, v in target.headers.items()},
-                    )
-                    rounds.setdefault(target.name, []).append(
-                        run_wrk(target, port, token, args.duration, args.connections)
-                    )
-        results = [medians(runs) for runs in rounds.values()]
+        sections["load_average_before"] = load_average()
+        if targets:
+            results = run_targets(targets, env, context, args)
+        # One request at a time, with gunicorn stopped: the latency of the workflow itself.
+        if selected("booking", args):
+            sections["booking"] = scheduling(env, "booking")
+        if selected("proposal", args):
+            sections["proposal"] = scheduling(env, "proposal")
+        if selected("messages", args):
+            sections["messages"] = run_messages(args)
+        sections["load_average_after"] = load_average()
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
@@ -629,17 +667,189 @@ def main(argv: Sequence[str] | None = None) -> int:
     for r in results:
         if baseline and r.requests_per_sec is not None:
             r.ratio_to_baseline = round(r.requests_per_sec / baseline, 3)
-    print_table(results)
-    if not args.only or "booking" in args.only:
-        booking = scheduling(env, "booking")
+    print_report(results, sections, context, args, started)
+    print(f"\nWrote {write_json(results, args, started, sections).relative_to(ROOT)}")
+    failed = any(r.failed for r in results) or "error" in sections.get("messages", {})
+    return 1 if failed else 0
+
+
+def run_targets(
+    targets: Sequence[Target], env: dict[str, str], context: dict[str, Any], args
+) -> list[Result]:
+    """Every target under wrk, in interleaved rounds; each target's median round."""
+    rounds: dict[str, list[Result]] = {}
+    with gunicorn(env) as port:
+        token = api_token(port)
+        context["patient"] = demo_patient_id(port, token)
+        # Interleaved: each round runs every target once, so a slow spell of the machine
+        # falls on all of them alike; the table shows each target's median round.
+        for number_ in range(1, args.rounds + 1):
+            print(f"round {number_} of {args.rounds}", flush=True)
+            for target in targets:
+                target = replace(
+                    target,
+                    path=target.path.format(**context),
+                    headers={k: v.format(**context) for k, v in target.headers.items()},
+                )
+                rounds.setdefault(target.name, []).append(
+                    run_wrk(target, port, token, args.duration, args.connections)
+                )
+    return [medians(runs) for runs in rounds.values()]
+
+
+# --- The messages run ------------------------------------------------------------------------
+
+MESSAGE_KEYS = (
+    "messages",
+    "seconds",
+    "messages_per_s",
+    "bare_celery_per_s",
+    "ratio_to_bare_celery",
+    "queries_per_batch",
+    "by_workers",
+    "sent_exactly_once",
+)
+
+
+def run_messages(args: argparse.Namespace) -> dict[str, Any]:
+    """bench/messages.py in its own process on the same database and broker: the JSON object
+    it prints last, or what went wrong (its output is kept in bench/results)."""
+    command = [
+        sys.executable, str(MESSAGES_SCRIPT),
+        "--database-url", args.database_url, "--broker-url", args.broker_url,
+    ]  # fmt: skip
+    print("$ bench/messages.py --database-url ... --broker-url ...", flush=True)
+    output = RESULTS_DIR / "messages-output.txt"
+    try:
+        done = subprocess.run(
+            command, cwd=ROOT, capture_output=True, text=True,
+            timeout=MESSAGES_TIMEOUT_S, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return {"error": f"bench/messages.py did not finish within {MESSAGES_TIMEOUT_S} s"}
+    output.write_text(done.stdout + "\n--- stderr ---\n" + done.stderr)
+    found = last_json_object(done.stdout)
+    if found is None:
+        tail_lines = (done.stdout + done.stderr).strip().splitlines()[-5:]
+        return {
+            "error": f"bench/messages.py exited {done.returncode} without a JSON last line",
+            "tail": tail_lines,
+        }
+    if done.returncode != 0:
+        found["exit_status"] = done.returncode
+    return found
+
+
+def last_json_object(stdout: str) -> dict[str, Any] | None:
+    lines = stdout.strip().splitlines()
+    if not lines:
+        return None
+    try:
+        found = json.loads(lines[-1])
+    except json.JSONDecodeError:
+        return None
+    return found if isinstance(found, dict) else None
+
+
+# --- The report ------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "load_average": load_average()}
+
+
+def load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def print_report(
+    results: Sequence[Result],
+    sections: dict[str, Any],
+    context: dict[str, Any],
+    args: argparse.Namespace,
+    started: datetime,
+) -> None:
+    """One block a README can quote: the wrk table, then the scheduling and messages runs."""
+    print()
+    print(
+        f"Clinic bench, {started:%Y-%m-%d %H:%M} UTC: {os.cpu_count()} CPUs, load average "
+        f"{sections.get('load_average_before')} before and {sections.get('load_average_after')} "
+        f"after; PostgreSQL with {args.patients:,} patients and "
+        f"{context.get('sessions_total', 0):,} sessions."
+    )
+    if results:
         print(
-            f"\nbooking a {booking['sessions_per_booking']}-session series through the API "
-            f"({booking['bookings']} bookings, {context['sessions_total']} sessions in the "
-            f"database): median {booking['median_ms']} ms, p90 {booking['p90_ms']} ms, "
-            f"SQL queries per booking {booking['queries_per_booking']}"
+            f"HTTP: gunicorn {GUNICORN_WORKERS} workers, wrk {args.connections} connections, "
+            f"{args.rounds} interleaved rounds of {args.duration} s (medians)."
         )
-    print(f"\nWrote {write_json(results, args, started).relative_to(ROOT)}")
-    return 1 if any(r.failed for r in results) else 0
+        print_table(results)
+    if "booking" in sections:
+        print_booking(sections["booking"])
+    if "proposal" in sections:
+        print_proposal(sections["proposal"])
+    if "messages" in sections:
+        print_messages(sections["messages"])
+
+
+def print_booking(booking: dict[str, Any]) -> None:
+    print(
+        f"\nBooking a series through the API (POST /api/courses/{{id}}/book/, API token, one "
+        f"request at a time, {booking.get('bookings_each')} of each size):"
+    )
+    print(f"  {'sessions':>8}  {'p50 ms':>7}  {'p90 ms':>7}  SQL queries")
+    for size, row in booking.get("by_sessions", {}).items():
+        queries = ", ".join(str(q) for q in row["queries"])
+        print(f"  {size:>8}  {row['p50_ms']:>7.1f}  {row['p90_ms']:>7.1f}  {queries}")
+
+
+def print_proposal(proposal: dict[str, Any]) -> None:
+    queries = ", ".join(str(q) for q in proposal.get("queries", []))
+    print(
+        f"\nCourse proposal (GET /api/courses/{{id}}/proposal/, a 6-session course of a "
+        f"practitioner with {proposal.get('practitioner_sessions_in_window', 0):,} sessions "
+        f"among {proposal.get('all_sessions_in_window', 0):,} in its "
+        f"{proposal.get('window_days')}-day window; {proposal.get('requests')} requests one "
+        f"at a time): p50 {proposal.get('p50_ms')} ms, p90 {proposal.get('p90_ms')} ms, "
+        f"SQL queries {queries}"
+    )
+
+
+def print_messages(messages: dict[str, Any]) -> None:
+    print("\nMessages (bench/messages.py: due messages through a worker, beside bare Celery):")
+    if "error" in messages:
+        print(f"  FAILED: {messages['error']}")
+        for line in messages.get("tail", []):
+            print(f"  | {line}")
+        return
+    missing = [key for key in MESSAGE_KEYS if key not in messages]
+    if missing:
+        print(f"  (its output lacks {', '.join(missing)}; what it gave: {json.dumps(messages)})")
+
+    def get(key: str, digits: int = 1) -> str:
+        value = messages.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return number(value, digits if isinstance(value, float) else 0)
+        return "-" if value is None else str(value)
+
+    print(
+        f"  {get('messages')} messages in {get('seconds')} s: {get('messages_per_s')}/s; "
+        f"bare Celery {get('bare_celery_per_s')}/s on the same Redis "
+        f"(ratio {get('ratio_to_bare_celery', 2)})"
+    )
+    workers = messages.get("by_workers")
+    if isinstance(workers, dict) and workers:
+        by = "; ".join(f"{n}: {number(v) if isinstance(v, int | float) else v}/s"
+                       for n, v in sorted(workers.items()))  # fmt: skip
+        print(f"  by worker processes: {by}")
+    print(
+        f"  SQL queries per batch {get('queries_per_batch')}; "
+        f"each sent exactly once: {get('sent_exactly_once')}"
+    )
+    if "exit_status" in messages:
+        print(f"  note: bench/messages.py exited {messages['exit_status']}")
 
 
 if __name__ == "__main__":

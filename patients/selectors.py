@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from clinic.clock import clinic_today, to_local
@@ -309,19 +309,42 @@ def carry_forward_refusal(*, screening: ScreeningResult, areas: Iterable[str], d
     )
 
 
-def _history_refusal(patient: Patient) -> str:
-    intake = latest_full_intake(patient)
-    if intake is None:
+def _history_refusal(taken_at: datetime | None) -> str:
+    """Why a course may not start on the full intake submitted at `taken_at` (None: none)."""
+    if taken_at is None:
         return (
             "The patient has no full intake on record: take a full intake before starting a course."
         )
-    if not history_stands_on(intake, clinic_today()):
+    taken_on = to_local(taken_at).date()  # as `history_taken_on`
+    if not services.screening_policy().history_current_on(taken_on, clinic_today()):
         return (
             "The patient's medical history was last taken on "
-            f"{format_date(history_taken_on(intake))}: take a full intake before starting a "
-            "course."
+            f"{format_date(taken_on)}: take a full intake before starting a course."
         )
     return ""
+
+
+def _with_standing(queryset: QuerySet, patient: str, *, history: bool) -> QuerySet:
+    """`queryset` with what the clearance rule asks besides the screening, each a subquery
+    on the patient whose id is the field `patient`: whether the current treatment consent
+    is signed, the reason of the first open hold and, with `history`, when the latest full
+    intake was submitted. One query in all, however many rules are asked."""
+    consents = Consent.objects.filter(
+        patient=OuterRef(patient),
+        kind=Consent.Kind.TREATMENT,
+        template_version=consent_templates.current_version("treatment"),
+    )
+    holds = Hold.objects.open().filter(patient=OuterRef(patient)).order_by("placed_at", "id")
+    standing = {
+        "has_treatment_consent": Exists(consents),
+        "open_hold_reason": Subquery(holds.values("reason")[:1]),
+    }
+    if history:
+        intakes = IntakeSubmission.objects.filter(
+            patient=OuterRef(patient), kind=IntakeSubmission.Kind.INTAKE
+        ).order_by("-submitted_at", "-id")
+        standing["history_taken_at"] = Subquery(intakes.values("submitted_at")[:1])
+    return queryset.annotate(**standing)
 
 
 def clearance(
@@ -348,21 +371,34 @@ def clearance(
     Then the current treatment consent, then no open hold (reference §1.2 row 34).
 
     `screening` may be passed when the caller has just loaded the patient's latest result
-    (with its submission), to save the query; it must be the latest. Three queries at most
-    (four with `new_course`).
+    (with its submission); it must be the latest. One query either way: the latest screening
+    comes with the consent, the holds and the full intake as subqueries (`_with_standing`),
+    or, given the screening, those alone are read.
     """
     if patient.is_archived:
         return _refused("This patient is archived.", screening)
     if screening is None:
-        screening = latest_screening(patient)
+        # The latest screening, carrying the rest (None when there is none: refused below).
+        screening = standing = (
+            _with_standing(
+                ScreeningResult.objects.filter(patient=patient), "patient_id", history=new_course
+            )
+            .select_related("submission", "signed_off_by")
+            .order_by("-screened_at", "-id")
+            .first()
+        )
     elif screening.patient_id != patient.pk:
         raise ValueError("The screening passed to clearance() belongs to another patient.")
+    else:
+        standing = _with_standing(
+            Patient.objects.filter(pk=patient.pk).only("pk"), "pk", history=new_course
+        ).get()
     if screening is None:
         return _refused(
             "The patient has not been screened yet: take the intake questionnaire first.", None
         )
     if new_course:
-        refused = _history_refusal(patient)
+        refused = _history_refusal(standing.history_taken_at)
         if refused:
             return _refused(refused, screening)
     days = sorted(set(days))
@@ -403,9 +439,8 @@ def clearance(
         if any(not answers_current_on(screening, day) for day in days):
             return _refused(EXPIRED, screening)
 
-    if not has_current_treatment_consent(patient):
+    if not standing.has_treatment_consent:
         return _refused("The patient has not signed the current treatment consent.", screening)
-    hold = Hold.objects.open().filter(patient=patient).order_by("placed_at", "id").first()
-    if hold is not None:
-        return _refused(hold.reason.strip() + HOLD_SUFFIX, screening)
+    if standing.open_hold_reason is not None:
+        return _refused(standing.open_hold_reason.strip() + HOLD_SUFFIX, screening)
     return Clearance(allowed=True, reason="", screening=screening)

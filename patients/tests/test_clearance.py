@@ -287,33 +287,42 @@ def _many_records(c: Clinic) -> None:
         c.release(c.hold(source_ref=f"report-{n}"))
 
 
-def test_clearance_runs_the_same_three_queries_for_one_record_or_many(
+def test_clearance_runs_one_query_for_one_record_or_many(
     front_desk_user, practitioner_user, clock, django_assert_max_num_queries
 ):
     one = Clinic(front_desk=front_desk_user, practitioner=practitioner_user, clock=clock)
     one.ready()
     one.patient.refresh_from_db()
-    with CaptureQueriesContext(connection) as queries:
-        assert selectors.clearance(patient=one.patient, areas=["cheeks"], days=[TODAY])
-    # The latest screening (with its submission and signer), the consent, the open holds.
-    assert len(queries) == 3, "\n".join(q["sql"] for q in queries)
+    for new_course in (False, True):
+        with CaptureQueriesContext(connection) as queries:
+            assert selectors.clearance(
+                patient=one.patient, areas=["cheeks"], days=[TODAY], new_course=new_course
+            )
+        # The latest screening (with its submission and signer), and as subqueries of it the
+        # consent, the first open hold and (for a new course) the latest full intake.
+        assert len(queries) == 1, "\n".join(q["sql"] for q in queries)
 
     many = Clinic(front_desk=front_desk_user, practitioner=practitioner_user, clock=clock)
     _many_records(many)
     many.patient.refresh_from_db()
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(1):
         result = selectors.clearance(
             patient=many.patient, areas=["cheeks"], days=[TODAY, march(8)], check_in=True
         )
         assert result, result.reason
         assert result.screening.submission.areas == ["cheeks"]
+    with django_assert_max_num_queries(1):
+        result = selectors.clearance(patient=many.patient, areas=["cheeks"], new_course=True)
+        assert result, result.reason
 
 
-def test_a_screening_passed_in_saves_its_query(clinic, django_assert_num_queries):
+def test_a_screening_passed_in_is_not_read_again(clinic, django_assert_num_queries):
     clinic.ready()
     latest = selectors.latest_screening(clinic.patient)
-    with django_assert_num_queries(2):  # the consent and the open holds
-        assert selectors.clearance(patient=clinic.patient, areas=["cheeks"], screening=latest)
+    with django_assert_num_queries(1):  # the consent and the open holds, together
+        verdict = selectors.clearance(patient=clinic.patient, areas=["cheeks"], screening=latest)
+        assert verdict
+        assert verdict.screening is latest
 
 
 def test_a_screening_of_another_patient_is_a_programming_error(clinic):

@@ -63,13 +63,6 @@ def _get(model, field: str, pk, *, active_only: bool = True):
     return found
 
 
-def _found(rows: dict, model, field: str, pk):
-    """`rows[pk]` from an `in_bulk` of active rows, or the 400 `_get` would give."""
-    if pk not in rows:
-        raise exceptions.ValidationError({field: [f"No such {model._meta.verbose_name}."]})
-    return rows[pk]
-
-
 def _course(public_id) -> Course:
     return get_object_or_404(
         Course.objects.select_related("patient", "practitioner", "protocol", "flags_confirmed_by"),
@@ -159,24 +152,14 @@ class CourseBookView(APIView):
         course = _course(public_id)
         data = BookInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        asked = data.validated_data["sessions"]
-        # Every room and device the series names, in one query each (not one per session).
-        rooms = Room.objects.filter(active=True).in_bulk({s["room"] for s in asked})
-        devices = Device.objects.filter(active=True).in_bulk(
-            {s["device"] for s in asked if s.get("device")}
-        )
-        slots = []
-        for i, slot in enumerate(asked):
-            device = slot.get("device")
-            slots.append(
-                services.SlotRequest(
-                    starts_at=slot["starts_at"],
-                    room=_found(rooms, Room, f"sessions.{i}.room", slot["room"]),
-                    device=_found(devices, Device, f"sessions.{i}.device", device)
-                    if device
-                    else None,
-                )
+        # Rooms and devices by id: the service reads them as it locks them (a 400 on the
+        # slot's room or device when one does not exist or is not in use).
+        slots = [
+            services.SlotRequest(
+                starts_at=slot["starts_at"], room=slot["room"], device=slot.get("device")
             )
+            for slot in data.validated_data["sessions"]
+        ]
         sessions = services.course_book(
             course=course,
             slots=slots,

@@ -46,6 +46,18 @@ class Interval:
         object.__setattr__(self, "start", start)
         object.__setattr__(self, "end", end)
 
+    @classmethod
+    def from_database(cls, start: datetime, end: datetime) -> Interval:
+        """An interval from a row whose ends the database returned in UTC with the end not
+        before the start (a check constraint says so): kept as they are, without the checks
+        of every other construction, for the thousands of rows a planner's window holds."""
+        if not (start.tzinfo in _UTC_ZONES and end.tzinfo in _UTC_ZONES and start <= end):
+            return cls(start, end)
+        interval = object.__new__(cls)
+        object.__setattr__(interval, "start", start)
+        object.__setattr__(interval, "end", end)
+        return interval
+
     def overlaps(self, other: Interval) -> bool:
         """Whether the two share an instant; ``a.end == b.start`` (back-to-back) does not."""
         if self.start == self.end or other.start == other.end:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 from .intervals import Interval, Resource, Slot, WorkingWindow, to_utc
 
 __all__ = [
+    "DayNotKnown",
     "Interval",
     "NoFeasibleSeries",
     "Resource",
@@ -55,6 +56,15 @@ class NoFeasibleSeries(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class DayNotKnown(Exception):
+    """The search reached a date outside ``known_days``: the caller passed what is booked on
+    some dates only, and must ask again with more."""
+
+    def __init__(self, day: date) -> None:
+        super().__init__(f"{day.isoformat()} is not among the known days")
+        self.day = day
 
 
 def local_datetime(day: date, at: time, tz: ZoneInfo) -> datetime | None:
@@ -326,6 +336,7 @@ def plan_series(
     horizon_days: int = 366,
     patient_sessions: Iterable[datetime] = (),
     patient_min_interval_days: int | None = None,
+    known_days: Collection[date] | None = None,
 ) -> list[Slot]:
     """The earliest feasible course of ``sessions`` sessions (DESIGN.md §5 flow 2).
 
@@ -348,6 +359,11 @@ def plan_series(
     Each session is searched for on at most ``horizon_days`` dates, starting from the date it is
     wanted. Raises ValueError for nonsensical arguments and NoFeasibleSeries, with a reason, when
     no series fits.
+
+    ``known_days``, when given, are the only local dates whose bookings the other arguments
+    describe in full: a search that would look at any other working day raises DayNotKnown
+    instead (a day without working hours needs nothing), so a series found is the one the
+    whole calendar would give.
     """
     if sessions < 1:
         raise ValueError(f"sessions must be at least 1, got {sessions}")
@@ -392,6 +408,7 @@ def plan_series(
     if not rooms:
         raise NoFeasibleSeries("no rooms")
 
+    worked = set(calendar.windows)
     first_day = earliest
     if calendar.not_before is not None:
         first_day = max(earliest, calendar.not_before.astimezone(tz).date())
@@ -409,6 +426,8 @@ def plan_series(
         for day in _dates(wanted_day, wanted_day + timedelta(days=horizon_days - 1)):
             if _too_close(day, other_days, patient_min_interval_days):
                 continue
+            if known_days is not None and day not in known_days and day.weekday() in worked:
+                raise DayNotKnown(day)
             options = calendar.starts_on(day, series_busy)
             if options:
                 slot = options[0] if target is None else _closest_to(options, target, tz)

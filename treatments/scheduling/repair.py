@@ -134,7 +134,7 @@ def course_add_session(
     require_clearance(course.patient, course.areas, [day])
     practitioner = _lock_resources(
         course.practitioner_id, {slot.room.pk}, {slot.device.pk} if slot.device else set()
-    )
+    ).practitioner
     end = start + timedelta(minutes=course.protocol.session_minutes)
     taken = availability.taken(practitioner_id=practitioner.pk, spans=[(start, end)])
     _check_slot(
@@ -146,14 +146,14 @@ def course_add_session(
         field="starts_at",
         taken=taken,
     )
-    device = slot.device or _free_device(start, end, taken)
+    device_id = slot.device.pk if slot.device else _free_device(start, end, taken)
     require_confirmed(short, confirm_short_interval=confirm_short_interval)
     session = Session.objects.create(
         course=course,
         patient=course.patient,
         practitioner=practitioner,
         room=slot.room,
-        device=device,
+        device_id=device_id,
         number=100,  # its place is given by `_renumber`
         starts_at=start,
         ends_at=end,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -10,16 +11,12 @@ from django.utils import timezone
 
 from clinic.clock import clinic_zone
 
-from . import planner
+from . import availability, planner
 from .models import (
     Course,
-    Device,
-    DeviceOutage,
     Practitioner,
-    Room,
     Session,
     SessionRecord,
-    TimeOff,
     WorkingHours,
 )
 
@@ -31,6 +28,8 @@ class PlannerInputs:
     practitioner_busy: tuple[planner.Interval, ...]
     rooms: tuple[planner.Resource, ...]
     devices: tuple[planner.Resource, ...]
+    # The local dates the rest describes in full when it was read for some dates only.
+    days: frozenset[date] | None = None
 
 
 @dataclass(frozen=True)
@@ -102,51 +101,65 @@ def planner_inputs(
     start: datetime,
     end: datetime,
     exclude_sessions: tuple[int, ...] = (),
+    days: Iterable[date] | None = None,
 ) -> PlannerInputs:
     """Working hours, time off and busy times in [start, end) for a practitioner and every
-    active room and device: six queries, whatever the number of sessions."""
+    active room and device: two queries (the working hours, and `availability.taken`),
+    whatever the number of sessions.
+
+    With `days` (local dates), only what touches them is read, and `days` of the answer
+    names those the practitioner works on (the planner needs nothing on another day)."""
     hours = tuple(
         planner.WorkingWindow(weekday=h.weekday, start=h.start, end=h.end)
         for h in WorkingHours.objects.filter(practitioner=practitioner)
     )
-    time_off = tuple(
-        planner.Interval(t.starts_at, t.ends_at)
-        for t in TimeOff.objects.filter(
-            practitioner=practitioner, starts_at__lt=end, ends_at__gt=start
-        )
+    known = None
+    spans = [(start, end)]
+    if days is not None:
+        days = sorted(set(days))
+        weekdays = {window.weekday for window in hours}
+        known = frozenset(day for day in days if day.weekday() in weekdays)
+        spans = [local_day_bounds(first, last) for first, last in _runs(days)]
+    taken = availability.taken(
+        practitioner_id=practitioner.pk, spans=spans, exclude=exclude_sessions
     )
-    sessions = list(
-        Session.objects.active()
-        .overlapping(start, end)
-        .exclude(pk__in=exclude_sessions)
-        .values_list("practitioner_id", "room_id", "device_id", "starts_at", "ends_at")
-    )
-    outages = list(
-        DeviceOutage.objects.filter(starts_at__lt=end, ends_at__gt=start).values_list(
-            "device_id", "starts_at", "ends_at"
-        )
-    )
+    interval = planner.Interval.from_database
     busy_by_room: dict[int, list[planner.Interval]] = {}
     busy_by_device: dict[int, list[planner.Interval]] = {}
     practitioner_busy = []
-    for practitioner_id, room_id, device_id, s, e in sessions:
-        interval = planner.Interval(s, e)
-        if practitioner_id == practitioner.pk:
-            practitioner_busy.append(interval)
-        busy_by_room.setdefault(room_id, []).append(interval)
+    own = practitioner.pk
+    for _, practitioner_id, room_id, device_id, s, e in taken.sessions:
+        busy = interval(s, e)
+        if practitioner_id == own:
+            practitioner_busy.append(busy)
+        busy_by_room.setdefault(room_id, []).append(busy)
         if device_id is not None:
-            busy_by_device.setdefault(device_id, []).append(interval)
-    for device_id, s, e in outages:
-        busy_by_device.setdefault(device_id, []).append(planner.Interval(s, e))
-    rooms = tuple(
-        planner.Resource(id=pk, busy=tuple(busy_by_room.get(pk, ())))
-        for pk in Room.objects.filter(active=True).values_list("pk", flat=True)
+            busy_by_device.setdefault(device_id, []).append(busy)
+    for device_id, s, e in taken.outages:
+        busy_by_device.setdefault(device_id, []).append(interval(s, e))
+    return PlannerInputs(
+        working_hours=hours,
+        time_off=tuple(interval(s, e) for s, e in taken.time_off),
+        practitioner_busy=tuple(practitioner_busy),
+        rooms=tuple(
+            planner.Resource(id=pk, busy=tuple(busy_by_room.get(pk, ()))) for pk in taken.rooms
+        ),
+        devices=tuple(
+            planner.Resource(id=pk, busy=tuple(busy_by_device.get(pk, ()))) for pk in taken.devices
+        ),
+        days=known,
     )
-    devices = tuple(
-        planner.Resource(id=pk, busy=tuple(busy_by_device.get(pk, ())))
-        for pk in Device.objects.filter(active=True).values_list("pk", flat=True)
-    )
-    return PlannerInputs(hours, time_off, tuple(practitioner_busy), rooms, devices)
+
+
+def _runs(days: Sequence[date]) -> list[tuple[date, date]]:
+    """Sorted dates as runs of consecutive ones: (first, last) each."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and day == runs[-1][1] + timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
 
 
 def sessions_between(*, start: datetime, end: datetime, practitioner: Practitioner | None = None):

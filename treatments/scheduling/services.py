@@ -7,9 +7,9 @@ confirmed on the day, is `check_in.session_check_in`; charting and completing is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.db.models import prefetch_related_objects
@@ -39,15 +39,27 @@ from .spacing import lock_patient, other_sessions, require_confirmed, require_sp
 Action = audit.Action
 # How far ahead the planner looks for a series, beyond the course's own span.
 PLANNING_SLACK_DAYS = 120
+# A proposal first reads the calendar only on the dates a series is likely to take: up to
+# FIRST_SLIP_DAYS after the start for session 1 and SLIP_DAYS more for each later session
+# (`likely_days`); the whole span only when the search goes beyond them.
+FIRST_SLIP_DAYS, SLIP_DAYS = 4, 1
 
 
 @dataclass(frozen=True)
 class SlotRequest:
-    """One session asked for by hand: a start instant, a room, optionally a device."""
+    """One session asked for by hand: a start instant, a room, optionally a device.
+
+    The room and the device may be given by id (as the API does): `course_book` reads them as
+    it locks them, and one that does not exist or is not in use is a 400 on the slot's
+    `room` or `device`."""
 
     starts_at: datetime
-    room: Room
-    device: Device | None = None
+    room: Room | int
+    device: Device | int | None = None
+
+
+def _pk(row: Room | Device | int | None) -> int | None:
+    return row if row is None or isinstance(row, int) else row.pk
 
 
 # --- The clearance rule -----------------------------------------------------------------
@@ -88,11 +100,19 @@ def _within_working_hours(practitioner: Practitioner, start: datetime, end: date
     )
 
 
-def _lock_resources(
-    practitioner: int | Practitioner, rooms: set[int], devices: set[int]
-) -> Practitioner:
-    """Serialise bookings that touch the same practitioner, rooms or devices, and return the
-    practitioner with their working hours. A `Practitioner` passed in is one whose row the
+class Locked(NamedTuple):
+    """What `_lock_resources` locked: the practitioner (with their working hours), and the
+    rooms and devices by id, as read under the lock."""
+
+    practitioner: Practitioner
+    rooms: dict[int, Room]
+    devices: dict[int, Device]
+
+
+def _lock_resources(practitioner: int | Practitioner, rooms: set[int], devices: set[int]) -> Locked:
+    """Serialise bookings that touch the same practitioner, rooms or devices, and return them:
+    the practitioner with their working hours, the rooms and devices as read under the lock
+    (an id that names nothing is missing). A `Practitioner` passed in is one whose row the
     caller has already locked.
 
     Locks are taken in a fixed order (practitioner, rooms, devices, by id) so two bookings
@@ -106,10 +126,37 @@ def _lock_resources(
             .prefetch_related("working_hours")
             .get(pk=practitioner)
         )
-    list(Room.objects.select_for_update().filter(pk__in=sorted(rooms)).order_by("pk"))
-    if devices:
-        list(Device.objects.select_for_update().filter(pk__in=sorted(devices)).order_by("pk"))
-    return practitioner
+    locked_rooms = Room.objects.select_for_update().filter(pk__in=sorted(rooms)).order_by("pk")
+    locked_devices = (
+        Device.objects.select_for_update().filter(pk__in=sorted(devices)).order_by("pk")
+        if devices
+        else ()
+    )
+    return Locked(
+        practitioner,
+        {room.pk: room for room in locked_rooms},
+        {device.pk: device for device in locked_devices},
+    )
+
+
+def _in_use(slots: Sequence[SlotRequest], locked: Locked) -> list[SlotRequest]:
+    """`slots` with their rooms and devices as `_lock_resources` read them. A room or device
+    given by id must exist and be in use, else a 400 on it (`sessions.N.room`); one given as
+    a row is checked by `_check_slot`, which says that it is not in use."""
+    resolved, errors = [], {}
+    for i, slot in enumerate(slots):
+        room = locked.rooms.get(_pk(slot.room))
+        if room is None or (isinstance(slot.room, int) and not room.active):
+            errors[f"sessions.{i}.room"] = ["No such room."]
+        device = locked.devices.get(_pk(slot.device))
+        if slot.device is not None and (
+            device is None or (isinstance(slot.device, int) and not device.active)
+        ):
+            errors[f"sessions.{i}.device"] = ["No such device."]
+        resolved.append(replace(slot, room=room, device=device))
+    if errors:
+        raise Invalid("Some fields need attention.", fields=errors)
+    return resolved
 
 
 def _check_slot(
@@ -158,14 +205,15 @@ def _device_free(device: Device, start: datetime, end: datetime, taken: availabi
     )
 
 
-def _free_device(start: datetime, end: datetime, taken: availability.Taken) -> Device | None:
-    """The first active device free for [start, end), or None when the clinic has none."""
+def _free_device(start: datetime, end: datetime, taken: availability.Taken) -> int | None:
+    """The id of the first active device free for [start, end), or None when the clinic has
+    none."""
     if not taken.devices:
         return None
     busy = taken.busy_devices(start, end)
-    for device in taken.devices:
-        if device.pk not in busy:
-            return device
+    for device_id in taken.devices:
+        if device_id not in busy:
+            return device_id
     raise Conflict(f"No device is free at {local_format(start, 'j F H:i')}.")
 
 
@@ -219,6 +267,22 @@ def course_create(
     return course
 
 
+def likely_days(*, start: date, sessions: int, interval_days: int) -> list[tuple[date, date]]:
+    """The date ranges (first, last) a series from `start` takes unless its sessions slip
+    further than FIRST_SLIP_DAYS and SLIP_DAYS each: session k (from 0) is wanted on the date
+    of session k-1 plus `interval_days`, so it lies within k intervals and all the slips so far
+    of `start`. Ranges that touch are merged."""
+    ranges: list[tuple[date, date]] = []
+    for k in range(sessions):
+        first = start + timedelta(days=k * interval_days)
+        last = first + timedelta(days=FIRST_SLIP_DAYS + k * SLIP_DAYS)
+        if ranges and first <= ranges[-1][1] + timedelta(days=1):
+            ranges[-1] = (ranges[-1][0], max(last, ranges[-1][1]))
+        else:
+            ranges.append((first, last))
+    return ranges
+
+
 def course_proposal(
     *, course: Course, start: date, now: datetime | None = None
 ) -> list[planner.Slot]:
@@ -227,6 +291,11 @@ def course_proposal(
     A `defer` screening moves the first possible date to its `defer_until`. No session is
     proposed closer than the minimum interval to the patient's sessions in other courses on
     a shared area (the stricter protocol's minimum; clinical-reference §2.1).
+
+    The calendar is read on the dates the series is likely to take (`likely_days`), so a
+    busy clinic's months of sessions are not all loaded to place six; when the search goes
+    beyond them the planner says so (`DayNotKnown`) and the whole span is read, which gives
+    the same answer the whole span always would.
     """
     now = now or timezone.now()
     latest = require_clearance(course.patient, course.areas, new_course=True)
@@ -234,11 +303,39 @@ def course_proposal(
         start = max(start, latest.defer_until)
     start = max(start, clinic_today())
     span = course.interval_days * course.planned_sessions + PLANNING_SLACK_DAYS
-    window_start, window_end = selectors.local_day_bounds(start, start + timedelta(days=span))
-    inputs = selectors.planner_inputs(
-        practitioner=course.practitioner, start=window_start, end=window_end
-    )
+    last = start + timedelta(days=span)
+    likely = [
+        (first, min(end, last))
+        for first, end in likely_days(
+            start=start, sessions=course.planned_sessions, interval_days=course.interval_days
+        )
+        if first <= last
+    ]
     others = other_sessions(course)
+    try:
+        return _plan(course, start, last, now, others, likely)
+    except planner.DayNotKnown:
+        return _plan(course, start, last, now, others, None)
+
+
+def _plan(
+    course: Course,
+    start: date,
+    last: date,
+    now: datetime,
+    others: Sequence[selectors.OtherSession],
+    days: Sequence[tuple[date, date]] | None,
+) -> list[planner.Slot]:
+    """The planner's series from `start`, reading the calendar from `start` to `last`, or
+    on the date ranges `days` only (the planner then raises DayNotKnown before it looks at
+    another working day)."""
+    window_start, window_end = selectors.local_day_bounds(start, last)
+    inputs = selectors.planner_inputs(
+        practitioner=course.practitioner,
+        start=window_start,
+        end=window_end,
+        days=None if days is None else [d for first, end in days for d in _each_day(first, end)],
+    )
     try:
         return planner.plan_series(
             tz=clinic_zone(),
@@ -258,9 +355,14 @@ def course_proposal(
             patient_min_interval_days=max(
                 [course.protocol.min_interval_days, *(o.min_interval_days for o in others)]
             ),
+            known_days=inputs.days,
         )
     except planner.NoFeasibleSeries as exc:
         raise Conflict(f"No series fits: {exc.reason}.") from exc
+
+
+def _each_day(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 @transaction.atomic
@@ -295,7 +397,15 @@ def course_book(
             "Book the whole series.",
             fields={"sessions": [f"Give all {course.planned_sessions} sessions of the course."]},
         )
-    slots = sorted(slots, key=lambda s: s.starts_at)
+    # The course's FOR UPDATE above also locked its patient's and practitioner's rows (every
+    # joined row is locked): what `lock_patient` would take again, and `_lock_resources`
+    # takes the rooms and devices next, reading them (one query, two with devices named).
+    locked = _lock_resources(
+        course.practitioner,
+        rooms={_pk(s.room) for s in slots},
+        devices={_pk(s.device) for s in slots if s.device is not None},
+    )
+    slots = sorted(_in_use(slots, locked), key=lambda s: s.starts_at)
     tz = clinic_zone()
     minutes = timedelta(minutes=course.protocol.session_minutes)
     too_close = planner.spacing_violations(
@@ -311,17 +421,11 @@ def course_book(
                 ]
             },
         )
-    # The course's FOR UPDATE above also locked its patient's and practitioner's rows (every
-    # joined row is locked): what `lock_patient` and `_lock_resources` would take again.
     short = require_spacing_across_courses(course, [s.starts_at for s in slots])
     days = [to_local(s.starts_at).date() for s in slots]
     require_clearance(course.patient, course.areas, days, new_course=True)
 
-    practitioner = _lock_resources(
-        course.practitioner,
-        rooms={s.room.pk for s in slots},
-        devices={s.device.pk for s in slots if s.device},
-    )
+    practitioner = locked.practitioner
     taken = availability.taken(
         practitioner_id=practitioner.pk, spans=[(s.starts_at, s.starts_at + minutes) for s in slots]
     )
@@ -338,14 +442,13 @@ def course_book(
             field=f"sessions.{number - 1}.starts_at",
             taken=taken,
         )
-        device = slot.device or _free_device(slot.starts_at, end, taken)
         sessions.append(
             Session(
                 course=course,
                 patient=course.patient,
                 practitioner=practitioner,
                 room=slot.room,
-                device=device,
+                device_id=_pk(slot.device) or _free_device(slot.starts_at, end, taken),
                 number=number,
                 starts_at=slot.starts_at,
                 ends_at=end,
@@ -483,7 +586,7 @@ def session_reschedule(
         session.practitioner_id,
         {r.pk for _, _, r in moves},
         {s.device_id for s, _, _ in moves if s.device_id},
-    )
+    ).practitioner
     taken = availability.taken(
         practitioner_id=practitioner.pk,
         spans=[(to, to + (moved.ends_at - moved.starts_at)) for moved, to, _ in moves],
@@ -493,9 +596,11 @@ def session_reschedule(
     for moved, to, to_room in moves:
         end = to + (moved.ends_at - moved.starts_at)
         try:
-            device = moved.device
+            # Its own device if free there, else the first that is (free by construction, so
+            # `_check_slot` need not ask about it).
+            device, device_id = moved.device, moved.device_id
             if device is not None and not _device_free(device, to, end, taken):
-                device = _free_device(to, end, taken)
+                device, device_id = None, _free_device(to, end, taken)
             _check_slot(
                 practitioner=practitioner,
                 room=to_room,
@@ -509,16 +614,16 @@ def session_reschedule(
             if moved is session:
                 raise
             raise _named(moved, to, exc) from exc
-        planned.append((moved, to, end, to_room, device))
+        planned.append((moved, to, end, to_room, device_id))
     require_confirmed(short, confirm_short_interval=confirm_short_interval)
     retimed = starts_at != session.starts_at  # a change of room alone is not news to tell
     # Later first when moving later (earlier first when earlier), so no session lands on
     # one that has not moved yet: the exclusion constraints check every save.
     if starts_at > session.starts_at:
         planned.reverse()
-    for moved, to, end, to_room, device in planned:
+    for moved, to, end, to_room, device_id in planned:
         old = moved.starts_at
-        moved.starts_at, moved.ends_at, moved.room, moved.device = to, end, to_room, device
+        moved.starts_at, moved.ends_at, moved.room, moved.device_id = to, end, to_room, device_id
         moved.save()
         signals.session_rescheduled.send(sender=Session, session=moved)
         audit.record(
