@@ -141,6 +141,7 @@ def record_many(
             actor=actor if actor is not None and actor.is_authenticated else None,
             action=action,
             object_type=object_type,
+            object_id=ids[0] if len(ids) == 1 else "",  # one record: as `record` names it
             object_ids=ids,
             patient_ids=list(patients),
             patient_id=UUID(next(iter(patients))) if len(patients) == 1 else None,

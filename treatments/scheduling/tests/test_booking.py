@@ -85,7 +85,10 @@ def test_booking_the_whole_series_creates_every_session(front_desk_client, cours
     assert [s.starts_at.astimezone(LONDON).hour for s in sessions] == [10] * 4
     assert all(s.ends_at - s.starts_at == dt.timedelta(minutes=120) for s in sessions)
     assert Course.objects.get().status == "booked"
-    assert AuditEvent.objects.filter(object_type="treatments.session", action="create").count() == 4
+    # One audit row for the series, naming each session and the patient (issue 13 item 5).
+    created = AuditEvent.objects.get(object_type="treatments.session", action="create")
+    assert created.object_ids == [str(s.pk) for s in sessions]
+    assert created.patient_id == sessions[0].patient.public_id
 
 
 def test_a_clash_books_nothing_at_all(
