@@ -141,36 +141,49 @@ def _create_sessions(practitioners, total: int) -> None:
     for p_index, (practitioner, room) in enumerate(practitioners):
         Session.objects.filter(practitioner=practitioner).delete()
         Course.objects.filter(practitioner=practitioner).delete()
-        courses = Course.objects.bulk_create(
-            Course(
-                patient_id=patients[(p_index * 200 + c) % len(patients)],
-                practitioner=practitioner,
-                protocol=protocol,
-                areas=["cheeks"],
-                planned_sessions=10,
-                interval_days=28,
-                status=Course.Status.BOOKED,
-                created_by=by,
-            )
-            for c in range(per_practitioner // 10)
+        courses = _booked_courses(
+            practitioner,
+            protocol,
+            by,
+            [patients[(p_index * 200 + c) % len(patients)] for c in range(per_practitioner // 10)],
         )
         for n in range(per_practitioner):
             day = FIRST_DAY + timedelta(days=n // len(PER_DAY))
             start = datetime(day.year, day.month, day.day, PER_DAY[n % len(PER_DAY)], tzinfo=tz)
             course = courses[n // 10]
-            rows.append(
-                Session(
-                    course=course,
-                    patient_id=course.patient_id,
-                    practitioner=practitioner,
-                    room=room,
-                    number=n % 10 + 1,
-                    starts_at=start.astimezone(UTC),
-                    ends_at=(start + timedelta(hours=2)).astimezone(UTC),
-                    status=Session.Status.BOOKED,
-                )
-            )
+            rows.append(_booked_session(course, room, n % 10 + 1, start, timedelta(hours=2)))
     Session.objects.bulk_create(rows, batch_size=2000)
+
+
+def _booked_courses(practitioner, protocol, by, patient_ids) -> list[Course]:
+    """One booked 10-session course on the cheeks per patient id, in one INSERT."""
+    return Course.objects.bulk_create(
+        Course(
+            patient_id=patient_id,
+            practitioner=practitioner,
+            protocol=protocol,
+            areas=["cheeks"],
+            planned_sessions=10,
+            interval_days=28,
+            status=Course.Status.BOOKED,
+            created_by=by,
+        )
+        for patient_id in patient_ids
+    )
+
+
+def _booked_session(course: Course, room, number: int, start: datetime, length) -> Session:
+    """A booked session of `course` with its practitioner, from local `start`."""
+    return Session(
+        course=course,
+        patient_id=course.patient_id,
+        practitioner=course.practitioner,
+        room=room,
+        number=number,
+        starts_at=start.astimezone(UTC),
+        ends_at=(start + length).astimezone(UTC),
+        status=Session.Status.BOOKED,
+    )
 
 
 def _practitioner(username: str, name: str, opens: clock_time, closes: clock_time):
@@ -247,37 +260,15 @@ def _create_busy_calendar(practitioner: Practitioner) -> None:
         .order_by("id")
         .values_list("pk", flat=True)[: BUSY // 10]
     )
-    courses = Course.objects.bulk_create(
-        Course(
-            patient_id=patient_id,
-            practitioner=practitioner,
-            protocol=protocol,
-            areas=["cheeks"],
-            planned_sessions=10,
-            interval_days=28,
-            status=Course.Status.BOOKED,
-            created_by=desk,
-        )
-        for patient_id in patients
-    )
+    courses = _booked_courses(practitioner, protocol, desk, patients)
     rows, day = [], _proposal_window()[0]
     while len(rows) < BUSY:
         if day.weekday() in WORKDAY:
             for hour in BUSY_HOURS[: BUSY - len(rows)]:
                 start = _local(day, hour)
                 course = courses[len(rows) // 10]
-                rows.append(
-                    Session(
-                        course=course,
-                        patient_id=course.patient_id,
-                        practitioner=practitioner,
-                        room=room,
-                        number=len(rows) % 10 + 1,
-                        starts_at=start.astimezone(UTC),
-                        ends_at=(start + timedelta(hours=1)).astimezone(UTC),
-                        status=Session.Status.BOOKED,
-                    )
-                )
+                number = len(rows) % 10 + 1
+                rows.append(_booked_session(course, room, number, start, timedelta(hours=1)))
         day += timedelta(days=1)
     Session.objects.bulk_create(rows, batch_size=2000)
 

@@ -146,7 +146,7 @@ def record_many(
             patient_ids=list(patients),
             patient_id=UUID(next(iter(patients))) if len(patients) == 1 else None,
             ip_address=ip,
-            detail={**(detail or {}), "count": len(ids)},
+            detail=detail or {},
         )
         for object_type, (ids, patients) in shown.items()
     ]

@@ -63,7 +63,6 @@ def _plan(child: serializers.Serializer) -> list[Step]:
     return [
         (field.field_name, field, attrgetter(".".join(field.source_attrs)), _converter(field))
         for field in child._readable_fields
-        if field.source != "*"
     ]
 
 

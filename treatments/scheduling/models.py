@@ -323,24 +323,6 @@ def overlap_q(start, end) -> Q:
     return Q(starts_at__lt=end, ends_at__gt=start, starts_at__gt=start - LONGEST_SESSION)
 
 
-# The session's own columns a list of sessions writes (treatments.scheduling.calendar_api).
-SESSION_LIST_COLUMNS = (
-    "public_id",
-    "course",
-    "patient",
-    "practitioner",
-    "room",
-    "device",
-    "number",
-    "starts_at",
-    "ends_at",
-    "status",
-    "cancel_reason",
-    "cancel_initiated_by",
-    "dropped_reason",
-)
-
-
 class SessionQuerySet(models.QuerySet):
     def active(self) -> SessionQuerySet:
         return self.filter(status__in=Session.ACTIVE)
@@ -353,20 +335,12 @@ class SessionQuerySet(models.QuerySet):
         return self.select_related("patient", "practitioner", "room", "device", "course__protocol")
 
     def for_api_list(self) -> SessionQuerySet:
-        """What the sessions endpoint writes (CalendarSessionSerializer) and audits, and no
-        more: the course's JSON and the patient's other columns are not read for a week of
-        sessions."""
+        """What the sessions endpoint writes and audits: the patient, room and course joined,
+        without the course's JSON columns (a week of sessions reads none of them)."""
         return (
             self.select_related(None)
             .select_related("patient", "room", "course")
-            .only(
-                *SESSION_LIST_COLUMNS,
-                "patient__public_id",
-                "patient__first_name",
-                "patient__last_name",
-                "room__name",
-                "course__public_id",
-            )
+            .defer("course__areas", "course__flags_confirmed")
         )
 
 
