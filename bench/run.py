@@ -130,6 +130,15 @@ TARGETS: list[Target] = [
     # The yardstick: a bare Django JSON view (clinic.views.bench_bare) behind the same
     # middleware and server; every ratio is to it, in the same run.
     Target(BASELINE, "/bench/bare/"),
+    # Floors, for reading the ratios (clinic/views.py): DRF with token auth and the staff
+    # check answering an empty page, and a logged-in page of base.html around nothing. No API
+    # endpoint can beat the first, no staff page the second.
+    Target("floor_api", "/bench/floor-api/", auth=True),
+    Target(
+        "floor_page",
+        "/bench/floor-page/",
+        headers={"Cookie": "sessionid={sessionid}", "Accept": "text/html"},
+    ),
     Target("healthz", "/healthz"),  # database + broker check, no auth
     Target("patient_list", "/api/patients/", auth=True),
     Target("api_schema", "/api/schema/?format=json", auth=True),

@@ -12,7 +12,6 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
@@ -25,22 +24,11 @@ PLANNERS = (Role.PRACTITIONER, Role.MANAGER)  # plan courses, manage their own f
 FRONT_OFFICE = (Role.FRONT_DESK, Role.MANAGER)  # register and edit patients, send invitations
 
 
-def with_roles(queryset: QuerySet, user_id: str = "pk") -> QuerySet:
-    """`queryset` with, on each row, whether the account whose id is the field `user_id` is
-    in each role group (`in_front_desk`, ...): the roles come in the same query as the
-    account, not in a query of their own (issue 13: an API request's token and roles are one
-    query). `remember_roles` hands them to the account."""
-    groups = User.groups.through.objects.filter(user_id=OuterRef(user_id))
-    return queryset.annotate(
-        **{f"in_{role}": Exists(groups.filter(group__name=role)) for role in sorted(STAFF_ROLES)}
-    )
-
-
-def remember_roles(user: User, row) -> User:
-    """Give `user` the roles `with_roles` loaded on `row`, so `user.roles()` asks nothing.
-    A patient's account has none, whatever its groups (as `User.roles`)."""
-    found = frozenset(role for role in STAFF_ROLES if getattr(row, f"in_{role}"))
-    user._roles = frozenset() if user.is_patient else found  # the cache User.roles() reads
+def remember_roles(user: User, group_names) -> User:
+    """Tell `user` the names of its groups, read in the same query as the account (an API
+    token's lookup, clinic.tokens), so `user.roles()` asks nothing. A patient's account has
+    no role, whatever its groups (as `User.roles`)."""
+    user._roles = frozenset() if user.is_patient else frozenset(set(group_names) & STAFF_ROLES)
     return user
 
 

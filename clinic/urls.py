@@ -49,4 +49,8 @@ urlpatterns = [
 ]
 
 if settings.BENCH_BARE_VIEW:  # bench/run.py's baseline; never set in production
-    urlpatterns.insert(0, path("bench/bare/", views.bench_bare, name="bench_bare"))
+    urlpatterns[:0] = [
+        path("bench/bare/", views.bench_bare, name="bench_bare"),
+        path("bench/floor-api/", views.BenchFloorApi.as_view(), name="bench_floor_api"),
+        path("bench/floor-page/", views.bench_floor_page, name="bench_floor_page"),
+    ]

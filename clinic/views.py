@@ -5,6 +5,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from . import panels
 
@@ -28,3 +31,22 @@ def bench_bare(request: HttpRequest) -> JsonResponse:
     middleware and server, so every endpoint's figure is a ratio to what Django itself costs
     on this machine in the same run. Routed only with BENCH_BARE_VIEW=true."""
     return JsonResponse({"ok": True})
+
+
+@extend_schema(exclude=True)
+class BenchFloorApi(APIView):
+    """The floor under every staff API endpoint (bench/run.py): DRF with the project's token
+    authentication, the staff check and the JSON renderer, answering an empty page without a
+    query of its own. No endpoint of ours can be faster than this; routed only with
+    BENCH_BARE_VIEW=true."""
+
+    def get(self, request):
+        return Response({"count": 0, "next": None, "previous": None, "results": []})
+
+
+@login_required
+@require_safe
+def bench_floor_page(request: HttpRequest) -> HttpResponse:
+    """The floor under every staff page (bench/run.py): a logged-in session and base.html
+    around an empty content block. Routed only with BENCH_BARE_VIEW=true."""
+    return render(request, "clinic/bench_floor.html")
