@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -58,6 +59,28 @@ class PrivateResponsesMiddleware:
         if "no-store" not in response.get("Cache-Control", ""):
             response["Cache-Control"] = "no-store, private"
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+class SessionRenewalMiddleware:
+    """Keeps a logged-in session alive while it is used (30 minutes idle ends it), saving it
+    at most once every SESSION_RENEW_SECONDS instead of on every request: Django's
+    SESSION_SAVE_EVERY_REQUEST wrote the session row and waited for a WAL flush on every
+    page (issue 13). A session may so end up to that many seconds before its full idle time.
+    Sits just inside SessionMiddleware, which saves a modified session on the way out."""
+
+    KEY = "_renewed_at"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = request.session
+        if session.session_key and not session.modified and not session.is_empty():
+            now = int(time.time())
+            if now - session.get(self.KEY, 0) >= settings.SESSION_RENEW_SECONDS:
+                session[self.KEY] = now
         return response
 
 

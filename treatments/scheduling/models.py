@@ -334,6 +334,19 @@ class SessionQuerySet(models.QuerySet):
     def for_calendar(self) -> SessionQuerySet:
         return self.select_related("patient", "practitioner", "room", "device", "course__protocol")
 
+    def for_grid(self) -> SessionQuerySet:
+        """What a calendar page's blocks show and its audit row names: the session's times,
+        status, number and practitioner, and the patient's name and public id (not the five
+        related rows `for_calendar` joins, whose JSON columns a week of blocks never reads)."""
+        return (
+            self.select_related(None)
+            .select_related("patient")
+            .only(
+                "public_id", "number", "starts_at", "ends_at", "status", "practitioner_id",
+                "patient__public_id", "patient__first_name", "patient__last_name",
+            )
+        )  # fmt: skip
+
     def for_api_list(self) -> SessionQuerySet:
         """What the sessions endpoint writes and audits: the patient, room and course joined,
         without the course's JSON columns (a week of sessions reads none of them)."""

@@ -23,7 +23,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
 
 from clinic import audit, panels
-from clinic.clock import clinic_today, clinic_zone, to_local
+from clinic.clock import TIME, clinic_today, clinic_zone, local_format, to_local
 from clinic.models import Role
 from clinic.roles import FRONT_OFFICE, PLANNERS, STAFF, role_required
 
@@ -58,6 +58,23 @@ class Placed:
     length: int  # minutes tall
     lane: int = 0
     lanes: int = 1
+
+    # What the block says, built here rather than in the template (a busy week has dozens
+    # of blocks, and template tags cost several times plain Python: issue 13).
+    @property
+    def href(self) -> str:
+        return reverse("treatments:session", args=[self.session.public_id])
+
+    @property
+    def times(self) -> str:
+        return f"{local_format(self.local_start, TIME)}–{local_format(self.local_end, TIME)}"
+
+    @property
+    def number(self) -> str:
+        session = self.session
+        if session.status == Session.Status.BOOKED:
+            return f"Session {session.number}"
+        return f"Session {session.number} · {session.get_status_display()}"
 
     @property
     def is_short(self) -> bool:
@@ -267,7 +284,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     if practitioner is not None:
         start, end = selectors.local_day_bounds(days[0], days[-1])
         sessions = _visible(
-            selectors.sessions_between(start=start, end=end, practitioner=practitioner),
+            selectors.sessions_between(start=start, end=end, practitioner=practitioner).for_grid(),
             show_cancelled,
         )
     grid = place(sessions, columns, lambda s, local_start: local_start.date())
@@ -319,7 +336,7 @@ def day(request: HttpRequest) -> HttpResponse:
     the_day = form.cleaned_data["date"] or today
     show_cancelled = form.cleaned_data["cancelled"]
     start, end = selectors.local_day_bounds(the_day, the_day)
-    sessions = _visible(selectors.sessions_between(start=start, end=end), show_cancelled)
+    sessions = _visible(selectors.sessions_between(start=start, end=end).for_grid(), show_cancelled)
     practitioners = Practitioner.objects.filter(
         Q(active=True) | Q(pk__in={s.practitioner_id for s in sessions})
     ).order_by("display_name", "id")
