@@ -8,11 +8,12 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self) -> None:
-        from . import login_limits, tokens
+        from . import login_limits, middleware, tokens
         from .models import User
         from .permissions import grant_manager_permissions
 
         post_migrate.connect(grant_manager_permissions, dispatch_uid="clinic-manager-perms")
         user_login_failed.connect(login_limits.record_failure, dispatch_uid="clinic-login-failed")
         user_logged_in.connect(login_limits.record_success, dispatch_uid="clinic-logged-in")
+        user_logged_in.connect(middleware.stamp_new_session, dispatch_uid="clinic-session-stamp")
         post_save.connect(tokens.on_user_saved, sender=User, dispatch_uid="clinic-user-tokens")

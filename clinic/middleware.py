@@ -69,8 +69,6 @@ class SessionRenewalMiddleware:
     page (issue 13). A session may so end up to that many seconds before its full idle time.
     Sits just inside SessionMiddleware, which saves a modified session on the way out."""
 
-    KEY = "_renewed_at"
-
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
@@ -79,9 +77,19 @@ class SessionRenewalMiddleware:
         session = request.session
         if session.session_key and not session.modified and not session.is_empty():
             now = int(time.time())
-            if now - session.get(self.KEY, 0) >= settings.SESSION_RENEW_SECONDS:
-                session[self.KEY] = now
+            if now - session.get(RENEWED_AT, 0) >= settings.SESSION_RENEW_SECONDS:
+                session[RENEWED_AT] = now
         return response
+
+
+RENEWED_AT = "_renewed_at"
+
+
+def stamp_new_session(sender, request, user, **kwargs) -> None:
+    """`user_logged_in`: a session saved at login counts as just renewed, so the requests
+    of its first minute do not save it again."""
+    if request is not None and hasattr(request, "session"):
+        request.session[RENEWED_AT] = int(time.time())
 
 
 class AuditBatchMiddleware:

@@ -144,13 +144,13 @@ def taken(*, practitioner_id: int, spans: Sequence[Span], exclude: tuple[int, ..
     rows = sessions.union(time_off, outages, devices, rooms, all=True).order_by(
         "t_start", "t_id", "t_device", "t_room"
     )
-    for kind, *row in rows:
-        found[kind].append(row)
+    for row in rows:  # tuples; a slice leaves out the kind without a list per row
+        found[row[0]].append(row[1:])
     return Taken(
         practitioner_id=practitioner_id,
         time_off=tuple((start, end) for *_, start, end in found[TIME_OFF]),
         outages=tuple((device, start, end) for *_, device, start, end in found[OUTAGE]),
-        sessions=tuple(map(tuple, found[SESSION])),
+        sessions=tuple(found[SESSION]),
         devices=tuple(row[3] for row in found[DEVICE]),
         rooms=tuple(row[2] for row in found[ROOM]),
     )

@@ -119,7 +119,8 @@ def planner_inputs(
         days = sorted(set(days))
         weekdays = {window.weekday for window in hours}
         known = frozenset(day for day in days if day.weekday() in weekdays)
-        spans = [local_day_bounds(first, last) for first, last in _runs(days)]
+        # Only the days the practitioner works are read: the planner looks at no other.
+        spans = [local_day_bounds(first, last) for first, last in _runs(sorted(known) or days)]
     taken = availability.taken(
         practitioner_id=practitioner.pk, spans=spans, exclude=exclude_sessions
     )
