@@ -397,8 +397,7 @@ class BookingRequest(models.Model):
                 name="one_open_booking_request_per_patient_and_kind",
             ),
             models.CheckConstraint(
-                condition=~Q(kind="new_course")
-                | Q(protocol__isnull=False, intake__isnull=False),
+                condition=~Q(kind="new_course") | Q(protocol__isnull=False, intake__isnull=False),
                 name="new_course_request_has_protocol_and_intake",
             ),
             models.CheckConstraint(
