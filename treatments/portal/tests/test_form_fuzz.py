@@ -44,6 +44,7 @@ from treatments.portal import check_ins, pre_session
 from treatments.portal import services as portal
 from treatments.portal.models import (
     AftercareAcknowledgement,
+    BookingRequest,
     CheckInAnswer,
     PortalInvite,
     PreSessionCheck,
@@ -288,6 +289,17 @@ FORMS = [
          base=lambda w: _answers(expiring_answers())),
     Form("portal:change_request", "patient", {"kind": VALUE, "note": TEXT},
          kwargs=lambda w: {"session_id": w.booked.public_id}, base=lambda w: {"kind": "move"}),
+    # Booking for yourself (PORTAL_BOOKING=full in this world): Pia moves her session on
+    # Thursday 5 March to Monday 9 March 10:00, a free time; her course has none to add.
+    Form("portal:book_move", "patient", {"starts_at": VALUE},
+         kwargs=lambda w: {"session_id": w.booked.public_id},
+         base=lambda w: {"starts_at": "2026-03-09T10:00:00+00:00"}),
+    Form("portal:book_next", "patient", {"starts_at": VALUE},
+         kwargs=lambda w: {"course_id": w.booked.course.public_id},
+         base=lambda w: {"starts_at": "2026-03-09T10:00:00+00:00"}),
+    Form("portal:book_request", "patient",
+         {"kind": VALUE, "protocol": OPTIONAL, "areas": OPTIONAL, "when_suits": TEXT},
+         base=lambda w: {"kind": "review", "when_suits": "Mornings"}),
     Form("portal:preferences", "patient",
          {"email_consent": FLAG, "sms_consent": FLAG, "preferred_channel": VALUE},
          base=lambda w: {"email_consent": "on", "preferred_channel": "email"}),
@@ -328,8 +340,16 @@ def _local(day: int, hour: int) -> dt.datetime:
 
 @pytest.fixture
 def world(
-    frozen, clinic, acne_protocol, front_desk_user, practitioner_user, manager_user, mailoutbox
+    frozen,
+    clinic,
+    acne_protocol,
+    front_desk_user,
+    practitioner_user,
+    manager_user,
+    mailoutbox,
+    settings,
 ) -> World:
+    settings.PORTAL_BOOKING = "full"  # every booking form the portal can show
     desk, prac = front_desk_user, practitioner_user
     pia = clinic.screened_patient(desk, first_name="Pia", last_name="Park", email="pia@example.com")
     pia.portal_user = PatientUserFactory(username=pia.email)
@@ -407,7 +427,7 @@ def clients(world, front_desk_user, practitioner_user, manager_user) -> dict[str
 WATCHED = [
     Patient, IntakeSubmission, ScreeningResult, Consent, Hold, Course, Session, SessionRecord,
     Practitioner, Message, PortalInvite, AftercareAcknowledgement, CheckInAnswer, ReactionFlag,
-    PreSessionCheck, SessionChangeRequest, StaffInvite,
+    PreSessionCheck, SessionChangeRequest, StaffInvite, BookingRequest,
 ]  # fmt: skip
 
 
