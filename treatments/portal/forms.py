@@ -281,6 +281,10 @@ class NoteForm(ClinicForm):
     )
 
 
+class HandleBookingRequestForm(NoteForm):
+    outcome = forms.ChoiceField(choices=(("confirm", "Confirm"), ("decline", "Not possible")))
+
+
 class HandleRequestForm(NoteForm):
     outcome = forms.ChoiceField(
         choices=(("cancel", "Cancel the session"), ("done", "Done"), ("declined", "Not possible"))

@@ -58,6 +58,11 @@ urlpatterns = [
         staff_views.staff_request_handle,
         name="staff_request_handle",
     ),
+    path(
+        "staff/booking-requests/<uuid:request_id>/",
+        staff_views.staff_booking_request_handle,
+        name="staff_booking_request_handle",
+    ),
     path("staff/patients/<uuid:patient_id>/invite/", staff_views.staff_invite, name="staff_invite"),
     path(
         "staff/courses/<uuid:course_id>/invite/",

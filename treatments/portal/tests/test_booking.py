@@ -590,3 +590,23 @@ def test_the_times_page_costs_the_same_queries_for_one_booking_around_it_or_many
         response = browser_client.get(move_url(second))
     assert response.status_code == 200
     assert len(many) == len(one), [q["sql"][:120] for q in many.captured_queries]
+
+
+def test_a_practitioner_answers_a_request_on_the_portal_alerts_page_and_front_desk_cannot(
+    pia, settings, practitioner_client, front_desk_client
+):
+    settings.PORTAL_BOOKING = "full"
+    made = booking.booking_request_create(
+        patient=pia, kind="review", when_suits="Fridays", by=pia.portal_user
+    )
+    page = main(front_desk_client.get("/portal/staff/"))
+    assert "Fridays" in page and "A practitioner confirms or declines it." in page
+    url = f"/portal/staff/booking-requests/{made.public_id}/"
+    assert front_desk_client.post(url, {"outcome": "confirm"}).status_code == 403
+    refused = practitioner_client.post(url, {"outcome": "decline", "note": ""}, follow=True)
+    assert "A note is required." in text(refused)
+    made.refresh_from_db()
+    assert made.status == "requested"
+    practitioner_client.post(url, {"outcome": "decline", "note": "Not this year."})
+    made.refresh_from_db()
+    assert made.status == "declined" and made.staff_note == "Not this year."

@@ -40,7 +40,7 @@ from patients.models import Consent, Hold, IntakeSubmission, Patient, ScreeningR
 from patients.tests.factories import PatientFactory
 from patients.vocabulary import QUESTIONS, negative_answers
 from treatments.messaging.models import Message
-from treatments.portal import check_ins, pre_session
+from treatments.portal import booking, check_ins, pre_session
 from treatments.portal import services as portal
 from treatments.portal.models import (
     AftercareAcknowledgement,
@@ -125,6 +125,7 @@ class World:
     member: User  # Mo, front desk: the manager changes roles, deactivates, reactivates
     staff_invitee: User  # Ida, invited to a staff account: `staff_token` is her link's
     staff_token: str
+    asked: BookingRequest  # Tess asks online for a review: a practitioner confirms it
     rooms: list = field(default_factory=list)
 
 
@@ -311,6 +312,9 @@ FORMS = [
     Form("portal:staff_request_handle", "front_desk", {"outcome": VALUE, "note": TEXT},
          kwargs=lambda w: {"request_id": w.change.public_id},
          base=lambda w: {"outcome": "done", "note": "Moved by phone."}),
+    Form("portal:staff_booking_request_handle", "practitioner", {"outcome": VALUE, "note": TEXT},
+         kwargs=lambda w: {"request_id": w.asked.public_id},
+         base=lambda w: {"outcome": "confirm", "note": "I will call her."}),
     Form("portal:staff_invite", "front_desk", {"channel": VALUE},
          kwargs=lambda w: {"patient_id": w.invitee.public_id}),
     Form("portal:staff_triage_read", "practitioner", {"check_in": VALUE},
@@ -385,6 +389,7 @@ def world(
     change = portal.change_request_create(
         session=upcoming, kind="move", note="", by=tess.portal_user
     )
+    asked = booking.booking_request_create(patient=tess, kind="review", by=tess.portal_user)
 
     rae = PatientFactory(first_name="Rae", email="rae@example.com")
     _, token = sent_link(rae, by=desk)
@@ -399,7 +404,7 @@ def world(
         practitioner=clinic.practitioner, patient=pia, booked=booked, completed=completed,
         checked_in=checked_in, planned=planned, reviewed=reviewed, flag=answer.flag, call=call,
         change=change, invitee=rae, token=token, failed=failed, member=member,
-        staff_invitee=ida.user, staff_token=staff_token, rooms=clinic.rooms,
+        staff_invitee=ida.user, staff_token=staff_token, asked=asked, rooms=clinic.rooms,
     )  # fmt: skip
 
 
