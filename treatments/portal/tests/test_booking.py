@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -389,23 +391,30 @@ def test_booking_the_next_session_of_a_course_adds_it_through_the_staff_service(
 # --- A race: one wins, the other is told plainly ----------------------------------------------
 
 
-def test_two_patients_choosing_the_same_time_one_wins_and_the_other_is_told_it_was_just_taken(
-    clinic, acne_protocol, desk, practitioner_user, pia, second, browser_client
-):
+@pytest.fixture
+def rex(clinic, acne_protocol, desk, practitioner_user):
+    """Another of Priya's patients, cleared, whose session 2 is at 13:00 on 17 March."""
     with time_machine.travel(dt.datetime(2026, 2, 20, 8, tzinfo=dt.UTC), tick=False):
-        rex = clinic.screened_patient(desk, first_name="Rex", email="rex@example.com")
-    portal_account(rex)
-    rex_second = course_of_three(
+        patient = clinic.screened_patient(desk, first_name="Rex", email="rex@example.com")
+    portal_account(patient)
+    patient.sessions_ = course_of_three(
         clinic,
-        rex,
+        patient,
         protocol=acne_protocol,
         desk=desk,
         planner=practitioner_user,
         starts=[local(2, 24, 13), local(3, 17, 13), local(4, 14, 13)],
-    )[1]
-    patient_services.intake_submit(
-        patient=rex, answers=clear_answers(), areas=["cheeks", "forehead"], by=desk
     )
+    patient_services.intake_submit(
+        patient=patient, answers=clear_answers(), areas=["cheeks", "forehead"], by=desk
+    )
+    return patient
+
+
+def test_two_patients_choosing_the_same_time_one_wins_and_the_other_is_told_it_was_just_taken(
+    rex, pia, second, browser_client
+):
+    rex_second = rex.sessions_[1]
     rex_client = client_for(rex.portal_user)
     wanted = iso(local(3, 24, 10))
     # Both see the time...
@@ -418,6 +427,35 @@ def test_two_patients_choosing_the_same_time_one_wins_and_the_other_is_told_it_w
     assert Session.objects.filter(starts_at=local(3, 24, 10), status="booked").count() == 1
     second.refresh_from_db()
     assert second.starts_at == local(3, 17)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_patients_booking_the_same_time_at_the_same_moment_book_it_once(rex, pia, second):
+    """Two requests at once, each on its own connection: the staff service's lock decides."""
+    wanted = local(3, 24, 10)
+    pairs = [
+        (pia, booking.next_session_for(pia, second.public_id)),
+        (rex, booking.next_session_for(rex, rex.sessions_[1].public_id)),
+    ]
+    ready = threading.Barrier(2)
+
+    def book(pair):
+        patient, target = pair
+        try:
+            ready.wait(timeout=10)
+            booking.next_session_book(
+                patient=patient, target=target, starts_at=wanted, by=patient.portal_user
+            )
+            return "booked"
+        except Conflict as exc:
+            return exc.message
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(book, pairs))
+    assert sorted(results) == sorted(["booked", booking.JUST_TAKEN])
+    assert Session.objects.filter(starts_at=wanted, status=Session.Status.BOOKED).count() == 1
 
 
 def test_two_tabs_moving_the_same_session_to_the_same_time_move_it_once(browser_client, second):
