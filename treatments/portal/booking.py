@@ -309,7 +309,7 @@ def slots(
     for the target, each keeping the spacing; the session's own room when it is free.
     A fixed number of queries: the working hours, what is taken (`availability.taken`) and
     the patient's sessions in other courses."""
-    span = window(target, screening)
+    span = window(target, screening) if target.course.practitioner.active else None
     if span is None:
         return Slots(None, None, day_from or clinic_today(), [], None, None)
     first, last = span
