@@ -628,6 +628,10 @@ def test_the_times_page_costs_the_same_queries_for_one_booking_around_it_or_many
         response = browser_client.get(move_url(second))
     assert response.status_code == 200
     assert len(many) == len(one), [q["sql"][:120] for q in many.captured_queries]
+    # The login's session and account, the patient, the booked courses with their sessions
+    # (two), the clearance rule (one), the working hours, what is taken around the week (one
+    # UNION), the patient's other courses' sessions; then the session's save (three).
+    assert len(one) <= 12, [q["sql"][:120] for q in one.captured_queries]
 
 
 def test_a_practitioner_answers_a_request_on_the_portal_alerts_page_and_front_desk_cannot(
