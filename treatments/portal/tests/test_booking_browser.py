@@ -75,3 +75,46 @@ def test_a_cleared_patient_moves_their_next_session_on_a_phone(
     session.refresh_from_db()
     assert session.starts_at == dt.datetime(2026, 3, 11, 11, 30, tzinfo=LONDON)
     assert session.status == Session.Status.BOOKED
+
+
+def test_a_patient_whose_answers_are_old_reads_why_and_can_ask_for_a_review_on_a_phone(
+    transactional_db, live_server, mobile_page, clinic, acne_protocol, front_desk_user,
+    practitioner_user, settings,
+):  # fmt: skip
+    settings.PORTAL_BOOKING = "full"
+    with time_machine.travel(NOW - dt.timedelta(days=10), tick=False):
+        patient = clinic.screened_patient(
+            front_desk_user, first_name="Omar", last_name="Reed", email="omar@example.com"
+        )
+        course = clinic.course(patient, protocol=acne_protocol, by=practitioner_user)
+        scheduling.course_book(
+            course=course,
+            slots=[
+                scheduling.SlotRequest(
+                    starts_at=dt.datetime(2026, 3, 19, 10, tzinfo=LONDON), room=clinic.rooms[0]
+                )
+            ],
+            by=front_desk_user,
+        )
+    patient.portal_user = PatientUserFactory(username=patient.email)
+    patient.save(update_fields=["portal_user"])
+    with time_machine.travel(NOW, tick=True):
+        page = mobile_page
+        page.goto(f"{live_server.url}/portal/login/")
+        page.get_by_label("E-mail address").fill(patient.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("link", name="Book or move a session").click()
+        expect(page.get_by_text("more than 7 days old")).to_be_visible()
+        expect(page.get_by_role("radio")).to_have_count(0)
+        assert_accessible(page)
+        assert_fits_the_phone(page)
+
+        page.get_by_role("link", name="Ask for a review or a new course").click()
+        assert_accessible(page)
+        assert_fits_the_phone(page)
+        page.get_by_label("A review of my results").check()
+        page.get_by_label("Days and times that suit you (optional)").fill("Friday mornings")
+        page.get_by_role("button", name="Continue").click()
+        expect(page.get_by_text("A practitioner will look at your request")).to_be_visible()
+        expect(page.get_by_text("You asked for a review of your results on 2 March 2026")).to_be_visible()
