@@ -449,7 +449,31 @@ def next_session_book(
         raise Conflict(JUST_TAKEN, about="starts_at") from exc
     except IntegrityError as exc:  # the exclusion constraints caught a race
         raise Conflict(JUST_TAKEN, about="starts_at") from exc
+    if target.moving:
+        _close_asked_to_move(target.session, by=by, request=request)
     return Booked(session=session)
+
+
+def _close_asked_to_move(session: Session, *, by: User, request: HttpRequest | None) -> None:
+    """The patient moved the session themselves: their open request to move it is done, so
+    the front desk is not left to act on it."""
+    for change in SessionChangeRequest.objects.select_for_update().filter(
+        session=session,
+        kind=SessionChangeRequest.Kind.MOVE,
+        status=SessionChangeRequest.Status.OPEN,
+    ):
+        change.status = SessionChangeRequest.Status.DONE
+        change.handled_at = timezone.now()
+        change.handled_by = by
+        change.staff_note = "The patient moved it in the portal."
+        change.save(update_fields=["status", "handled_at", "handled_by", "staff_note"])
+        audit.record(
+            actor=by,
+            action=Action.UPDATE,
+            obj=change,
+            request=request,
+            detail={"to": change.status},
+        )
 
 
 # --- Asking for a review or a new course (PORTAL_BOOKING=full) ----------------------------

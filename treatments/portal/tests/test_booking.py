@@ -29,6 +29,7 @@ from patients.tests.factories import PatientFactory
 from patients.tests.screening_cases import clear_answers
 from treatments.messaging.models import Message
 from treatments.portal import booking
+from treatments.portal import services as portal_services
 from treatments.portal.models import BookingRequest, SessionChangeRequest
 from treatments.scheduling import services as scheduling
 from treatments.scheduling.models import Course, Session
@@ -643,6 +644,7 @@ def test_a_practitioner_answers_a_request_on_the_portal_alerts_page_and_front_de
     )
     page = main(front_desk_client.get("/portal/staff/"))
     assert "Fridays" in page and "A practitioner confirms or declines it." in page
+    assert "1</strong> request for a review or a new course" in text(practitioner_client.get("/"))
     url = f"/portal/staff/booking-requests/{made.public_id}/"
     assert front_desk_client.post(url, {"outcome": "confirm"}).status_code == 403
     refused = practitioner_client.post(url, {"outcome": "decline", "note": ""}, follow=True)
@@ -652,3 +654,16 @@ def test_a_practitioner_answers_a_request_on_the_portal_alerts_page_and_front_de
     practitioner_client.post(url, {"outcome": "decline", "note": "Not this year."})
     made.refresh_from_db()
     assert made.status == "declined" and made.staff_note == "Not this year."
+
+
+def test_moving_a_session_online_closes_the_patients_open_request_to_move_it(
+    browser_client, pia, second, front_desk_client
+):
+    change = portal_services.change_request_create(
+        session=second, kind="move", note="Later please", by=pia.portal_user
+    )
+    assert "1</strong> request to cancel or move" in text(front_desk_client.get("/"))
+    browser_client.post(move_url(second), {"starts_at": iso(local(3, 24, 11))})
+    change.refresh_from_db()
+    assert change.status == "done" and change.handled_by == pia.portal_user
+    assert "request to cancel or move" not in text(front_desk_client.get("/"))

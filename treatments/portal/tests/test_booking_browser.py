@@ -117,4 +117,6 @@ def test_a_patient_whose_answers_are_old_reads_why_and_can_ask_for_a_review_on_a
         page.get_by_label("Days and times that suit you (optional)").fill("Friday mornings")
         page.get_by_role("button", name="Continue").click()
         expect(page.get_by_text("A practitioner will look at your request")).to_be_visible()
-        expect(page.get_by_text("You asked for a review of your results on 2 March 2026")).to_be_visible()
+        expect(
+            page.get_by_text("You asked for a review of your results on 2 March 2026")
+        ).to_be_visible()
