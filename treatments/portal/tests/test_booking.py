@@ -667,3 +667,19 @@ def test_moving_a_session_online_closes_the_patients_open_request_to_move_it(
     change.refresh_from_db()
     assert change.status == "done" and change.handled_by == pia.portal_user
     assert "request to cancel or move" not in text(front_desk_client.get("/"))
+
+
+def test_a_deferral_moves_the_first_time_offered_to_its_date(browser_client, pia, second, desk):
+    """A defer is not a refusal of every day (the rule allows days on or after its date): the
+    times start then, and the defer's reason is never shown."""
+    result = patient_services.intake_submit(
+        patient=pia,
+        answers=clear_answers(sunburn_or_tan_last_14_days=True),
+        areas=["cheeks", "forehead"],
+        by=desk,
+    ).screening
+    assert result.outcome == "defer" and result.defer_until > dt.date(2026, 3, 10)
+    response = browser_client.get(move_url(second) + "?from=2026-03-02")
+    days = {dt.datetime.fromisoformat(v).astimezone(LONDON).date() for v in offered(response)}
+    assert days and min(days) >= result.defer_until
+    assert "sun" not in main(response).lower()
