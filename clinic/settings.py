@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -277,6 +278,23 @@ RETINOID_STOP_HOURS = env.int("RETINOID_STOP_HOURS", default=24)
 CLINIC_OPENS_AT = env("CLINIC_OPENS_AT", default="08:00")
 # How far ahead a session may be booked; query dates may name as far (and ten years back).
 BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=730)
+# Patients booking for themselves in the portal (treatments/portal/booking.py): "off" (call
+# the clinic), "next_session_only" (book or move the next session of a booked course) or
+# "full" (that, and ask for a review or a new course of a protocol allowed online). A move of
+# a session that starts within PORTAL_MOVE_NOTICE_HOURS becomes a request for the front desk.
+PORTAL_BOOKING = env("PORTAL_BOOKING", default="next_session_only")
+if PORTAL_BOOKING not in ("off", "next_session_only", "full"):
+    raise ImproperlyConfigured(
+        f"PORTAL_BOOKING must be off, next_session_only or full, not {PORTAL_BOOKING!r}."
+    )
+PORTAL_MOVE_NOTICE_HOURS = env.int("PORTAL_MOVE_NOTICE_HOURS", default=48)
+# The indications (protocols) a patient may ask for a new course of online, with "full".
+PORTAL_BOOKING_INDICATIONS = tuple(
+    env.list(
+        "PORTAL_BOOKING_INDICATIONS",
+        default=["acne_scars", "fine_lines", "stretch_marks", "texture"],
+    )
+)
 SMS_QUIET_HOURS = tuple(env.list("SMS_QUIET_HOURS", default=["20:00", "09:00"]))
 
 # The message cadence (DESIGN.md §5, clinical reference §4), relative to the session's start

@@ -257,12 +257,15 @@ class Clearance:
     """The answer to "may this patient be treated on these areas on these days?".
 
     `reason` is "" when allowed; otherwise one sentence for staff saying why and what to do.
-    `screening` is the latest screening that was judged (None when there is none).
+    `screening` is the latest screening that was judged (None when there is none). `code`
+    names the rule that refused (one of `REFUSALS`), so a page for patients can say the same
+    thing in its own words (the portal's booking).
     """
 
     allowed: bool
     reason: str
     screening: ScreeningResult | None
+    code: str = ""
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -271,8 +274,25 @@ class Clearance:
 HOLD_SUFFIX = " A practitioner must release the hold before treatment."
 
 
-def _refused(reason: str, screening: ScreeningResult | None) -> Clearance:
-    return Clearance(allowed=False, reason=reason, screening=screening)
+# What `Clearance.code` may be when the rule refuses, in the order the rule asks.
+REFUSALS = (
+    "archived",
+    "no_history",
+    "history_old",
+    "no_screening",
+    "areas",
+    "blocked",
+    "sign_off",
+    "deferred",
+    "not_cleared",
+    "expired",
+    "no_consent",
+    "hold",
+)
+
+
+def _refused(reason: str, screening: ScreeningResult | None, code: str) -> Clearance:
+    return Clearance(allowed=False, reason=reason, screening=screening, code=code)
 
 
 EXPIRED = (
@@ -355,6 +375,7 @@ def clearance(
     check_in: bool = False,
     new_course: bool = False,
     screening: ScreeningResult | None = None,
+    answers_on: date | None = None,
 ) -> Clearance:
     """The one clearance rule: booking, planning and check-in all ask it (house style §16).
 
@@ -368,7 +389,9 @@ def clearance(
     `days`. With
     `check_in` the result must clear treatment outright and be valid on each day (answers
     at most 7 days old, clinical reference §1.2); `days` defaults to today's local date.
-    Then the current treatment consent, then no open hold (reference §1.2 row 34).
+    With `answers_on` (a date), the answers must also be current on that date, as at check-in
+    (the portal books only on answers from the last 7 days). Then the current treatment
+    consent, then no open hold (reference §1.2 row 34).
 
     `screening` may be passed when the caller has just loaded the patient's latest result
     (with its submission); it must be the latest. One query either way: the latest screening
@@ -376,7 +399,7 @@ def clearance(
     or, given the screening, those alone are read.
     """
     if patient.is_archived:
-        return _refused("This patient is archived.", screening)
+        return _refused("This patient is archived.", screening, "archived")
     if screening is None:
         # The latest screening, carrying the rest (None when there is none: refused below).
         screening = standing = (
@@ -395,27 +418,32 @@ def clearance(
         ).get()
     if screening is None:
         return _refused(
-            "The patient has not been screened yet: take the intake questionnaire first.", None
+            "The patient has not been screened yet: take the intake questionnaire first.",
+            None,
+            "no_screening",
         )
     if new_course:
         refused = _history_refusal(standing.history_taken_at)
         if refused:
-            return _refused(refused, screening)
+            code = "no_history" if standing.history_taken_at is None else "history_old"
+            return _refused(refused, screening, code)
     days = sorted(set(days))
     if check_in and not days:
         days = [clinic_today()]
 
     refused = _areas_refusal(screening, areas)
     if refused:
-        return _refused(refused, screening)
+        return _refused(refused, screening, "areas")
 
     if screening.outcome == ScreeningResult.Outcome.BLOCKED:
         return _refused(
-            "The latest screening is blocked: this patient cannot be treated.", screening
+            "The latest screening is blocked: this patient cannot be treated.", screening, "blocked"
         )
     if screening.needs_sign_off:
         return _refused(
-            "The latest screening needs a practitioner's sign-off before treatment.", screening
+            "The latest screening needs a practitioner's sign-off before treatment.",
+            screening,
+            "sign_off",
         )
     if screening.outcome == ScreeningResult.Outcome.DEFER and not screening.defer_overridden:
         early = [day for day in days if day < screening.defer_until]
@@ -425,6 +453,7 @@ def clearance(
                 f"{format_date(screening.defer_until)}; a session on {format_date(early[0])} "
                 "is too early.",
                 screening,
+                "deferred",
             )
 
     if check_in:
@@ -435,12 +464,17 @@ def clearance(
                 f"{format_date(screening.defer_until)} and does not clear the patient: repeat "
                 "the pre-session questions on or after that date.",
                 screening,
+                "not_cleared",
             )
         if any(not answers_current_on(screening, day) for day in days):
-            return _refused(EXPIRED, screening)
+            return _refused(EXPIRED, screening, "expired")
+    if answers_on is not None and not answers_current_on(screening, answers_on):
+        return _refused(EXPIRED, screening, "expired")
 
     if not standing.has_treatment_consent:
-        return _refused("The patient has not signed the current treatment consent.", screening)
+        return _refused(
+            "The patient has not signed the current treatment consent.", screening, "no_consent"
+        )
     if standing.open_hold_reason is not None:
-        return _refused(standing.open_hold_reason.strip() + HOLD_SUFFIX, screening)
+        return _refused(standing.open_hold_reason.strip() + HOLD_SUFFIX, screening, "hold")
     return Clearance(allowed=True, reason="", screening=screening)

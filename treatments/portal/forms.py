@@ -10,12 +10,20 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from clinic.clock import outside_booking_window
 from clinic.forms import ClinicForm, OneValueEach, UsernameLengthMixin
 from patients import vocabulary
 from patients.forms import NO, YES, YES_NO, answers_from, days_field
+from treatments.scheduling.models import Protocol
 
 from . import aftercare
-from .models import AftercareStep, CheckInAnswer, PortalInvite, SessionChangeRequest
+from .models import (
+    AftercareStep,
+    BookingRequest,
+    CheckInAnswer,
+    PortalInvite,
+    SessionChangeRequest,
+)
 from .services import NOTE_MAX
 
 NO_YES = ((NO, "No"), (YES, "Yes"))
@@ -273,7 +281,76 @@ class NoteForm(ClinicForm):
     )
 
 
+class HandleBookingRequestForm(NoteForm):
+    outcome = forms.ChoiceField(choices=(("confirm", "Confirm"), ("decline", "Not possible")))
+
+
 class HandleRequestForm(NoteForm):
     outcome = forms.ChoiceField(
         choices=(("cancel", "Cancel the session"), ("done", "Done"), ("declined", "Not possible"))
     )
+
+
+# --- Booking for yourself (treatments.portal.booking) -------------------------------------
+
+
+class SlotForm(ClinicForm):
+    """One of the offered start times (a radio button's value: the instant, with its offset);
+    whether it is still free is the service's question."""
+
+    starts_at = forms.DateTimeField(
+        label="Choose a time",
+        error_messages={
+            "required": "Choose one of the times shown.",
+            "invalid": "Choose one of the times shown.",
+        },
+    )
+
+    def clean_starts_at(self):
+        starts_at = self.cleaned_data["starts_at"]
+        if outside_booking_window(starts_at):
+            raise forms.ValidationError("Choose one of the times shown.")
+        return starts_at
+
+
+class BookingRequestForm(ClinicForm):
+    """Asking for a review or a new course (`PORTAL_BOOKING=full`)."""
+
+    kind = forms.ChoiceField(
+        label="What would you like?",
+        choices=BookingRequest.Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a review or a new course."},
+    )
+    protocol = forms.ModelChoiceField(
+        label="Which treatment? (for a new course)",
+        queryset=Protocol.objects.none(),
+        required=False,
+        empty_label="Choose a treatment",
+        error_messages={"invalid_choice": "Choose one of the treatments offered online."},
+    )
+    areas = forms.MultipleChoiceField(
+        label="Which areas? (for a new course)",
+        choices=vocabulary.AREAS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    when_suits = forms.CharField(
+        label="Days and times that suit you (optional)",
+        max_length=300,
+        required=False,
+    )
+
+    def __init__(self, *args, protocols=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if protocols is not None:
+            self.fields["protocol"].queryset = protocols
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == BookingRequest.Kind.NEW_COURSE:
+            if not cleaned.get("protocol") and "protocol" not in self.errors:
+                self.add_error("protocol", "Choose one of the treatments offered online.")
+            if not cleaned.get("areas") and "areas" not in self.errors:
+                self.add_error("areas", "Choose at least one area.")
+        return cleaned

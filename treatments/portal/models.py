@@ -345,3 +345,67 @@ class SessionChangeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} request ({self.status})"
+
+
+class BookingRequest(models.Model):
+    """A patient asks in the portal for a review visit or a new course (`PORTAL_BOOKING=full`,
+    `treatments.portal.booking`). It opens as `requested`; a practitioner confirms it (and
+    then plans and books as usual) or declines it with a note. A new course is asked for with
+    a fresh full intake taken in the portal (`intake`), of a protocol allowed online."""
+
+    class Kind(models.TextChoices):
+        REVIEW = "review", "A review of my results"
+        NEW_COURSE = "new_course", "A new course of treatment"
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Waiting for a practitioner to confirm"
+        CONFIRMED = "confirmed", "Confirmed"
+        DECLINED = "declined", "Not possible"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="booking_requests"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    protocol = models.ForeignKey(
+        "treatments.Protocol", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    areas = models.JSONField(default=list, blank=True)
+    intake = models.ForeignKey(
+        "patients.IntakeSubmission",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The full intake the patient took in the portal for a new course.",
+    )
+    when_suits = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    created_at = models.DateTimeField(default=timezone.now)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    staff_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "kind"],
+                condition=Q(status="requested"),
+                name="one_open_booking_request_per_patient_and_kind",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="new_course") | Q(protocol__isnull=False, intake__isnull=False),
+                name="new_course_request_has_protocol_and_intake",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="requested")
+                | Q(handled_by__isnull=False, handled_at__isnull=False),
+                name="booking_request_handled_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display().lower()})"

@@ -37,6 +37,7 @@ from . import aftercare
 from .models import (
     AftercareAcknowledgement,
     AftercareStep,
+    BookingRequest,
     PreSessionCheck,
     ReactionFlag,
     SessionChangeRequest,
@@ -323,10 +324,11 @@ class StaffAlerts:
     reactions: int
     calls: int
     requests: int
+    asked: int = 0  # requests for a review or a new course (`booking`, PORTAL_BOOKING=full)
 
     @property
     def total(self) -> int:
-        return self.reactions + self.calls + self.requests
+        return self.reactions + self.calls + self.requests + self.asked
 
 
 def staff_alerts(user: User) -> StaffAlerts:
@@ -341,4 +343,5 @@ def staff_alerts(user: User) -> StaffAlerts:
         requests=SessionChangeRequest.objects.filter(
             status=SessionChangeRequest.Status.OPEN
         ).count(),
+        asked=BookingRequest.objects.filter(status=BookingRequest.Status.REQUESTED).count(),
     )

@@ -29,10 +29,16 @@ from clinic.roles import STAFF, role_required
 from patients.models import Patient
 from treatments.scheduling.models import Course
 
-from . import check_ins, invites, pre_session
+from . import booking, check_ins, invites, pre_session
 from . import services as portal
-from .forms import HandleRequestForm, InviteForm, NoteForm
-from .models import CheckInAnswer, PreSessionCheck, ReactionFlag, SessionChangeRequest
+from .forms import HandleBookingRequestForm, HandleRequestForm, InviteForm, NoteForm
+from .models import (
+    BookingRequest,
+    CheckInAnswer,
+    PreSessionCheck,
+    ReactionFlag,
+    SessionChangeRequest,
+)
 from .views import _private, when
 from .warning_signs import sign_text
 
@@ -82,8 +88,16 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         .select_related("patient", "session__practitioner")
         .order_by("session__starts_at")
     )
+    asked = list(
+        BookingRequest.objects.filter(status=BookingRequest.Status.REQUESTED)
+        .select_related("patient", "protocol", "intake__screening")
+        .order_by("created_at", "pk")
+    )
     audit.record_many(
-        actor=request.user, action=Action.LIST, objects=[*flags, *calls, *requests], request=request
+        actor=request.user,
+        action=Action.LIST,
+        objects=[*flags, *calls, *requests, *asked],
+        request=request,
     )
     for flag in flags:
         flag.signs = [sign_text(c) for c in flag.warning_signs]
@@ -95,6 +109,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         "flags": flags,
         "calls": calls,
         "requests": requests,
+        "booking_requests": asked,
         "can_clear": request.user.has_role(Role.PRACTITIONER),
         "can_triage": request.user.has_role(*TRIAGE),
     }
@@ -233,6 +248,25 @@ def staff_request_handle(request: HttpRequest, request_id) -> HttpResponse:
             request=request,
         ),
         "The request is closed.",
+    )
+
+
+@role_required(*STAFF)
+@require_POST
+def staff_booking_request_handle(request: HttpRequest, request_id) -> HttpResponse:
+    """A practitioner confirms or declines a patient's request for a review or a new course."""
+    asked = get_object_or_404(BookingRequest, public_id=request_id)
+    return _staff_action(
+        request,
+        HandleBookingRequestForm(request.POST),
+        lambda data: booking.booking_request_handle(
+            booking_request=asked,
+            outcome=data["outcome"],
+            note=data["note"],
+            by=request.user,
+            request=request,
+        ),
+        "The request is answered.",
     )
 
 

@@ -6,7 +6,7 @@ checks every link they make)."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import sheet_views, staff_views, views
+from . import booking_views, sheet_views, staff_views, views
 
 app_name = "portal"
 
@@ -30,6 +30,11 @@ urlpatterns = [
     path("sessions/<uuid:session_id>.ics", views.session_ics, name="session_ics"),
     path("sessions/<uuid:session_id>/change/", views.change_request, name="change_request"),
     path("preferences/", views.preferences, name="preferences"),
+    # Booking for yourself, as far as PORTAL_BOOKING allows (treatments.portal.booking).
+    path("book/", booking_views.book_home, name="book"),
+    path("book/sessions/<uuid:session_id>/", booking_views.book_move, name="book_move"),
+    path("book/courses/<uuid:course_id>/", booking_views.book_next, name="book_next"),
+    path("book/request/", booking_views.book_request, name="book_request"),
     # The words the messages use for the same two pages (treatments.messaging.render.PORTAL_PATHS).
     path("after-your-visit/", views.aftercare_latest, name="after_your_visit"),
     path("questions/", views.pre_session_next, name="questions"),
@@ -52,6 +57,11 @@ urlpatterns = [
         "staff/requests/<uuid:request_id>/",
         staff_views.staff_request_handle,
         name="staff_request_handle",
+    ),
+    path(
+        "staff/booking-requests/<uuid:request_id>/",
+        staff_views.staff_booking_request_handle,
+        name="staff_booking_request_handle",
     ),
     path("staff/patients/<uuid:patient_id>/invite/", staff_views.staff_invite, name="staff_invite"),
     path(

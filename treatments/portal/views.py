@@ -30,7 +30,7 @@ from clinic.errors import Conflict, Invalid, ServiceError
 from patients.vocabulary import AREAS
 from treatments.scheduling.models import Session
 
-from . import aftercare, check_ins, invites, photos
+from . import aftercare, booking, check_ins, invites, photos
 from . import pre_session as pre_session_check
 from . import services as portal
 from .forms import (
@@ -217,6 +217,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "next_when": when(next_session.starts_at) if next_session else "",
         "pre_session": pre_session,
         "open_flag": ReactionFlag.objects.open().filter(patient=patient).exists(),
+        "booking_online": booking.books_next_session(),
         "nav": "home",
     }
     return _private(_render(request, "portal/home.html", context))
@@ -397,16 +398,29 @@ def pre_session(request: HttpRequest, session_id) -> HttpResponse:
 def sessions(request: HttpRequest) -> HttpResponse:
     upcoming = portal.upcoming_sessions(request.patient)
     today = clinic_today()
+    online = booking.books_next_session()
+    # The next booked session of each course may be moved here (the booking page says
+    # whether the patient is cleared to, and shows the times).
+    movable = set()
+    for s in upcoming:
+        if (
+            s.status == Session.Status.BOOKED
+            and s.starts_at > timezone.now()
+            and not any(m.course_id == s.course_id for m in movable)
+        ):
+            movable.add(s)
     rows = [
         {
             "session": s,
             "when": when(s.starts_at),
             "pre_session_open": pre_session_check.pre_session_is_open(s, today),
             "can_change": s.status == Session.Status.BOOKED,
+            "can_move_online": online and s in movable,
         }
         for s in upcoming
     ]
-    return _render(request, "portal/sessions.html", {"rows": rows, "nav": "sessions"})
+    context = {"rows": rows, "nav": "sessions", "booking_online": online}
+    return _render(request, "portal/sessions.html", context)
 
 
 @patient_required

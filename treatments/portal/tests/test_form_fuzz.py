@@ -40,10 +40,11 @@ from patients.models import Consent, Hold, IntakeSubmission, Patient, ScreeningR
 from patients.tests.factories import PatientFactory
 from patients.vocabulary import QUESTIONS, negative_answers
 from treatments.messaging.models import Message
-from treatments.portal import check_ins, pre_session
+from treatments.portal import booking, check_ins, pre_session
 from treatments.portal import services as portal
 from treatments.portal.models import (
     AftercareAcknowledgement,
+    BookingRequest,
     CheckInAnswer,
     PortalInvite,
     PreSessionCheck,
@@ -124,6 +125,7 @@ class World:
     member: User  # Mo, front desk: the manager changes roles, deactivates, reactivates
     staff_invitee: User  # Ida, invited to a staff account: `staff_token` is her link's
     staff_token: str
+    asked: BookingRequest  # Tess asks online for a review: a practitioner confirms it
     rooms: list = field(default_factory=list)
 
 
@@ -288,6 +290,17 @@ FORMS = [
          base=lambda w: _answers(expiring_answers())),
     Form("portal:change_request", "patient", {"kind": VALUE, "note": TEXT},
          kwargs=lambda w: {"session_id": w.booked.public_id}, base=lambda w: {"kind": "move"}),
+    # Booking for yourself (PORTAL_BOOKING=full in this world): Pia moves her session on
+    # Thursday 5 March to Monday 9 March 10:00, a free time; her course has none to add.
+    Form("portal:book_move", "patient", {"starts_at": VALUE},
+         kwargs=lambda w: {"session_id": w.booked.public_id},
+         base=lambda w: {"starts_at": "2026-03-09T10:00:00+00:00"}),
+    Form("portal:book_next", "patient", {"starts_at": VALUE},
+         kwargs=lambda w: {"course_id": w.booked.course.public_id},
+         base=lambda w: {"starts_at": "2026-03-09T10:00:00+00:00"}),
+    Form("portal:book_request", "patient",
+         {"kind": VALUE, "protocol": OPTIONAL, "areas": OPTIONAL, "when_suits": TEXT},
+         base=lambda w: {"kind": "review", "when_suits": "Mornings"}),
     Form("portal:preferences", "patient",
          {"email_consent": FLAG, "sms_consent": FLAG, "preferred_channel": VALUE},
          base=lambda w: {"email_consent": "on", "preferred_channel": "email"}),
@@ -299,6 +312,9 @@ FORMS = [
     Form("portal:staff_request_handle", "front_desk", {"outcome": VALUE, "note": TEXT},
          kwargs=lambda w: {"request_id": w.change.public_id},
          base=lambda w: {"outcome": "done", "note": "Moved by phone."}),
+    Form("portal:staff_booking_request_handle", "practitioner", {"outcome": VALUE, "note": TEXT},
+         kwargs=lambda w: {"request_id": w.asked.public_id},
+         base=lambda w: {"outcome": "confirm", "note": "I will call her."}),
     Form("portal:staff_invite", "front_desk", {"channel": VALUE},
          kwargs=lambda w: {"patient_id": w.invitee.public_id}),
     Form("portal:staff_triage_read", "practitioner", {"check_in": VALUE},
@@ -328,8 +344,16 @@ def _local(day: int, hour: int) -> dt.datetime:
 
 @pytest.fixture
 def world(
-    frozen, clinic, acne_protocol, front_desk_user, practitioner_user, manager_user, mailoutbox
+    frozen,
+    clinic,
+    acne_protocol,
+    front_desk_user,
+    practitioner_user,
+    manager_user,
+    mailoutbox,
+    settings,
 ) -> World:
+    settings.PORTAL_BOOKING = "full"  # every booking form the portal can show
     desk, prac = front_desk_user, practitioner_user
     pia = clinic.screened_patient(desk, first_name="Pia", last_name="Park", email="pia@example.com")
     pia.portal_user = PatientUserFactory(username=pia.email)
@@ -365,6 +389,7 @@ def world(
     change = portal.change_request_create(
         session=upcoming, kind="move", note="", by=tess.portal_user
     )
+    asked = booking.booking_request_create(patient=tess, kind="review", by=tess.portal_user)
 
     rae = PatientFactory(first_name="Rae", email="rae@example.com")
     _, token = sent_link(rae, by=desk)
@@ -379,7 +404,7 @@ def world(
         practitioner=clinic.practitioner, patient=pia, booked=booked, completed=completed,
         checked_in=checked_in, planned=planned, reviewed=reviewed, flag=answer.flag, call=call,
         change=change, invitee=rae, token=token, failed=failed, member=member,
-        staff_invitee=ida.user, staff_token=staff_token, rooms=clinic.rooms,
+        staff_invitee=ida.user, staff_token=staff_token, asked=asked, rooms=clinic.rooms,
     )  # fmt: skip
 
 
@@ -407,7 +432,7 @@ def clients(world, front_desk_user, practitioner_user, manager_user) -> dict[str
 WATCHED = [
     Patient, IntakeSubmission, ScreeningResult, Consent, Hold, Course, Session, SessionRecord,
     Practitioner, Message, PortalInvite, AftercareAcknowledgement, CheckInAnswer, ReactionFlag,
-    PreSessionCheck, SessionChangeRequest, StaffInvite,
+    PreSessionCheck, SessionChangeRequest, StaffInvite, BookingRequest,
 ]  # fmt: skip
 
 

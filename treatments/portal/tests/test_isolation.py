@@ -82,6 +82,10 @@ PORTAL_PAGES = {
     "portal:preferences",
     "portal:after_your_visit",
     "portal:questions",
+    "portal:book",
+    "portal:book_move",
+    "portal:book_next",
+    "portal:book_request",
 }
 UUID_PARAMS = {
     "public_id",
