@@ -6,7 +6,7 @@ checks every link they make)."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import sheet_views, staff_views, views
+from . import export_views, sheet_views, staff_views, views
 
 app_name = "portal"
 
@@ -30,6 +30,8 @@ urlpatterns = [
     path("sessions/<uuid:session_id>.ics", views.session_ics, name="session_ics"),
     path("sessions/<uuid:session_id>/change/", views.change_request, name="change_request"),
     path("preferences/", views.preferences, name="preferences"),
+    path("my-data.pdf", export_views.my_data_pdf, name="my_data_pdf"),
+    path("my-data.fhir.json", export_views.my_data_fhir, name="my_data_fhir"),
     # The words the messages use for the same two pages (treatments.messaging.render.PORTAL_PATHS).
     path("after-your-visit/", views.aftercare_latest, name="after_your_visit"),
     path("questions/", views.pre_session_next, name="questions"),
