@@ -174,3 +174,20 @@ def alice(record):
 
 def intakes_of(patient):
     return IntakeSubmission.objects.filter(patient=patient).order_by("submitted_at")
+
+
+def _logged_in(user) -> APIClient:
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+# Logged in once the clock is set (a session idle since today's real time has expired by then).
+@pytest.fixture
+def front_desk_client(front_desk_user, clock):
+    return _logged_in(front_desk_user)
+
+
+@pytest.fixture
+def patient_client(patient_user, clock):
+    return _logged_in(patient_user)
