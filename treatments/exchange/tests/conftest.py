@@ -92,16 +92,20 @@ class Record:
             by=self.front_desk,
         )
 
-    def course(self, patient):
+    def course(self, patient, practitioner=None):
         return CourseFactory(
-            patient=patient, practitioner=self.practitioner, areas=["cheeks", "forehead"]
+            patient=patient,
+            practitioner=practitioner or self.practitioner,
+            areas=["cheeks", "forehead"],
         )
 
-    def session(self, course, when, status=Session.Status.BOOKED, **fields):
+    def session(
+        self, course, when, status=Session.Status.BOOKED, room="Room A", device=None, **fields
+    ):
         return SessionFactory(
             course=course,
-            room=RoomFactory(name="Room A"),
-            device=self.device,
+            room=RoomFactory(name=room),
+            device=device or self.device,
             starts_at=when,
             status=status,
             **fields,
@@ -131,9 +135,11 @@ class Record:
             else None,
         )
 
-    def full(self, **fields):
-        """A patient with something of everything (the module docstring)."""
+    def full(self, practitioner=None, **fields):
+        """A patient with something of everything (the module docstring). A second such
+        patient is given another `practitioner`, and has another room and pen."""
         patient = self.patient(**fields)
+        elsewhere = {"room": "Room B", "device": DeviceFactory()} if practitioner else {}
         self.intake(patient)
         self.clock.shift(dt.timedelta(minutes=5))
         review = self.intake(patient, anticoagulants=True).screening
@@ -148,14 +154,14 @@ class Record:
         self.clock.shift(dt.timedelta(minutes=5))
         self.consent(patient)
         self.consent(patient, "marketing")
-        course = self.course(patient)
-        done = self.session(course, at(1, 11), Session.Status.COMPLETED, number=1)
+        course = self.course(patient, practitioner)
+        done = self.session(course, at(1, 11), Session.Status.COMPLETED, number=1, **elsewhere)
         self.chart(done, "cheeks")
         self.chart(done, "forehead", mm="0.25", passes=2)
         self.session(
             course, at(2, 8), Session.Status.CANCELLED, number=2, cancel_reason="Patient unwell"
         )
-        booked = self.session(course, at(3, 8), number=3)
+        booked = self.session(course, at(3, 8), number=3, **elsewhere)
         self.message(patient, done, Message.Kind.AFTERCARE)
         self.message(patient, booked, Message.Kind.REMINDER_24H, channel="sms")
         self.message(patient, booked, Message.Kind.REMINDER_48H, status=Message.Status.PENDING)
