@@ -3,7 +3,6 @@ and 3): what they carry, who may have them, the export audit row, constant queri
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 from collections import Counter
@@ -14,7 +13,6 @@ from pypdf import PdfReader
 from clinic.models import AuditEvent
 from treatments.messaging.models import Message
 from treatments.scheduling.models import Session
-
 from treatments.scheduling.tests.factories import PractitionerFactory
 
 from .fhir_check import assert_valid_r4
