@@ -15,8 +15,10 @@ from typing import Final
 
 from django.conf import settings
 
+from clinic import api as clinic_api
+
 FHIR_VERSION: Final = "4.0.1"
-FHIR_JSON: Final = "application/fhir+json"
+FHIR_JSON: Final = clinic_api.FHIR_JSON
 
 SNOMED: Final = "http://snomed.info/sct"
 LOINC: Final = "http://loinc.org"

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from clinic import api as clinic_api
 from patients import vocabulary
 from patients.consent import TEMPLATES as CONSENT_TEMPLATES
 from patients.consent import current_version
@@ -733,33 +734,7 @@ def bundle(
     return _compact(out)
 
 
-ISSUE_CODES = {
-    400: "invalid",
-    401: "login",
-    403: "forbidden",
-    404: "not-found",
-    405: "not-supported",
-    406: "not-supported",
-    409: "conflict",
-    413: "too-long",
-    415: "not-supported",
-    429: "throttled",
-    503: "transient",
-}
-
-
-def operation_outcome(
-    status: int, message: str, fields: Mapping[str, list[str]] | None = None
-) -> Resource:
-    """An error as FHIR says: one issue per bad parameter (its name and what is wrong), or
-    one for the whole request."""
-    code = ISSUE_CODES.get(status, "exception")
-    issues = [
-        {"severity": "error", "code": code, "diagnostics": f"{name}: {text}", "expression": [name]}
-        for name, texts in (fields or {}).items()
-        for text in texts
-    ] or [{"severity": "error", "code": code, "diagnostics": message}]
-    return {"resourceType": "OperationOutcome", "issue": issues}
+operation_outcome = clinic_api.operation_outcome
 
 
 def capability_statement(
