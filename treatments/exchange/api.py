@@ -226,8 +226,17 @@ class EverythingView(FhirView):
         return Response(bundle)
 
 
+READ_ONLY = "This FHIR server is read-only."
+
+
 @csrf_exempt
 def fhir_not_found(request, *args, **kwargs):
-    """Anything else under /fhir/: a 404 OperationOutcome, never an HTML page."""
+    """Anything else under /fhir/: a 404 OperationOutcome, never an HTML page; a write
+    anywhere under /fhir/ is a 405, as on the known URLs (the server is read-only)."""
+    if request.method not in ("GET", "HEAD"):
+        body = shapes.operation_outcome(405, READ_ONLY)
+        response = JsonResponse(body, status=405, content_type=codes.FHIR_JSON)
+        response["Allow"] = "GET, HEAD"
+        return response
     body = shapes.operation_outcome(404, "This server has no such FHIR endpoint.")
     return JsonResponse(body, status=404, content_type=codes.FHIR_JSON)

@@ -294,9 +294,10 @@ def test_plain_json_is_served_when_asked_for_and_xml_is_refused(token_client, al
 
 
 def test_writing_is_not_supported(token_client, alice):
-    response = token_client.put(f"/fhir/Patient/{alice.public_id}", {}, format="json")
-    assert response.status_code == 405
-    assert response.json()["issue"][0]["code"] == "not-supported"
+    for path in (f"/fhir/Patient/{alice.public_id}", "/fhir/Patient", "/fhir/Patient/a/b/c"):
+        response = token_client.put(path, {}, format="json")
+        assert response.status_code == 405, path
+        assert response.json()["issue"][0]["code"] == "not-supported"
 
 
 def test_the_capability_statement_lists_each_type_and_its_search_parameters(token_client):
