@@ -81,10 +81,11 @@ APPOINTMENT_STATUS: Final[dict[str, str]] = {
     "no_show": "noshow",
 }
 
-# Message.Channel → v3 ParticipationMode.
+# Message.Channel → v3 ParticipationMode. It has e-mail (EMAILWRIT) but no SMS: a text
+# message is its parent, "written", beside the clinic's own `message-channel` code.
 MEDIUM: Final[dict[str, tuple[str, str]]] = {
     "email": ("EMAILWRIT", "email"),
-    "sms": ("SMSWRIT", "SMS message"),
+    "sms": ("WRITTEN", "written"),
 }
 
 # Consent.Kind → HL7 consent scope.

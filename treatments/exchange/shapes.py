@@ -648,7 +648,16 @@ def communication(message: Message) -> Resource:
                     text=message.get_kind_display(),
                 )
             ],
-            "medium": [concept(coding(codes.PARTICIPATION_MODE, medium_code, medium_display))],
+            "medium": [
+                concept(
+                    coding(codes.PARTICIPATION_MODE, medium_code, medium_display),
+                    coding(
+                        codes.system("message-channel"),
+                        message.channel,
+                        message.get_channel_display(),
+                    ),
+                )
+            ],
             "subject": ref("Patient", message.patient.public_id),
             "about": [ref("Appointment", message.session.public_id)]
             if message.session_id
