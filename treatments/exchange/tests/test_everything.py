@@ -226,3 +226,15 @@ def test_the_patient_downloads_their_own_data_from_the_portal(
 
 def test_staff_cannot_use_the_portals_download(front_desk_client):
     assert front_desk_client.get("/portal/my-data.pdf").status_code == 403
+
+
+def test_a_new_patient_with_nothing_yet_exports_their_details_alone(
+    front_desk_client, token_client, record
+):
+    patient = record.patient(email="", phone="+447700900123", preferred_channel="sms")
+    bundle = token_client.get(f"/fhir/Patient/{patient.public_id}/$everything").json()
+    assert_valid_r4(bundle)
+    assert types_in(bundle) == {"Patient": 1}
+    text = pdf_text(front_desk_client.get(f"/patients/{patient.public_id}/export.pdf").content)
+    for expected in ("No questionnaires.", "No sessions.", "No messages sent.", "+447700900123"):
+        assert expected in text, expected
