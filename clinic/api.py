@@ -49,6 +49,53 @@ def error_body(status_code: int, message: str, fields: dict | None = None, code:
     }
 
 
+# FHIR's read API (treatments.exchange) answers its errors as an OperationOutcome, also
+# those that middleware gives before any view runs (a NUL in the query string, the database
+# down, a half-signed-in staff session): one shape per prefix, named here.
+FHIR_PREFIX = "/fhir/"
+FHIR_JSON = "application/fhir+json"
+_ISSUE_CODES = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    406: "not-supported",
+    409: "conflict",
+    413: "too-long",
+    415: "not-supported",
+    429: "throttled",
+    503: "transient",
+}
+
+
+def operation_outcome(status_code: int, message: str, fields: dict | None = None) -> dict:
+    """An error as FHIR R4 says: one issue per bad parameter (its name, what is wrong), or
+    one for the whole request."""
+    code = _ISSUE_CODES.get(status_code, "exception")
+    issues = [
+        {"severity": "error", "code": code, "diagnostics": f"{name}: {text}", "expression": [name]}
+        for name, texts in (fields or {}).items()
+        for text in texts
+    ] or [{"severity": "error", "code": code, "diagnostics": message}]
+    return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+def is_fhir(request) -> bool:
+    return request.path.startswith(FHIR_PREFIX)
+
+
+def error_response(
+    request, status_code: int, message: str, fields: dict | None = None, code: str = ""
+) -> JsonResponse:
+    """An error outside the API's views: the error shape, or under /fhir/ an
+    OperationOutcome."""
+    if is_fhir(request):
+        body = operation_outcome(status_code, message, fields)
+        return JsonResponse(body, status=status_code, content_type=FHIR_JSON)
+    return JsonResponse(error_body(status_code, message, fields, code), status=status_code)
+
+
 def _flatten(detail) -> dict[str, list[str]]:
     """DRF's nested error detail → {"field": ["message", ...]}, nested keys joined by dots."""
     out: dict[str, list[str]] = {}

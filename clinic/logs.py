@@ -1,11 +1,13 @@
 """Secrets and patient data in addresses stay out of the logs (DESIGN.md §6).
 
-Three kinds of address carry what no log may keep:
+Four kinds of address carry what no log may keep:
 
 - a credential in the path: a staff invitation (`/staff/welcome/<token>/`), a patient's
   invitation or password-reset link (`/portal/invite/<token>/`) and a practitioner's
   calendar feed (`/calendar/<token>.ics`, which calendar apps fetch by URL alone, so the
   token cannot leave it);
+- what follows the resource type under /fhir/ (`/fhir/Patient/<id>/$everything`): an id,
+  or whatever a client typed in its place;
 - a search term in the query string (`/patients/?q=Morgan`, the API's `?search=`): a name,
   phone number, e-mail address or date of birth;
 - any other query string, which the app does not promise to keep free of either.
@@ -34,6 +36,9 @@ SECRET_SEGMENTS = (
     (re.compile(r"(/staff/welcome/)[^/\s?\"#]+"), r"\1" + HIDDEN),
     (re.compile(r"(/portal/invite/)[^/\s?\"#]+"), r"\1" + HIDDEN),
     (re.compile(r"(/calendar/)[^/\s?\"#]+?(\.ics)?(?=$|[\s?\"#])"), r"\1" + HIDDEN + r"\2"),
+    # FHIR's read API (treatments/exchange): what follows the resource type, an id or
+    # whatever a client typed there (a name, say), and `$everything`.
+    (re.compile(r"(/fhir/[A-Za-z]+/)[^\s?\"#]+"), r"\1" + HIDDEN),
 )
 
 # A query string: from "?" to the end of the address (whitespace or a quote ends it).

@@ -6,11 +6,11 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 
 from . import audit
-from .api import INVALID, error_body
+from .api import FHIR_PREFIX, INVALID, error_response
 from .parsers import NUL, NUL_MESSAGE
 
 
@@ -21,7 +21,8 @@ def _with_nul(data: QueryDict) -> list[str]:
 
 
 def is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    """The JSON API or FHIR's: errors in JSON, never a page."""
+    return request.path.startswith(("/api/", FHIR_PREFIX))
 
 
 class RefuseNulMiddleware:
@@ -41,7 +42,7 @@ class RefuseNulMiddleware:
         names = [name.replace(NUL, "") or "(unnamed)" for name in fields]
         if is_api(request):
             fields_out = {name: [NUL_MESSAGE] for name in names}
-            return JsonResponse(error_body(400, INVALID, fields_out), status=400)
+            return error_response(request, 400, INVALID, fields_out)
         return render(request, "clinic/bad_input.html", {"fields": names}, status=400)
 
 

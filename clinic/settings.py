@@ -262,6 +262,9 @@ SMS_HTTP_TOKEN = env("SMS_HTTP_TOKEN", default="")
 SMS_SENDER = env("SMS_SENDER", default="Clinic")
 # The portal's address in messages (links only: never patient data in query strings).
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+# The FHIR API's own code systems, extensions and identifiers live under this address
+# (treatments/exchange/codes.py): <base>/CodeSystem/..., <base>/StructureDefinition/...
+FHIR_SYSTEM_BASE = env("FHIR_SYSTEM_BASE", default="https://clinic.example/fhir")
 # Sending: attempts before `failed`, backoff base, the `sending` lease, the sweep's batch.
 MESSAGE_MAX_ATTEMPTS = env.int("MESSAGE_MAX_ATTEMPTS", default=5)
 MESSAGE_RETRY_BASE_SECONDS = env.int("MESSAGE_RETRY_BASE_SECONDS", default=60)

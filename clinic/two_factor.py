@@ -14,7 +14,7 @@ import qrcode.image.svg
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from django.urls import reverse
 from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
@@ -22,7 +22,7 @@ from django_otp import verify_token as otp_verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .api import error_body
+from .api import FHIR_PREFIX, error_response
 from .models import User
 
 RECOVERY_CODES = 10
@@ -119,8 +119,8 @@ class TwoFactorMiddleware:
         if settings.REQUIRE_STAFF_2FA:
             user = request.user
             if required_for(user) and not user.is_verified() and not _open(request.path):
-                if request.path.startswith("/api/"):
-                    return JsonResponse(error_body(403, API_SESSION), status=403)
+                if request.path.startswith(("/api/", FHIR_PREFIX)):
+                    return error_response(request, 403, API_SESSION)
                 step = "two_factor_code" if has_app(user) else "two_factor_setup"
                 return redirect_to_login(request.get_full_path(), reverse(step))
         return self.get_response(request)

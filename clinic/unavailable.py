@@ -15,12 +15,12 @@ import sys
 
 import redis
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.views import defaults
 from kombu.exceptions import OperationalError as BrokerError
 
-from .api import error_body
+from .api import error_response
 from .middleware import is_api
 
 # Django wraps the driver's errors: a refused, dropped or timed-out connection (and a
@@ -53,9 +53,7 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
     """503 with Retry-After: the error shape under /api/, else a page rendered with no
     request context (no user, no context processor, so no query)."""
     if is_api(request):
-        response: HttpResponse = JsonResponse(
-            error_body(503, MESSAGE, code="unavailable"), status=503
-        )
+        response: HttpResponse = error_response(request, 503, MESSAGE, code="unavailable")
     else:
         response = HttpResponse(loader.get_template("503.html").render(), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)

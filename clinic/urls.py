@@ -41,6 +41,7 @@ urlpatterns = [
     path("audit/", audit_views.audit_log_page, name="audit_log"),
     path("audit/export.csv", audit_views.audit_log_export, name="audit_log_export"),
     path("api/", include(api_urlpatterns)),
+    path("fhir/", include("treatments.exchange.fhir_urls")),
     path("staff/", include("clinic.staff.urls")),
     path("patients/", include("patients.urls")),
     path("portal/", include("treatments.portal.urls")),

@@ -7,6 +7,7 @@ class TreatmentsConfig(AppConfig):
 
     def ready(self) -> None:
         # The higher packages listen to the lower ones (DESIGN.md §3): connect them once.
+        from .exchange import panels as exchange_panels
         from .messaging import panels as messaging_panels
         from .messaging import receivers as messaging_receivers
         from .portal import panels as portal_panels
@@ -22,3 +23,4 @@ class TreatmentsConfig(AppConfig):
         scheduling_panels.connect()
         messaging_panels.connect()
         portal_panels.connect()
+        exchange_panels.connect()

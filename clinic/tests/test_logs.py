@@ -50,6 +50,10 @@ def test_every_route_that_takes_a_token_is_blanked_in_logs():
         ("Gone: /portal/invite/Zq9/", "Gone: /portal/invite/…/"),
         ("/patients/?q=O'Brien+14/03/1985&page=2 x", "/patients/?… x"),
         ("/portal/login/?next=/portal/invite/Zq9/", "/portal/login/?…"),
+        ('"GET /fhir/Patient/Alice%20Morgan HTTP/1.1" 404', '"GET /fhir/Patient/… HTTP/1.1" 404'),
+        ("Not Found: /fhir/Patient/6f1c/$everything", "Not Found: /fhir/Patient/…"),
+        ("/fhir/Appointment?patient=6f1c&date=ge2027-01-01", "/fhir/Appointment?…"),
+        ("/fhir/metadata", "/fhir/metadata"),
         # Addresses that carry no secret stay readable.
         ('"GET /calendar/rotate-feed/ HTTP/1.1"', '"GET /calendar/rotate-feed/ HTTP/1.1"'),
         ("/calendar/", "/calendar/"),

@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import booking_views, sheet_views, staff_views, views
+from . import export_views, sheet_views, staff_views, views
 
 app_name = "portal"
 
@@ -35,6 +36,8 @@ urlpatterns = [
     path("book/sessions/<uuid:session_id>/", booking_views.book_move, name="book_move"),
     path("book/courses/<uuid:course_id>/", booking_views.book_next, name="book_next"),
     path("book/request/", booking_views.book_request, name="book_request"),
+    path("my-data.pdf", export_views.my_data_pdf, name="my_data_pdf"),
+    path("my-data.fhir.json", export_views.my_data_fhir, name="my_data_fhir"),
     # The words the messages use for the same two pages (treatments.messaging.render.PORTAL_PATHS).
     path("after-your-visit/", views.aftercare_latest, name="after_your_visit"),
     path("questions/", views.pre_session_next, name="questions"),

@@ -122,12 +122,24 @@ SHOWS_PATIENT: dict[str, Visit] = {
     "api-session": Visit("front_desk", _booked),
     "api-sessions": Visit("front_desk", query=_span),
     "api-messages": Visit("front_desk", query=lambda w: {"patient": w.patient.public_id}),
+    "treatments:export_pdf": Visit("front_desk", _patient),
+    "treatments:export_fhir": Visit("front_desk", _patient),
+    "fhir-read": Visit(
+        "front_desk", lambda w: {"resource_type": "Patient", "resource_id": w.patient.public_id}
+    ),
+    "fhir-search": Visit(
+        "front_desk",
+        lambda w: {"resource_type": "Appointment"},
+        query=lambda w: {"patient": w.patient.public_id},
+    ),
+    "fhir-everything": Visit("front_desk", lambda w: {"resource_id": w.patient.public_id}),
 }
 
 POST_ONLY = "a POST that changes something and redirects to a page above"
 NO_PATIENT: dict[str, str] = {
     "patients:create": "an empty registration form",
     "api-schema": "the OpenAPI schema",
+    "fhir-metadata": "the FHIR CapabilityStatement: what the server does",
     "api-docs": "the API's documentation page",
     "api-protocols": "reference data",
     "api-practitioners": "reference data",

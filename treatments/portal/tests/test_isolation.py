@@ -10,6 +10,7 @@ someone says what the parameter is.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 import re
 import secrets
@@ -21,6 +22,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils import timezone
+from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from clinic.models import AuditEvent
@@ -58,6 +60,7 @@ PUBLIC = {
     "healthz": "the load balancer's probe",
     "api-token": "POST username and password for an API token",
     "clinic.api.api_not_found": "unknown /api/ URLs: a 404 in the error shape",
+    "treatments.exchange.api.fhir_not_found": "unknown /fhir/ URLs: a 404 OperationOutcome",
     "treatments:calendar_feed": "a practitioner's .ics feed, by its secret token",
     "portal:login": "the portal's login",
     "portal:logout": "logging out of the portal",
@@ -86,6 +89,8 @@ PORTAL_PAGES = {
     "portal:book_move",
     "portal:book_next",
     "portal:book_request",
+    "portal:my_data_pdf",
+    "portal:my_data_fhir",
 }
 UUID_PARAMS = {
     "public_id",
@@ -97,7 +102,17 @@ UUID_PARAMS = {
     "patient_id",
     "course_id",
 }
-OTHER_PARAMS = {"token", "kind", "id", "object_id", "content_type_id", "app_label", "url"}
+OTHER_PARAMS = {
+    "token",
+    "kind",
+    "id",
+    "object_id",
+    "content_type_id",
+    "app_label",
+    "url",
+    "resource_type",  # FHIR's read API
+    "resource_id",
+}
 LOGIN_PAGES = ("/login/", "/portal/login/", "/admin/login/")
 
 
@@ -118,7 +133,7 @@ class Route:
             return "portal"
         if self.name.startswith("admin:"):
             return "admin"
-        if self.text.startswith("api/"):
+        if self.text.startswith(("api/", "fhir/")):  # FHIR's read API is the API's too
             return "api"
         return "staff"
 
@@ -268,6 +283,10 @@ def fills(route: Route, world: World, *, all_ids: bool) -> list[dict[str, str]]:
             options[name] = ["patients"]
         elif name == "url":
             options[name] = ["no-such-page/"]
+        elif name == "resource_type":  # FHIR: B's own record, by the id the API shows
+            options[name] = ["Patient"]
+        elif name == "resource_id":
+            options[name] = [world.b.public_id]
         else:
             pytest.fail(f"{route.name} ({route.text}) has a parameter {name!r}: classify it.")
     keys = list(options)
@@ -392,6 +411,15 @@ def test_patient_a_gets_404_for_every_portal_url_with_patient_bs_ids(world):
     assert fingerprint() == before
 
 
+def readable(response) -> str:
+    """A page's text, or a PDF's (the portal's "Download my data")."""
+    if response["Content-Type"] == "application/pdf":
+        return " ".join(
+            page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages
+        )
+    return response.content.decode()
+
+
 def test_portal_pages_without_ids_show_only_the_patients_own_records(world):
     client = client_for(world.a.portal_user)
     for route in routes():
@@ -399,8 +427,9 @@ def test_portal_pages_without_ids_show_only_the_patients_own_records(world):
             continue
         response = client.get(route.path({}), follow=True)
         assert response.status_code == 200, route.name
-        body = response.content.decode()
-        assert "Alice" in body or route.name != "portal:home"
+        body = readable(response)
+        own = ("portal:home", "portal:my_data_pdf", "portal:my_data_fhir")
+        assert "Alice" in body or route.name not in own, route.name
         for word in world.b_words:
             assert word not in body, (route.name, word)
 

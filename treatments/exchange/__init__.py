@@ -1,0 +1,1 @@
+"""What the clinic holds, handed out in standard shapes."""
