@@ -6,8 +6,7 @@ checks every link they make)."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import booking_views, sheet_views, staff_views, views
-from . import export_views, sheet_views, staff_views, views
+from . import booking_views, export_views, sheet_views, staff_views, views
 
 app_name = "portal"
 
