@@ -44,6 +44,10 @@ class PatientImport(models.Model):
     delimiter = models.CharField(max_length=1, blank=True)
     # {field: column number} chosen on the mapping page.
     mapping = models.JSONField(default=dict, blank=True)
+    # The dry run: one [row, outcome, same as row, registered patient's public id, reasons]
+    # per row (no values from the file), as checked at `checked_at`; emptied when it ends.
+    preview = models.JSONField(default=list, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
@@ -56,6 +60,10 @@ class PatientImport(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     file_deleted_at = models.DateTimeField(null=True, blank=True)
     failure = models.CharField(max_length=300, blank=True)
+    # Runs of the task: a run that stopped half way (a worker killed) is resumed by the sweep,
+    # at most MAX_ATTEMPTS times (`updated_at` tells a live run from a dead one).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
