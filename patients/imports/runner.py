@@ -79,7 +79,11 @@ def _chunk(job_id: int, checked: list[rows.Checked]) -> str:
     if connection.vendor == "postgresql":  # SQLite's writers are serialised anyway
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
-    job = PatientImport.objects.select_for_update().select_related("started_by").get(pk=job_id)
+    job = (
+        PatientImport.objects.select_for_update(of=("self",))
+        .select_related("started_by")
+        .get(pk=job_id)
+    )
     if job.status != Status.RUNNING:
         return job.status
     start = job.processed_rows
