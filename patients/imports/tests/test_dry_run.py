@@ -58,6 +58,7 @@ def test_each_kind_of_result_is_shown_and_nothing_is_written(manager_user):
     assert reasons == [
         "Last name (column “Surname”): This field is required.",
         "Date of birth (column “DOB”): Enter a real date, for example 12/04/1988.",
+        "E-mail address (column “Email”): E-mail is preferred: enter an e-mail.",
     ]
     assert Patient.objects.count() == before
 
