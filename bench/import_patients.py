@@ -39,7 +39,7 @@ import os
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -52,6 +52,7 @@ BenchError = http_bench.BenchError
 MARK = "Importbench"  # the last name of every bench patient: how a rerun finds its rows
 DATABASE_URL = http_bench.DATABASE_URL.rsplit("/", 1)[0] + "/clinic_bench_import"
 TARGET_SECONDS = 60
+BORN_FROM = date(1940, 1, 1)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -75,14 +76,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def csv_file(rows: int) -> bytes:
-    """Excel's "CSV UTF-8" with semicolons: `rows` distinct patients, each valid."""
+    """Excel's "CSV UTF-8" with semicolons: `rows` distinct patients, each valid, born on
+    days spread over 60 years as a clinic's patients are (few share a birthday)."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(["First name", "Surname", "Date of birth", "Email", "Mobile",
                      "Email consent", "SMS consent"])  # fmt: skip
     for n in range(rows):
         writer.writerow([
-            f"Bench{n}", MARK, f"{1 + n % 28:02d}/{1 + n % 12:02d}/{1940 + n % 60}",
+            f"Bench{n}", MARK, (BORN_FROM + timedelta(days=n * 7919 % 21900)).strftime("%d/%m/%Y"),
             f"import.bench.{n}@example.com", f"07911 {n % 1_000_000:06d}", "yes", "yes",
         ])  # fmt: skip
     return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
@@ -223,15 +225,13 @@ def main(argv=None) -> int:
             f"{run['duplicates']:>7,}"
         )
     say(f"rows/s: {first['rows_per_s']} (the worker's import); total seconds: "
-        f"{first['total_seconds']} (upload, dry run and import; target < {TARGET_SECONDS})")  # fmt: skip
+        f"{first['total_seconds']} (upload, dry run, import; target {TARGET_SECONDS})")  # fmt: skip
     say(f"machine: {os.cpu_count()} CPUs, load average before {load_before}")
     say(f"results: {path.relative_to(ROOT)}; worker log {log.relative_to(ROOT)}")
     if not ok:
         say("FAILED: the first import did not create every row once, or the second created some")
     if not fast:
-        say(
-            f"FAILED: {args.rows:,} rows took {first['total_seconds']} s (target < {TARGET_SECONDS})"
-        )
+        say(f"FAILED: {args.rows:,} rows took {first['total_seconds']} s, not < {TARGET_SECONDS}")
     return 0 if ok and fast else 1
 
 
