@@ -20,15 +20,16 @@ class PatientImport(models.Model):
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", "Choose the columns"
-        MAPPED = "mapped", "Ready to check and import"
+        CHECKING = "checking", "Checking every row"
+        MAPPED = "mapped", "Checked: ready to import"
         QUEUED = "queued", "Waiting for the worker"
         RUNNING = "running", "Importing"
         DONE = "done", "Finished"
         FAILED = "failed", "Failed"
         ABANDONED = "abandoned", "Cancelled"
 
-    OPEN = (Status.UPLOADED, Status.MAPPED)
-    WORKING = (Status.QUEUED, Status.RUNNING)
+    OPEN = (Status.UPLOADED, Status.MAPPED)  # waiting for the manager
+    WORKING = (Status.CHECKING, Status.QUEUED, Status.RUNNING)  # waiting for the worker
     FINISHED = (Status.DONE, Status.FAILED, Status.ABANDONED)
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -47,6 +48,9 @@ class PatientImport(models.Model):
     # The dry run: one [row, outcome, same as row, registered patient's public id, reasons]
     # per row (no values from the file), as checked at `checked_at`; emptied when it ends.
     preview = models.JSONField(default=list, blank=True)
+    # The dry run's cleaned details of each row (patient data, like `content`, and emptied
+    # with it), so the import does not check every row a second time.
+    cleaned = models.JSONField(default=list, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
@@ -60,8 +64,9 @@ class PatientImport(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     file_deleted_at = models.DateTimeField(null=True, blank=True)
     failure = models.CharField(max_length=300, blank=True)
-    # Runs of the task: a run that stopped half way (a worker killed) is resumed by the sweep,
-    # at most MAX_ATTEMPTS times (`updated_at` tells a live run from a dead one).
+    # Runs of the task (the check, then the import): one that stopped half way (a worker
+    # killed) is resumed by the sweep, at most MAX_ATTEMPTS times (`updated_at` tells a live
+    # run from a dead one).
     attempts = models.PositiveSmallIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 

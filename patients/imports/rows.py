@@ -10,8 +10,9 @@ passes those matches in (`services.find_duplicates_many`, one query for all the 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from patients import services
@@ -22,6 +23,7 @@ from .csvfile import Table, column_label
 from .models import PatientImportRow
 
 Outcome = PatientImportRow.Outcome
+PROGRESS_EVERY = 500  # rows checked between two moves of the progress bar
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,28 @@ def check_row(
     return checked
 
 
-def check_rows(table: Table, mapping: dict[str, int]) -> list[Checked]:
+def to_json(checked: Checked) -> list:
+    """A checked row as the job keeps it between the dry run and the import."""
+    data = None
+    if checked.data is not None:
+        data = {**checked.data, "date_of_birth": checked.data["date_of_birth"].isoformat()}
+    return [checked.number, data, checked.reasons, checked.same_as_row]
+
+
+def from_json(entry: list) -> Checked:
+    number, data, reasons, same_as_row = entry
+    checked = Checked(number=number, reasons=reasons, same_as_row=same_as_row)
+    if data is not None:
+        checked.data = {**data, "date_of_birth": date.fromisoformat(data["date_of_birth"])}
+        checked.keys = services.duplicate_keys(
+            **{k: checked.data[k] for k in services.DUPLICATE_FIELDS}
+        )
+    return checked
+
+
+def check_rows(
+    table: Table, mapping: dict[str, int], progress: Callable[[int], None] | None = None
+) -> list[Checked]:
     """Every row checked, and each valid row matched against the earlier valid rows of the
     same file by registration's duplicate rule (a row repeated three times points at the first)."""
     first_with: dict[tuple, int] = {}
@@ -200,6 +223,8 @@ def check_rows(table: Table, mapping: dict[str, int]) -> list[Checked]:
         for key in checked.keys:
             first_with.setdefault(key, number)
         checked_rows.append(checked)
+        if progress is not None and len(checked_rows) % PROGRESS_EVERY == 0:
+            progress(len(checked_rows))
     return checked_rows
 
 

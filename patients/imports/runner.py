@@ -39,22 +39,83 @@ def table_of(job: PatientImport) -> csvfile.Table:
 def dry_run(job: PatientImport) -> list[rows.Result]:
     """Every row's outcome if the import ran now, writing nothing: one query for the
     registered patients who match any row."""
-    checked = rows.check_rows(table_of(job), job.mapping)
+    return _decide(rows.check_rows(table_of(job), job.mapping))
+
+
+def _decide(checked: list[rows.Checked]) -> list[rows.Result]:
     existing = patient_services.find_duplicates_many([c.data for c in checked if c.valid])
     return rows.decide(checked, existing)
 
 
 def forget_file(job: PatientImport, now: datetime) -> None:
-    """Empty the upload and the dry run (the caller saves the job)."""
+    """Empty the upload, the dry run and its cleaned rows (the caller saves the job)."""
     job.content = b""
     job.preview = []
+    job.cleaned = []
     if job.file_deleted_at is None:
         job.file_deleted_at = now
 
 
+def work(job_id: int) -> str:
+    """What the task does: check every row (the dry run) of a job whose columns were just
+    chosen, or import a job that was started. Returns the job's status after it."""
+    status = PatientImport.objects.filter(pk=job_id).values_list("status", flat=True).first()
+    if status == Status.CHECKING:
+        return check(job_id)
+    return run(job_id)
+
+
+def check(job_id: int) -> str:
+    """The dry run, in the worker: every row checked as registration checks it and matched
+    against the registered patients and the file's earlier rows, writing no patient, while
+    the progress bar moves. The results, and each row's cleaned details for the import, are
+    kept on the job, which is then ready to import. Safe to run twice: the first run to
+    finish writes them, a second finds the job checked already."""
+    claimed = PatientImport.objects.filter(pk=job_id, status=Status.CHECKING).update(
+        attempts=F("attempts") + 1, updated_at=Now()
+    )
+    if not claimed:
+        return "nothing to do"
+    job = PatientImport.objects.defer("preview", "cleaned").get(pk=job_id)
+
+    def progress(done: int) -> None:
+        PatientImport.objects.filter(pk=job_id, status=Status.CHECKING).update(
+            processed_rows=done, updated_at=Now()
+        )
+
+    try:
+        checked = rows.check_rows(table_of(job), job.mapping, progress)
+    except csvfile.Unreadable:
+        return _finish(job_id, Status.FAILED, FAILED_TO_READ)
+    results = _decide(checked)
+    with transaction.atomic():
+        job = PatientImport.objects.select_for_update().defer("content").get(pk=job_id)
+        if job.status != Status.CHECKING:
+            return job.status
+        job.preview = [
+            [
+                r.number,
+                r.outcome,
+                r.checked.same_as_row if r.outcome == Outcome.DUPLICATE_IN_FILE else None,
+                str(r.existing.public_id) if r.existing is not None else None,
+                r.reasons,
+            ]
+            for r in results
+        ]
+        job.cleaned = [rows.to_json(c) for c in checked]
+        job.checked_at = timezone.now()
+        job.status = Status.MAPPED
+        job.processed_rows = 0
+        job.attempts = 0
+        job.save()
+    return job.status
+
+
 def run(job_id: int) -> str:
     """Import job `job_id`'s rows from where the last run stopped; safe to run twice."""
-    claimed = PatientImport.objects.filter(pk=job_id, status__in=PatientImport.WORKING).update(
+    claimed = PatientImport.objects.filter(
+        pk=job_id, status__in=[Status.QUEUED, Status.RUNNING]
+    ).update(
         status=Status.RUNNING,
         started_at=Coalesce(F("started_at"), Now()),
         attempts=F("attempts") + 1,
@@ -62,11 +123,13 @@ def run(job_id: int) -> str:
     )
     if not claimed:
         return "nothing to do"
-    job = PatientImport.objects.get(pk=job_id)
-    try:
-        checked = rows.check_rows(table_of(job), job.mapping)
-    except csvfile.Unreadable:
-        return _finish(job_id, Status.FAILED, FAILED_TO_READ)
+    job = PatientImport.objects.defer("preview").get(pk=job_id)
+    checked = [rows.from_json(entry) for entry in job.cleaned]
+    if len(checked) != job.total_rows:  # no dry run kept: check the rows again
+        try:
+            checked = rows.check_rows(table_of(job), job.mapping)
+        except csvfile.Unreadable:
+            return _finish(job_id, Status.FAILED, FAILED_TO_READ)
     while True:
         status = _chunk(job_id, checked)
         if status != Status.RUNNING:
@@ -82,6 +145,7 @@ def _chunk(job_id: int, checked: list[rows.Checked]) -> str:
     job = (
         PatientImport.objects.select_for_update(of=("self",))
         .select_related("started_by")
+        .defer("content", "preview", "cleaned")
         .get(pk=job_id)
     )
     if job.status != Status.RUNNING:
@@ -167,7 +231,7 @@ def _chunk(job_id: int, checked: list[rows.Checked]) -> str:
 
 @transaction.atomic
 def _finish(job_id: int, status: str, failure: str = "") -> str:
-    job = PatientImport.objects.select_for_update().get(pk=job_id)
+    job = PatientImport.objects.select_for_update().defer("content").get(pk=job_id)
     if job.is_finished:
         return job.status
     now = timezone.now()
@@ -193,7 +257,7 @@ def sweep(now: datetime | None = None) -> dict[str, list[int]]:
             | Q(status__in=PatientImport.WORKING, updated_at__lt=stale)
             | (Q(status__in=PatientImport.FINISHED) & ~Q(content=b""))
         )
-        for job in jobs.defer("content", "preview"):
+        for job in jobs.defer("content", "preview", "cleaned"):
             if job.is_open or job.is_finished:
                 if job.is_open:
                     job.status = Status.ABANDONED
@@ -206,7 +270,8 @@ def sweep(now: datetime | None = None) -> dict[str, list[int]]:
                 job.finished_at = now
                 forget_file(job, now)
             else:
-                job.status = Status.QUEUED
+                if job.status == Status.RUNNING:
+                    job.status = Status.QUEUED
                 found["resume"].append(job.pk)
             job.save()
     return found

@@ -1,8 +1,9 @@
-"""Workflows of the importer: upload a file, choose its columns (which runs the dry run),
-start the import, or cancel it. Managers only; each writes its own audit row.
+"""Workflows of the importer: upload a file, choose its columns (the worker then checks
+every row: the dry run), start the import, or cancel it. Managers only; each writes its own
+audit row.
 
-The import itself is `runner.run`, called by the Celery task that `patient_import_start`
-enqueues after its commit.
+The check and the import are `runner.check` and `runner.run`, called by the Celery task that
+`patient_import_map` and `patient_import_start` enqueue after their commit.
 """
 
 from __future__ import annotations
@@ -104,34 +105,27 @@ def check_mapping(mapping: dict[str, Any], headers: list[str]) -> dict[str, int]
 @transaction.atomic
 def patient_import_map(
     *, job: PatientImport, mapping: dict[str, Any], by: User, request: HttpRequest | None = None
-) -> list[rows.Result]:
-    """Choose which column holds which field, and run the dry run: every row checked as
-    registration checks it and matched against the registered patients and the file's
-    earlier rows, writing no patient. The results are kept on the job for its page."""
+) -> PatientImport:
+    """Choose which column holds which detail, and have the worker check every row (the dry
+    run, `runner.check`, enqueued after commit): nothing is written but the job's results.
+    The columns may be chosen again until the import starts."""
     _require_manager(by)
     job = _locked(job)
     if not job.is_open:
         raise Conflict(NOT_OPEN)
     table = runner.table_of(job)
     job.mapping = check_mapping(mapping, table.headers)
-    results = runner.dry_run(job)
-    job.preview = [
-        [
-            r.number,
-            r.outcome,
-            r.checked.same_as_row if r.outcome == rows.Outcome.DUPLICATE_IN_FILE else None,
-            str(r.existing.public_id) if r.existing is not None else None,
-            r.reasons,
-        ]
-        for r in results
-    ]
-    job.checked_at = timezone.now()
-    job.status = Status.MAPPED
+    job.status = Status.CHECKING
+    job.processed_rows = 0
+    job.preview = []
+    job.cleaned = []
+    job.checked_at = None
     job.save()
     audit.record(
         actor=by, action=Action.UPDATE, obj=job, request=request, detail={"fields": ["mapping"]}
     )
-    return results
+    transaction.on_commit(partial(tasks.enqueue, job.pk))
+    return job
 
 
 @transaction.atomic

@@ -1,7 +1,7 @@
 """Celery tasks of the importer: they take a job's id only (never the file or its rows) and
-call `runner`. Both are safe to run twice: a run claims the job's next rows under the job's
-row lock, so a second run finds them done; the sweep only re-enqueues a job whose run has
-stopped (nothing written for LEASE_SECONDS)."""
+call `runner`. Both are safe to run twice: an import claims the job's next rows under the
+job's row lock, so a second run finds them done, and a check's results are written once; the
+sweep only re-enqueues a job whose run has stopped (nothing written for LEASE_SECONDS)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ __all__ = ["import_patients", "sweep_imports", "enqueue"]
     time_limit=runner.RUN_SECONDS + 30,
 )
 def import_patients(job_id: int) -> str:
-    """Import the rows of one job, chunk by chunk; returns the job's status after the run."""
-    return runner.run(job_id)
+    """Check every row of one job (its dry run), or import them chunk by chunk once started;
+    returns the job's status after the run."""
+    return runner.work(job_id)
 
 
 @shared_task(name="patients.sweep_imports", ignore_result=True, soft_time_limit=60, time_limit=90)

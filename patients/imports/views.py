@@ -96,7 +96,8 @@ def _upload(request: HttpRequest) -> HttpResponse:
 @managers_only
 @require_http_methods(["GET", "POST"])
 def mapping(request: HttpRequest, public_id) -> HttpResponse:
-    """Which column holds which detail, guessed from the headers; saving runs the dry run."""
+    """Which column holds which detail, guessed from the headers; saving has the worker check
+    every row (the dry run)."""
     job = _job(public_id, with_file=True)
     if not job.is_open:
         return redirect(_url("detail", job))
@@ -160,6 +161,9 @@ def detail(request: HttpRequest, public_id) -> HttpResponse:
 def progress(request: HttpRequest, public_id) -> HttpResponse:
     """The progress bar alone, which the page polls (htmx) until the import has ended."""
     job = _job(public_id)
+    if job.status == Status.MAPPED and request.headers.get("HX-Request"):
+        # The rows are checked: the whole page shows them (htmx reloads it).
+        return HttpResponse(headers={"HX-Refresh": "true"})
     return render(request, "patients/imports/_progress.html", {"job": job, "status": Status})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from patients.imports import services
+from patients.imports import runner, services
 from patients.imports.models import PatientImport
 
 HEADERS = ["First name", "Surname", "DOB", "Email", "Mobile", "Email consent", "SMS consent"]
@@ -51,9 +51,12 @@ def uploaded(data: bytes, *, by) -> PatientImport:
     return services.patient_import_upload(data=data, by=by)
 
 
-def mapped(data: bytes, *, by, mapping: dict | None = None) -> PatientImport:
-    """Uploaded, and its columns chosen as guessed (the dry run has run)."""
+def mapped(data: bytes, *, by, mapping: dict | None = None, check: bool = True) -> PatientImport:
+    """Uploaded, its columns chosen as guessed, and (`check`) its rows checked as the worker
+    checks them: the dry run's results are on the job."""
     job = uploaded(data, by=by)
     services.patient_import_map(job=job, mapping=mapping or dict(job.mapping), by=by)
+    if check:
+        runner.work(job.pk)
     job.refresh_from_db()
     return job

@@ -45,14 +45,15 @@ def test_a_manager_imports_a_csv_watches_it_finish_and_finds_the_patients(
     expect(page.get_by_label("Date of birth")).to_have_value("2")
     page.get_by_role("button", name="Check every row").click()
 
+    # The worker checks the rows while a progress bar shows; htmx then reloads the page.
     expect(page.get_by_role("heading", name="3. Check every row, then import")).to_be_visible()
     rows = page.get_by_role("row")
-    expect(rows.filter(has_text="Zoë Quillfeather")).to_contain_text("New patient")
+    expect(rows.filter(has_text="Zoë Quillfeather")).to_contain_text("New patient", timeout=45_000)
     expect(rows.filter(has_text="Rita Registered").first).to_contain_text("Already registered")
     expect(rows.filter(has_text="Nobody")).to_contain_text("Last name (column “Surname”)")
     page.get_by_role("button", name="Import 2 new patients").click()
 
-    expect(page.get_by_role("heading", name="Import finished")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Import finished")).to_be_visible(timeout=45_000)
     expect(page.locator("#import-progress progress")).to_have_attribute("value", "4")
     expect(page.get_by_text(re.compile(r"2\s+new patients imported"))).to_be_visible()
     expect(page.get_by_role("link", name="Download the result of every row (CSV)")).to_be_visible()

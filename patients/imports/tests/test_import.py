@@ -220,3 +220,33 @@ def test_the_import_writes_in_bulk_not_a_query_per_row(
         with django_assert_max_num_queries(14):
             assert runner.run(job.pk) == Status.DONE
     assert Patient.objects.count() == 401
+
+
+def test_the_import_uses_the_rows_the_dry_run_checked_without_checking_them_again(
+    manager_user, django_capture_on_commit_callbacks, monkeypatch
+):
+    job = started(patients_file(5), manager_user, django_capture_on_commit_callbacks)
+    assert len(job.cleaned) == 5
+
+    def checked_again(*args, **kwargs):
+        raise AssertionError("the rows were checked a second time")
+
+    monkeypatch.setattr(runner.rows, "check_rows", checked_again)
+    assert runner.run(job.pk) == Status.DONE
+    assert Patient.objects.count() == 5
+    job.refresh_from_db()
+    assert job.cleaned == []  # patient data, deleted with the file
+
+
+def test_checking_twice_writes_the_results_once_and_a_stalled_check_is_resumed(manager_user, clock):
+    job = mapped(patients_file(4), by=manager_user, check=False)
+    assert job.status == Status.CHECKING
+    clock.shift(dt.timedelta(seconds=runner.LEASE_SECONDS + 1))
+    assert runner.sweep()["resume"] == [job.pk]  # its worker died: enqueued again
+    job.refresh_from_db()
+    assert job.status == Status.CHECKING
+    assert runner.work(job.pk) == Status.MAPPED
+    assert runner.work(job.pk) == "nothing to do"
+    job.refresh_from_db()
+    assert [entry[1] for entry in job.preview] == ["created"] * 4
+    assert Patient.objects.count() == 0

@@ -120,7 +120,26 @@ def test_a_manager_uploads_excels_csv_and_chooses_the_columns_from_its_headers(
     assert response.status_code == 302 and response["Location"] == url("detail", job)
     job.refresh_from_db()
     assert job.mapping == {"first_name": 0, "last_name": 1, "date_of_birth": 2, "email": 3}
+    assert job.status == Status.CHECKING  # the worker checks the rows
+    runner.work(job.pk)
+    job.refresh_from_db()
     assert job.preview[0][1] == "created"
+
+
+def test_while_the_worker_checks_the_rows_the_page_polls_then_reloads_with_the_results(
+    manager_user, manager_client
+):
+    job = mapped(patients_file(3), by=manager_user, check=False)
+    assert job.status == Status.CHECKING
+    page = text(manager_client.get(url("detail", job)))
+    assert "Checking every row…" in page and 'hx-trigger="every 1s"' in page
+    assert '<progress id="import-bar" max="3" value="0">' in page
+    polled = manager_client.get(url("progress", job), headers={"HX-Request": "true"})
+    assert "0 of 3 rows checked" in text(polled)
+    runner.work(job.pk)
+    polled = manager_client.get(url("progress", job), headers={"HX-Request": "true"})
+    assert polled["HX-Refresh"] == "true"  # htmx reloads the page, which shows every row
+    assert "Import 3 new patients" in text(manager_client.get(url("detail", job)))
 
 
 @pytest.mark.parametrize(
@@ -270,4 +289,4 @@ def test_cancelling_deletes_the_file(manager_user, manager_client):
 def test_the_upload_page_lists_earlier_imports_with_who_ran_them(manager_user, manager_client):
     mapped(patients_file(2), by=manager_user)
     body = text(manager_client.get(url("upload")))
-    assert manager_user.display_name in body and "Ready to check and import" in body
+    assert manager_user.display_name in body and "Checked: ready to import" in body
