@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from patients.models import Patient
 
-from . import csvfile, runner
+from . import runner
 from .models import PatientImport, PatientImportRow
 
 Outcome = PatientImportRow.Outcome
@@ -93,14 +93,3 @@ def result_rows(job: PatientImport) -> QuerySet[PatientImportRow]:
         .only("number", "outcome", "same_as_row", "reasons", "patient__public_id", "job_id")
         .order_by("number")
     )
-
-
-def unreadable(job: PatientImport) -> str | None:
-    """Why the job's file can no longer be read (it was deleted), or None."""
-    if not job.content:
-        return "The file has been deleted."
-    try:
-        runner.table_of(job)
-    except csvfile.Unreadable as exc:
-        return str(exc)
-    return None

@@ -29,6 +29,17 @@ MANAGERS_ONLY = "Only a manager can import patients."
 NOT_OPEN = "This import has started or ended already: its columns and rows can no longer change."
 
 
+def size_text(limit: int) -> str:
+    """A byte count as a person reads it: "5 MB", "512 KB"."""
+    if limit >= 1024 * 1024:
+        return f"{limit / (1024 * 1024):g} MB"
+    return f"{max(limit // 1024, 1)} KB"
+
+
+def too_large(limit: int) -> str:
+    return f"This file is too large: upload at most {size_text(limit)}, or split it."
+
+
 def _require_manager(by: User) -> None:
     if not by.has_role(Role.MANAGER):
         raise Forbidden(MANAGERS_ONLY)
@@ -47,10 +58,7 @@ def patient_import_upload(
     _require_manager(by)
     limit = settings.PATIENT_IMPORT_MAX_BYTES
     if len(data) > limit:
-        raise Invalid(
-            "The file is too large.",
-            fields={"file": [f"Upload at most {limit // (1024 * 1024)} MB; split the file."]},
-        )
+        raise Invalid("The file is too large.", fields={"file": [too_large(limit)]})
     if not data:
         raise Invalid("The file is empty.", fields={"file": ["This file is empty."]})
     try:

@@ -62,7 +62,8 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 @csrf_protect
 def _upload(request: HttpRequest) -> HttpResponse:
-    form = UploadForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    form = UploadForm(request.POST, request.FILES) if posted else UploadForm()
     status = 200
     if request.method == "POST":
         status = 400
@@ -72,7 +73,7 @@ def _upload(request: HttpRequest) -> HttpResponse:
             form = UploadForm(request.POST)
             form.is_valid()
             form.errors.pop("file", None)
-            form.add_error("file", f"Upload at most {limit // (1024 * 1024)} MB; split the file.")
+            form.add_error("file", services.too_large(limit))
         elif form.is_valid():
             try:
                 job = services.patient_import_upload(
@@ -103,7 +104,8 @@ def mapping(request: HttpRequest, public_id) -> HttpResponse:
         return redirect(_url("detail", job))
     table = runner.table_of(job)
     initial = {name: str(index) for name, index in job.mapping.items()}
-    form = MappingForm(request.POST or None, headers=table.headers, initial=initial)
+    data = request.POST if request.method == "POST" else None
+    form = MappingForm(data, headers=table.headers, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.patient_import_map(

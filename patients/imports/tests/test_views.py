@@ -10,6 +10,7 @@ import io
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
 from clinic.models import AuditEvent
@@ -157,12 +158,32 @@ def test_a_file_that_cannot_be_read_is_refused_on_the_upload_form(manager_client
     assert not PatientImport.objects.exists()
 
 
-def test_a_file_over_the_limit_is_refused_without_being_kept(manager_client, settings):
+@pytest.mark.parametrize("rows", [30, 3000])  # read and refused; too large to read at all
+def test_a_file_over_the_limit_is_refused_without_being_kept(manager_client, settings, rows):
     settings.PATIENT_IMPORT_MAX_BYTES = 1024
-    response = upload(manager_client, patients_file(200))
+    data = patients_file(rows)
+    assert len(data) > 1024 and (rows == 30) == (len(data) < 1024 + 64 * 1024)
+    response = upload(manager_client, data)
     assert response.status_code == 400
-    assert "Upload at most 0 MB" in text(response) or "split the file" in text(response)
+    assert "This file is too large: upload at most 1 KB, or split it." in text(response)
     assert not PatientImport.objects.exists()
+
+
+def test_the_upload_checks_the_csrf_token_although_it_sets_its_own_upload_handler(
+    manager_user,
+):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(manager_user)
+    response = upload(client, patients_file(2))
+    assert response.status_code == 403
+    assert not PatientImport.objects.exists()
+    page = client.get(url("upload"))
+    token = page.cookies["csrftoken"].value
+    response = client.post(
+        url("upload"),
+        {"file": SimpleUploadedFile("p.csv", patients_file(2)), "csrfmiddlewaretoken": token},
+    )
+    assert response.status_code == 302
 
 
 def test_the_columns_cannot_change_once_the_import_has_started(
