@@ -311,3 +311,20 @@ def test_the_upload_page_lists_earlier_imports_with_who_ran_them(manager_user, m
     mapped(patients_file(2), by=manager_user)
     body = text(manager_client.get(url("upload")))
     assert manager_user.display_name in body and "Checked: ready to import" in body
+
+
+def test_the_result_file_costs_the_same_queries_for_one_row_or_many(
+    manager_user, manager_client, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    jobs = []
+    for count, start in ((1, 0), (300, 1)):
+        job = mapped(patients_file(count, start=start), by=manager_user)
+        with django_capture_on_commit_callbacks(execute=False):
+            services.patient_import_start(job=job, by=manager_user)
+        runner.run(job.pk)
+        jobs.append(job)
+    for job in jobs:
+        # session, user, roles, the job, the rows with their patients, the audit row, and the
+        # idle timeout's session save (savepoint, update, release)
+        with django_assert_max_num_queries(9):
+            assert manager_client.get(url("results", job)).status_code == 200
