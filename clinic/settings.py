@@ -244,6 +244,13 @@ STORAGES = {
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 
+# --- Importing patients from the previous system (patients/imports) ------------------------
+# The largest CSV a manager may upload, and the most patients in one file.
+PATIENT_IMPORT_MAX_BYTES = env.int("PATIENT_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+PATIENT_IMPORT_MAX_ROWS = env.int("PATIENT_IMPORT_MAX_ROWS", default=20_000)
+# An upload nobody imported or cancelled is abandoned, and its file deleted, after this long.
+PATIENT_IMPORT_ABANDON_HOURS = env.int("PATIENT_IMPORT_ABANDON_HOURS", default=24)
+
 # --- E-mail and SMS -------------------------------------------------------------------------
 # Unset: e-mail is written as files under var/mail; set EMAIL_URL=smtp://... in production.
 _email_url = env("EMAIL_URL", default="")
@@ -355,6 +362,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # MESSAGE_SEND_BATCH ids each.
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "treatments.sweep_outbox", "schedule": 60.0},
+    # Patient imports: deletes abandoned uploads' files, resumes an import whose worker died.
+    "patient-imports-sweep": {"task": "patients.sweep_imports", "schedule": 300.0},
 }
 
 # --- REST framework -------------------------------------------------------------------------

@@ -96,10 +96,15 @@ class PatientForm(ClinicForm):
         phone and a future birth date, say) shows in one round, not one per submit."""
         cleaned = super().clean()
         parsed = {k: v for k, v in cleaned.items() if k not in self.errors}
+        self.details = None
         try:
-            services.check_patient_details(parsed)
+            details = services.check_patient_details(parsed)
         except Invalid as exc:
             self.add_service_errors(exc)
+        else:
+            # The details as the service cleaned them (E.164 phone, lower-case e-mail), for
+            # callers that save many at once (the importer) without checking them twice.
+            self.details = details if len(parsed) == len(cleaned) else None
         return cleaned
 
     def patient_data(self) -> dict[str, Any]:

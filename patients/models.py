@@ -75,6 +75,8 @@ class Patient(models.Model):
             models.Index(Lower("last_name"), Lower("first_name"), name="patient_name_idx"),
             models.Index(Lower("email"), name="patient_email_idx"),
             models.Index(fields=["phone"], name="patient_phone_idx"),
+            # The duplicate rule's same name and date of birth, for one record or thousands.
+            models.Index(fields=["date_of_birth"], name="patient_birth_idx"),
             # The patient list's order, active records only: a page is an index scan of 50
             # rows (not a sort of the whole table) and its count an index-only scan.
             models.Index(
@@ -370,3 +372,7 @@ class Hold(models.Model):
     @property
     def is_open(self) -> bool:
         return self.released_at is None
+
+
+# The importer's models live in its own package (house style 15).
+from .imports.models import PatientImport, PatientImportRow  # noqa: E402, F401

@@ -6,6 +6,7 @@ Each is keyword-only and atomic, and writes its own audit rows.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import cache
 from typing import Any
@@ -14,6 +15,7 @@ import phonenumbers
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -39,6 +41,7 @@ PATIENT_FIELDS = (
     "sms_consent",
     "fitzpatrick",
 )
+DUPLICATE_FIELDS = ("first_name", "last_name", "date_of_birth", "email")
 
 
 @cache
@@ -95,6 +98,56 @@ def _clean_name(value: str, field: str) -> str:
     return value
 
 
+def duplicate_keys(
+    *, first_name: str, last_name: str, date_of_birth: date | None, email: str
+) -> tuple[tuple, ...]:
+    """Registration's rule for "the same person", as keys: two records with a key in common
+    look like one patient. The same first and last name (any case, outer spaces ignored) and
+    date of birth, or the same e-mail address (any case). Registration, editing and the
+    importer (within a file too) all match by these keys."""
+    keys: list[tuple] = [
+        ("name", first_name.strip().lower(), last_name.strip().lower(), date_of_birth)
+    ]
+    if email and email.strip():
+        keys.append(("email", email.strip().lower()))
+    return tuple(keys)
+
+
+def find_duplicates_many(
+    candidates: Sequence[Mapping[str, Any]], *, exclude: Patient | None = None
+) -> list[list[Patient]]:
+    """For each candidate (`first_name`, `last_name`, `date_of_birth`, `email`), the patients
+    who look like the same person by `duplicate_keys`, in the patient list's order: one query
+    however many candidates (the importer asks for thousands at once)."""
+    wanted = [duplicate_keys(**{k: c[k] for k in DUPLICATE_FIELDS}) for c in candidates]
+    births = {key[3] for keys in wanted for key in keys if key[0] == "name"}
+    emails = {key[1] for keys in wanted for key in keys if key[0] == "email"}
+    if not births and not emails:
+        return [[] for _ in candidates]
+    # A superset (the same birth date, or the e-mail on its lower-case index); the keys decide.
+    found = Patient.objects.annotate(email_lower=Lower("email")).filter(
+        Q(date_of_birth__in=births) | Q(email_lower__in=emails)
+    )
+    if exclude is not None:
+        found = found.exclude(pk=exclude.pk)
+    by_key: dict[tuple, list[Patient]] = {}
+    for patient in found:
+        for key in duplicate_keys(**{k: getattr(patient, k) for k in DUPLICATE_FIELDS}):
+            by_key.setdefault(key, []).append(patient)
+    matches = []
+    for keys in wanted:
+        seen: dict[int, Patient] = {}
+        for key in keys:
+            for patient in by_key.get(key, ()):
+                seen.setdefault(patient.pk, patient)
+        matches.append(sorted(seen.values(), key=_list_order))
+    return matches
+
+
+def _list_order(patient: Patient) -> tuple:
+    return (patient.last_name, patient.first_name, patient.pk)
+
+
 def find_duplicates(
     *,
     first_name: str,
@@ -103,18 +156,15 @@ def find_duplicates(
     email: str,
     exclude: Patient | None = None,
 ) -> list[Patient]:
-    """Patients who look like the same person: same name and date of birth, or same e-mail."""
-    same = Q(
-        first_name__iexact=first_name.strip(),
-        last_name__iexact=last_name.strip(),
-        date_of_birth=date_of_birth,
-    )
-    if email:
-        same |= Q(email__iexact=email.strip())
-    found = Patient.objects.filter(same)
-    if exclude is not None:
-        found = found.exclude(pk=exclude.pk)
-    return list(found[:5])
+    """Patients who look like the same person: same name and date of birth, or same e-mail
+    (`duplicate_keys`); at most five."""
+    candidate = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "date_of_birth": date_of_birth,
+        "email": email,
+    }
+    return find_duplicates_many([candidate], exclude=exclude)[0][:5]
 
 
 def describe_duplicate(patient: Patient) -> str:

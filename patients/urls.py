@@ -1,6 +1,6 @@
 """Staff pages for patients, under /patients/ (see clinic/urls.py)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -9,6 +9,7 @@ app_name = "patients"
 urlpatterns = [
     path("", views.patient_list, name="list"),
     path("new/", views.patient_create, name="create"),
+    path("imports/", include("patients.imports.urls")),
     path("<uuid:public_id>/", views.patient_detail, name="detail"),
     path("<uuid:public_id>/edit/", views.patient_edit, name="edit"),
     path("<uuid:public_id>/restore/", views.patient_restore, name="restore"),

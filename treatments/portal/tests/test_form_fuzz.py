@@ -36,6 +36,7 @@ from clinic.models import AuditEvent, Role, StaffInvite, User
 from clinic.staff import links as staff_links
 from clinic.staff import services as staff_services
 from clinic.tests.factories import PatientUserFactory, UserFactory
+from patients.imports.tests import fuzz_rows as imports
 from patients.models import Consent, Hold, IntakeSubmission, Patient, ScreeningResult
 from patients.tests.factories import PatientFactory
 from patients.vocabulary import QUESTIONS, negative_answers
@@ -326,6 +327,7 @@ FORMS = [
     Form("portal:staff_sheet_email", "front_desk", {},
          kwargs=lambda w: {"session_id": w.completed.public_id}),
     *setup.forms(Form, TEXT=TEXT, VALUE=VALUE, OPTIONAL=OPTIONAL, FLAG=FLAG),  # Clinic setup
+    *imports.forms(Form, VALUE=VALUE, OPTIONAL=OPTIONAL, FILE=FILE),  # Importing patients
 ]  # fmt: skip
 
 
@@ -400,6 +402,7 @@ def world(
                                       roles=[Role.PRACTITIONER], by=manager_user)  # fmt: skip
     staff_token = staff_links.invite_mint(str(ida.public_id))
     setup.make()  # what the Clinic setup forms act on
+    imports.make(manager_user)  # an upload to map, and one to import
     return World(
         practitioner=clinic.practitioner, patient=pia, booked=booked, completed=completed,
         checked_in=checked_in, planned=planned, reviewed=reviewed, flag=answer.flag, call=call,
