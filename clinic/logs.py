@@ -33,6 +33,7 @@ HIDDEN = "…"
 SECRET_SEGMENTS = (
     (re.compile(r"(/staff/welcome/)[^/\s?\"#]+"), r"\1" + HIDDEN),
     (re.compile(r"(/portal/invite/)[^/\s?\"#]+"), r"\1" + HIDDEN),
+    (re.compile(r"(/portal/offers/)[^/\s?\"#]+"), r"\1" + HIDDEN),
     (re.compile(r"(/calendar/)[^/\s?\"#]+?(\.ics)?(?=$|[\s?\"#])"), r"\1" + HIDDEN + r"\2"),
 )
 

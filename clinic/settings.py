@@ -275,6 +275,10 @@ CLINIC_OPENS_AT = env("CLINIC_OPENS_AT", default="08:00")
 # How far ahead a session may be booked; query dates may name as far (and ten years back).
 BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=730)
 SMS_QUIET_HOURS = tuple(env.list("SMS_QUIET_HOURS", default=["20:00", "09:00"]))
+# The waitlist (treatments/waitlist): how long a patient has to take an offered time (the
+# window never runs in SMS quiet hours), and how many patients are offered one at once.
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=60)
+WAITLIST_OFFER_BATCH = env.int("WAITLIST_OFFER_BATCH", default=1)
 
 # The message cadence (DESIGN.md §5, clinical reference §4), relative to the session's start
 # (before), to completion (after), or to the course's last session (reviews). Wall clock.
@@ -331,6 +335,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # MESSAGE_SEND_BATCH ids each.
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "treatments.sweep_outbox", "schedule": 60.0},
+    # The waitlist: offers that ran out move on to the next patients (treatments/waitlist).
+    "waitlist-sweep": {"task": "treatments.sweep_waitlist", "schedule": 60.0},
 }
 
 # --- REST framework -------------------------------------------------------------------------

@@ -43,6 +43,7 @@ urlpatterns = [
     path("api/", include(api_urlpatterns)),
     path("staff/", include("clinic.staff.urls")),
     path("patients/", include("patients.urls")),
+    path("portal/offers/", include("treatments.waitlist.portal_urls")),
     path("portal/", include("treatments.portal.urls")),
     path("", include("treatments.urls")),
     path("admin/", admin.site.urls),

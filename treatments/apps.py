@@ -14,6 +14,8 @@ class TreatmentsConfig(AppConfig):
         from .resources import receivers as resources_receivers
         from .scheduling import archive as scheduling_archive
         from .scheduling import panels as scheduling_panels
+        from .waitlist import panels as waitlist_panels
+        from .waitlist import receivers as waitlist_receivers
 
         messaging_receivers.connect()
         portal_receivers.connect()
@@ -22,3 +24,5 @@ class TreatmentsConfig(AppConfig):
         scheduling_panels.connect()
         messaging_panels.connect()
         portal_panels.connect()
+        waitlist_receivers.connect()
+        waitlist_panels.connect()
