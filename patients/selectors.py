@@ -404,9 +404,7 @@ def clearance(
     )
 
 
-def clearances(
-    *, asks: Iterable[tuple[Patient, Iterable[str], Iterable[date]]]
-) -> list[Clearance]:
+def clearances(*, asks: Iterable[tuple[Patient, Iterable[str], Iterable[date]]]) -> list[Clearance]:
     """`clearance` for many patients at once (each asked for its own areas and days, not at
     check-in, not for a new course: booking one more session of a booked course), in one
     query however many: each patient's latest screening carries what the rule asks besides

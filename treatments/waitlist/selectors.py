@@ -75,9 +75,7 @@ def waiting_for(slot: FreedSlot, day: date) -> QuerySet[WaitlistEntry]:
         .filter(Q(practitioner__isnull=True) | Q(practitioner_id=slot.practitioner_id))
         .exclude(Exists(SlotOffer.objects.filter(entry=OuterRef("pk"), slot_id=slot.pk)))
         .exclude(
-            Exists(
-                SlotOffer.objects.filter(entry=OuterRef("pk"), status=SlotOffer.Status.OFFERED)
-            )
+            Exists(SlotOffer.objects.filter(entry=OuterRef("pk"), status=SlotOffer.Status.OFFERED))
         )
         .select_related("course__protocol", "patient")
         .order_by("created_at", "due_on", "pk")

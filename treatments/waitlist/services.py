@@ -313,9 +313,7 @@ def _close(slot: FreedSlot, status: str, outcome: str, now: datetime) -> FreedSl
 
 
 @transaction.atomic
-def slot_close(
-    *, slot: FreedSlot, by: User, request: HttpRequest | None = None
-) -> FreedSlot:
+def slot_close(*, slot: FreedSlot, by: User, request: HttpRequest | None = None) -> FreedSlot:
     """Staff stop offering a slot; offers in flight are withdrawn."""
     slot = FreedSlot.objects.select_for_update().get(pk=slot.pk)
     if slot.status not in (FreedSlot.Status.OPEN, FreedSlot.Status.UNFILLED):
@@ -510,9 +508,11 @@ def offer_accept(
     if found is None:
         raise Invalid("This link is not valid. Please use the link in your latest message.")
     slot = _lock_slot(found.slot_id)
-    offer = SlotOffer.objects.select_for_update().select_related(
-        "entry__course", "patient__portal_user"
-    ).get(pk=found.pk)
+    offer = (
+        SlotOffer.objects.select_for_update(of=("self",))
+        .select_related("entry__course", "patient__portal_user")
+        .get(pk=found.pk)
+    )
     if offer.status != SlotOffer.Status.OFFERED:
         if offer.status == SlotOffer.Status.ACCEPTED:
             return Answer(offer, slot.session, "You have already taken this time.")
@@ -590,4 +590,3 @@ def offer_unwanted(ref: str) -> str:
     if offer.expires_at <= timezone.now():
         return "The offer has expired."
     return ""
-

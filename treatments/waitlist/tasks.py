@@ -30,6 +30,8 @@ def sweep() -> int:
     return done
 
 
-@shared_task(name="treatments.sweep_waitlist", ignore_result=True, soft_time_limit=45, time_limit=55)
+@shared_task(
+    name="treatments.sweep_waitlist", ignore_result=True, soft_time_limit=45, time_limit=55
+)
 def sweep_waitlist() -> int:
     return sweep()
