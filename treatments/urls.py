@@ -3,7 +3,13 @@
 from treatments.messaging import urls as messaging
 from treatments.resources import urls as resources
 from treatments.scheduling import urls as scheduling
+from treatments.waitlist import urls as waitlist
 
 app_name = "treatments"
 
-urlpatterns = [*scheduling.urlpatterns, *resources.urlpatterns, *messaging.urlpatterns]
+urlpatterns = [
+    *scheduling.urlpatterns,
+    *resources.urlpatterns,
+    *messaging.urlpatterns,
+    *waitlist.urlpatterns,
+]

@@ -284,8 +284,8 @@ def slots_of_day(day: date, practitioner: Practitioner | None = None) -> list[Fr
     if practitioner is not None:
         slots = slots.filter(practitioner=practitioner)
     return list(
-        slots.select_related("practitioner", "room", "session")
-        .prefetch_related("offers__patient", "offers__entry")
+        slots.select_related("practitioner", "room", "session", "freed_by")
+        .prefetch_related("offers__patient", "offers__entry", "offers__slot")
         .order_by("starts_at", "pk")
     )
 

@@ -24,7 +24,9 @@ def test_twenty_accepts_at_once_make_one_session_and_nineteen_are_told(
 ):
     settings.WAITLIST_OFFER_BATCH = ACCEPTS
     for n in range(ACCEPTS):
-        wait(clinic, front_desk_user, protocol=acne_protocol, patient_fields={"first_name": f"P{n}"})
+        wait(
+            clinic, front_desk_user, protocol=acne_protocol, patient_fields={"first_name": f"P{n}"}
+        )
     session = cancelled_session(clinic, front_desk_user, starts_at=SLOT, protocol=acne_protocol)
     slot = FreedSlot.objects.get(freed_by=session)
     tasks.sweep()
