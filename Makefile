@@ -6,7 +6,7 @@ PORT ?= 8000
 # Two test processes (pytest-xdist), one per core: the suite takes about half as long.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test bench bench-messages lint format services clean
+.PHONY: run test bench bench-messages bench-waitlist lint format services clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench: $(VENV)/.dev-installed services
 ## make bench-messages: 10,000 due messages through one real worker on PostgreSQL and Redis.
 bench-messages: $(VENV)/.dev-installed services
 	$(BIN)/python bench/messages.py
+
+## make bench-waitlist: candidates for a freed slot among 2,000 waitlisted courses (p50/p90, queries).
+bench-waitlist: $(VENV)/.dev-installed services
+	$(BIN)/python bench/waitlist.py
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
