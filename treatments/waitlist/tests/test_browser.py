@@ -69,9 +69,10 @@ def test_a_waiting_patient_takes_an_offered_time_from_the_link_on_a_phone(
         staff_page.get_by_role("button", name="Log in").click()
         expect(staff_page.get_by_role("link", name="Waitlist")).to_be_visible()
         slot_start = SLOT.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-        assert any(s.startswith("2026-03-09T10:00") for s in free_starts(
-            staff_page, live_server.url, clinic.practitioner
-        )), "the cancelled session's time is free"
+        assert any(
+            s.startswith("2026-03-09T10:00")
+            for s in free_starts(staff_page, live_server.url, clinic.practitioner)
+        ), "the cancelled session's time is free"
 
         # The sweep offers the time to Maya; the worker sends the e-mail with its link.
         tasks.sweep()
