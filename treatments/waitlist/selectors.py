@@ -299,9 +299,9 @@ def waiting_on(day: date, practitioner: Practitioner | None = None) -> list[Wait
     if practitioner is not None:
         entries = entries.filter(Q(practitioner__isnull=True) | Q(practitioner=practitioner))
     return list(
-        entries.select_related("patient", "course__protocol", "practitioner").order_by(
-            "created_at", "due_on", "pk"
-        )
+        entries.select_related("patient", "course__protocol", "practitioner", "session")
+        .prefetch_related("offers__slot", "offers__entry", "offers__patient")
+        .order_by("created_at", "due_on", "pk")
     )
 
 
