@@ -1,1 +1,1 @@
-"""Data exchange with other systems (built by another helper; a placeholder so the layer contract resolves)."""
+"""Exchange with other systems: a placeholder so the layer contract resolves."""
