@@ -19,6 +19,7 @@ def session_cancelled(sender, *, session, **kwargs) -> None:
 
 
 def course_cancelled(sender, *, course, sessions, **kwargs) -> None:
+    services.course_closed(course=course, reason="The course was cancelled.")
     for session in sessions:
         services.slot_free(session=session)
 

@@ -250,6 +250,26 @@ def entry_remove(
     return entry
 
 
+def course_closed(*, course: Course, reason: str) -> int:
+    """A course cancelled: its waiting entry leaves the list (offers in flight withdrawn).
+    Called inside the cancellation's transaction; the cancelling service audits it."""
+    now = timezone.now()
+    entries = list(
+        WaitlistEntry.objects.select_for_update().filter(
+            course=course, status=WaitlistEntry.Status.WAITING
+        )
+    )
+    for entry in entries:
+        entry.status, entry.removed_at, entry.remove_reason = (
+            WaitlistEntry.Status.REMOVED,
+            now,
+            reason,
+        )
+        entry.save(update_fields=["status", "removed_at", "remove_reason"])
+        _withdraw(entry.offers.all(), SlotOffer.Status.WITHDRAWN, reason, now)
+    return len(entries)
+
+
 # --- Freed slots --------------------------------------------------------------------------
 
 

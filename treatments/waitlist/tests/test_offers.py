@@ -7,7 +7,9 @@ import pytest
 
 from patients.models import Hold
 from treatments.messaging.models import Message
+from treatments.scheduling import repair
 from treatments.scheduling.models import Session
+from treatments.scheduling.tests.factories import PractitionerFactory
 from treatments.waitlist import selectors, services, tasks
 from treatments.waitlist.models import FreedSlot, SlotOffer, WaitlistEntry
 
@@ -135,8 +137,6 @@ def test_spacing_holds_to_the_session_before_and_the_session_after(
 def test_the_window_weekdays_times_and_practitioner_of_the_entry_are_kept(
     freed, waiting, practitioner_user
 ):
-    from treatments.scheduling.tests.factories import PractitionerFactory
-
     other = PractitionerFactory()
     waiting(patient_fields={"first_name": "Late"}, earliest=dt.date(2026, 3, 10))
     waiting(patient_fields={"first_name": "Tue"}, weekdays=[1])
@@ -333,3 +333,15 @@ def test_finding_candidates_costs_the_same_queries_for_one_or_many(
     slot = FreedSlot.objects.select_related("room", "device").get(pk=slot.pk)
     with django_assert_max_num_queries(6):
         assert len(selectors.candidates(slot=slot, now=NOW).candidates) == 16
+
+
+def test_cancelling_the_course_takes_it_off_the_waitlist(freed, waiting, front_desk_user):
+    ann = waiting(patient_fields={"first_name": "Ann"})
+    slot = freed()
+    tasks.sweep()
+    repair.course_cancel(
+        course=ann.course, reason="Moving away", initiated_by="patient", by=front_desk_user
+    )
+    ann.refresh_from_db()
+    assert (ann.status, ann.remove_reason) == ("removed", "The course was cancelled.")
+    assert offered(slot) == [("Ann", "withdrawn")]
