@@ -419,7 +419,10 @@ def clearances(*, asks: Iterable[tuple[Patient, Iterable[str], Iterable[date]]])
         row.patient_id: row
         for row in _with_standing(
             ScreeningResult.objects.filter(pk__in=latest), "patient_id", history=False
-        ).select_related("submission", "signed_off_by")
+        )
+        .select_related("submission")
+        # The rule reads the areas of the submission, not its answers (the bulk of a row).
+        .defer("submission__answers", "submission__carried_keys", "sign_off_reason")
     }
     answers = []
     for patient, areas, days in asks:

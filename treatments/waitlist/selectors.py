@@ -5,13 +5,14 @@ booking a replacement session runs (`treatments.scheduling.repair.course_add_ses
 in bulk so that finding the candidates for a slot costs the same queries for one waiting
 patient or two thousand (issue 15 item 4):
 
-    1. the waiting entries whose window, practitioner and weekday fit, with their course,
-       protocol and patient (ranked: longest waiting, then the course's due date)
-    2. the sessions of those patients (the course's neighbours, what is left of the course,
+    1. the wishes of the waiting entries whose window and practitioner fit (plain rows,
+       ranked: longest waiting, then the course's due date)
+    2-3. the practitioner and their working hours, 4. what is taken around the slot
+       (`availability.taken`)
+    5. the best-ranked entries whose wishes fit (CHUNK of them), with course and patient
+    6. the sessions of those patients (the course's neighbours, what is left of the course,
        and the spacing to their other courses on a shared area)
-    3. the clearance rule for them all (`patients.selectors.clearances`, one query)
-    4. what is taken around the slot (`availability.taken`), 5-6. the practitioner and their
-       working hours
+    7. the clearance rule for them all (`patients.selectors.clearances`, one query)
 
 Booking the accepted offer runs `course_add_session` itself, under its locks, so a slot that
 changed since the offer went out is refused there, never double-booked.
@@ -21,7 +22,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
+from typing import NamedTuple
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -47,6 +50,28 @@ class Candidate:
     entry: WaitlistEntry
     device_id: int | None
     channel: str
+
+
+class Wish(NamedTuple):
+    """What is asked of an entry before anything else is read for it."""
+
+    pk: int
+    weekdays: list
+    not_before: time | None
+    not_after: time | None
+    course__protocol__session_minutes: int
+    patient__preferred_channel: str
+    patient__email: str
+    patient__phone: str
+
+    @property
+    def contact(self) -> SimpleNamespace:
+        """The patient's contact details, as `offer_channel` reads them."""
+        return SimpleNamespace(
+            preferred_channel=self.patient__preferred_channel,
+            email=self.patient__email,
+            phone=self.patient__phone,
+        )
 
 
 @dataclass(frozen=True)
@@ -77,12 +102,42 @@ def waiting_for(slot: FreedSlot, day: date) -> QuerySet[WaitlistEntry]:
         .exclude(
             Exists(SlotOffer.objects.filter(entry=OuterRef("pk"), status=SlotOffer.Status.OFFERED))
         )
-        .select_related("course__protocol", "patient")
         .order_by("created_at", "due_on", "pk")
     )
 
 
-def offer_channel(patient: Patient) -> str:
+# What `candidates` reads of an entry, its course, protocol and patient for the entries it
+# judges (the protocol's depth ranges and the rest of the patient's record are not loaded).
+CANDIDATE_FIELDS = (
+    "public_id",
+    "created_at",
+    "due_on",
+    "earliest",
+    "latest",
+    "weekdays",
+    "not_before",
+    "not_after",
+    "status",
+    "practitioner_id",
+    "patient__first_name",
+    "patient__email",
+    "patient__phone",
+    "patient__preferred_channel",
+    "patient__archived_at",
+    "course__patient_id",
+    "course__practitioner_id",
+    "course__areas",
+    "course__planned_sessions",
+    "course__interval_days",
+    "course__status",
+    "course__protocol__name",
+    "course__protocol__session_minutes",
+    "course__protocol__min_interval_days",
+    "course__protocol__default_interval_days",
+)
+
+
+def offer_channel(patient: Patient | SimpleNamespace) -> str:
     """The channel an offer goes by: the preferred one when the record has its contact
     detail, else the other (an offer is a link the patient asked for, like a portal link:
     `outbox.skip_reason`), or "" when there is neither."""
@@ -93,7 +148,7 @@ def offer_channel(patient: Patient) -> str:
     return ""
 
 
-def _prefers(entry: WaitlistEntry, start: datetime, end: datetime) -> str:
+def _prefers(entry: WaitlistEntry | Wish, start: datetime, end: datetime) -> str:
     local_start, local_end = to_local(start), to_local(end)
     if entry.weekdays and local_start.weekday() not in entry.weekdays:
         return "Not on a preferred day."
@@ -180,8 +235,17 @@ def _slot_check(
     return "", device_id
 
 
+# Waiting patients whose sessions and clearance are read at a time: the best-ranked first,
+# and the next ones only when these cannot take the slot.
+CHUNK = 40
+
+
 def candidates(
-    *, slot: FreedSlot, now: datetime, entries: QuerySet[WaitlistEntry] | None = None
+    *,
+    slot: FreedSlot,
+    now: datetime,
+    entries: QuerySet[WaitlistEntry] | None = None,
+    wanted: int | None = None,
 ) -> Finding:
     """The waiting patients for whom `slot` is feasible, best first (`rank_key`).
 
@@ -192,52 +256,95 @@ def candidates(
     clearance rule allows the patient on the course's areas that day; and the time is in the
     practitioner's working hours, outside their time off, with the room and a device free.
     Also the entry's own wishes (window, weekdays, times, practitioner) and a way to reach
-    the patient. `entries` narrows the search (a manual offer asks about one entry)."""
+    the patient. `entries` narrows the search (a manual offer asks about one entry).
+
+    With `wanted`, the search stops once that many are found: the patients whose wishes fit
+    are judged CHUNK at a time in rank order, so a slot costs seven queries whatever the
+    list's length, and three more for each further CHUNK only when the best-ranked cannot
+    take it. Without `wanted` every entry whose wishes fit is judged (one chunk)."""
     day = to_local(slot.starts_at).date()
     if entries is None:
         entries = waiting_for(slot, day)
-    looked = list(entries)
+    # The entries' wishes first, as plain rows: hundreds may wait on a day, and most of the
+    # work is for the few best-ranked whose wishes fit.
+    wishes = [Wish(*row) for row in entries.values_list(*Wish._fields)]
     left_out: dict[int, str] = {}
     if slot.starts_at <= now:
-        return Finding([], {e.pk: "The slot has already started." for e in looked})
-    # The entry's wishes first: plain Python, before anything else is read for it.
+        return Finding([], {w.pk: "The slot has already started." for w in wishes})
     fitting = []
-    for entry in looked:
-        minutes = entry.course.protocol.session_minutes
-        reason = _prefers(entry, slot.starts_at, slot.starts_at + timedelta(minutes=minutes))
-        if not reason and not offer_channel(entry.patient):
+    for wish in wishes:
+        end = slot.starts_at + timedelta(minutes=wish.course__protocol__session_minutes)
+        reason = _prefers(wish, slot.starts_at, end)
+        if not reason and not offer_channel(wish.contact):
             reason = "The record has no e-mail address or mobile number."
         if reason:
-            left_out[entry.pk] = reason
+            left_out[wish.pk] = reason
         else:
-            fitting.append(entry)
+            fitting.append(wish)
     if not fitting:
         return Finding([], left_out)
-    rows = _sessions_of({entry.patient_id for entry in fitting})
-    by_patient: dict[int, list[tuple]] = defaultdict(list)
-    for row in rows:
-        by_patient[row[0]].append(row)
-    verdicts = patient_selectors.clearances(
-        asks=[(entry.patient, entry.course.areas, [day]) for entry in fitting]
-    )
     practitioner = Practitioner.objects.prefetch_related("working_hours").get(
         pk=slot.practitioner_id
     )
-    longest = max(entry.course.protocol.session_minutes for entry in fitting)
+    longest = max(wish.course__protocol__session_minutes for wish in fitting)
     taken = availability.taken(
         practitioner_id=practitioner.pk,
         spans=[(slot.starts_at, slot.starts_at + timedelta(minutes=longest))],
     )
-    devices = {slot.device_id: slot.device} if slot.device_id else {}
-    by_minutes: dict[int, tuple[str, int | None]] = {}
+    checks = _SlotChecks(slot, practitioner, taken)
+    size = CHUNK if wanted else len(fitting)
+    found: list[Candidate] = []
+    for first in range(0, len(fitting), size):
+        ids = [wish.pk for wish in fitting[first : first + size]]
+        loaded = WaitlistEntry.objects.select_related("course__protocol", "patient").only(
+            *CANDIDATE_FIELDS
+        )
+        by_id = {entry.pk: entry for entry in loaded.filter(pk__in=ids)}
+        chunk = [by_id[pk] for pk in ids if pk in by_id]
+        found += _feasible(chunk, slot, day, checks, left_out)
+        if wanted and len(found) >= wanted:
+            break
+    found.sort(key=lambda c: rank_key(c.entry))
+    return Finding(found, left_out)
+
+
+class _SlotChecks:
+    """Booking's checks of the slot's time, once per session length."""
+
+    def __init__(self, slot: FreedSlot, practitioner: Practitioner, taken) -> None:
+        self.slot, self.practitioner, self.taken = slot, practitioner, taken
+        self.devices = {slot.device_id: slot.device} if slot.device_id else {}
+        self.by_minutes: dict[int, tuple[str, int | None]] = {}
+
+    def __call__(self, minutes: int) -> tuple[str, int | None]:
+        if minutes not in self.by_minutes:
+            self.by_minutes[minutes] = _slot_check(
+                self.slot, self.practitioner, minutes, self.taken, self.devices
+            )
+        return self.by_minutes[minutes]
+
+
+def _feasible(
+    chunk: list[WaitlistEntry],
+    slot: FreedSlot,
+    day: date,
+    checks: _SlotChecks,
+    left_out: dict[int, str],
+) -> list[Candidate]:
+    """The entries of `chunk` that may take the slot (two queries: their sessions, and the
+    clearance rule for them all); the others' reasons go to `left_out`."""
+    rows = _sessions_of({entry.patient_id for entry in chunk})
+    by_patient: dict[int, list[tuple]] = defaultdict(list)
+    for row in rows:
+        by_patient[row[0]].append(row)
+    verdicts = patient_selectors.clearances(
+        asks=[(entry.patient, entry.course.areas, [day]) for entry in chunk]
+    )
     tz = clinic_zone()
     found = []
-    for entry, verdict in zip(fitting, verdicts, strict=True):
+    for entry, verdict in zip(chunk, verdicts, strict=True):
         course = entry.course
-        minutes = course.protocol.session_minutes
-        if minutes not in by_minutes:
-            by_minutes[minutes] = _slot_check(slot, practitioner, minutes, taken, devices)
-        reason, device_id = by_minutes[minutes]
+        reason, device_id = checks(course.protocol.session_minutes)
         mine = by_patient[entry.patient_id]
         if not reason and not _progress(course, mine).open:
             reason = "Every planned session of the course is booked, done or dropped."
@@ -268,8 +375,7 @@ def candidates(
             left_out[entry.pk] = reason
             continue
         found.append(Candidate(entry, device_id, offer_channel(entry.patient)))
-    found.sort(key=lambda c: rank_key(c.entry))
-    return Finding(found, left_out)
+    return found
 
 
 # --- Staff lists ----------------------------------------------------------------------------

@@ -410,7 +410,7 @@ def slot_advance(*, slot_id: int, now: datetime | None = None) -> FreedSlot | No
     window = offer_window(now)
     if window[1] > slot.starts_at:
         return _close(slot, FreedSlot.Status.UNFILLED, "Too close to its start to offer.", now)
-    finding = selectors.candidates(slot=slot, now=now)
+    finding = selectors.candidates(slot=slot, now=now, wanted=settings.WAITLIST_OFFER_BATCH)
     chosen = finding.candidates[: settings.WAITLIST_OFFER_BATCH]
     if not chosen:
         tried = slot.offers.exists()

@@ -326,12 +326,12 @@ def test_finding_candidates_costs_the_same_queries_for_one_or_many(
 ):
     waiting()
     slot = FreedSlot.objects.select_related("room", "device").get(pk=freed().pk)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         assert len(selectors.candidates(slot=slot, now=NOW).candidates) == 1
     for n in range(15):
         waiting(patient_fields={"first_name": f"P{n}"})
     slot = FreedSlot.objects.select_related("room", "device").get(pk=slot.pk)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         assert len(selectors.candidates(slot=slot, now=NOW).candidates) == 16
 
 
