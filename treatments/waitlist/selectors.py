@@ -237,7 +237,7 @@ def _slot_check(
 
 # Waiting patients whose sessions and clearance are read at a time: the best-ranked first,
 # and the next ones only when these cannot take the slot.
-CHUNK = 40
+CHUNK = 10
 
 
 def candidates(
