@@ -30,7 +30,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from clinic import audit
-from clinic.clock import clinic_today, clinic_zone, localize, outside_booking_window, to_local
+from clinic.clock import (
+    clinic_today,
+    clinic_zone,
+    localize,
+    outside_booking_window,
+    outside_date_window,
+    to_local,
+)
 from clinic.errors import Conflict, Invalid, ServiceError
 from clinic.models import User
 from patients import services as patient_services
@@ -129,12 +136,16 @@ def _check_entry(
 ) -> list[int]:
     errors: dict[str, list[str]] = {}
     today = clinic_today()
+    # Dates are bounded before any arithmetic: from tomorrow to the booking horizon.
+    for name, day in (("earliest", earliest), ("latest", latest)):
+        if problem := outside_date_window(day):
+            errors[name] = [problem]
+    if errors:
+        raise Invalid("The waitlist entry needs changes.", fields=errors)
     if earliest <= today:
         errors["earliest"] = ["From tomorrow at the soonest."]
     if latest < earliest:
         errors["latest"] = ["On or after the first day."]
-    elif (too_far := outside_booking_window(localize(datetime.combine(latest, time(12))))) != "":
-        errors["latest"] = [too_far]
     days = sorted(set(weekdays))
     if any(not isinstance(d, int) or isinstance(d, bool) or not 0 <= d <= 6 for d in days):
         errors["weekdays"] = ["Weekdays are 0 (Monday) to 6 (Sunday)."]
