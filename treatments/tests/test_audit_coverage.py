@@ -39,6 +39,8 @@ from treatments.portal.tests.helpers import (
 from treatments.portal.tests.test_isolation import routes
 from treatments.scheduling.models import Course, Practitioner, Session
 from treatments.scheduling.tests.factories import CourseFactory, PractitionerFactory
+from treatments.waitlist import services as waitlist
+from treatments.waitlist.models import FreedSlot, SlotOffer, WaitlistEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +56,7 @@ class World:
     consent: Consent
     photo: CheckInAnswer
     call: PreSessionCheck
+    waiting: WaitlistEntry
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,12 @@ SHOWS_PATIENT: dict[str, Visit] = {
     "api-session": Visit("front_desk", _booked),
     "api-sessions": Visit("front_desk", query=_span),
     "api-messages": Visit("front_desk", query=lambda w: {"patient": w.patient.public_id}),
+    # --- The waitlist: the patient waits, and a freed time is offered to them on that day
+    "treatments:waitlist": Visit("front_desk", query=lambda w: {"day": w.waiting.earliest}),
+    "treatments:waitlist_new": Visit("front_desk", lambda w: {"public_id": w.course.public_id}),
+    "api-waitlist": Visit("front_desk", query=lambda w: {"day": w.waiting.earliest}),
+    "api-waitlist-entry": Visit("front_desk", lambda w: {"public_id": w.waiting.public_id}),
+    "api-waitlist-slots": Visit("front_desk", query=lambda w: {"day": w.waiting.earliest}),
 }
 
 POST_ONLY = "a POST that changes something and redirects to a page above"
@@ -237,6 +246,12 @@ NO_PATIENT: dict[str, str] = {
             "api-session-no-show",
             "api-session-complete",
             "api-message-resend",
+            "treatments:waitlist_close",
+            "treatments:waitlist_offer",
+            "treatments:waitlist_remove",
+            "api-waitlist-close",
+            "api-waitlist-offer",
+            "api-waitlist-remove",
         )
     },
 }
@@ -288,9 +303,19 @@ def world(settings, tmp_path, front_desk_user, practitioner_user, mailoutbox) ->
         session=booked, answers=expiring_answers(pregnant_or_breastfeeding=True), by=user
     )
     portal.change_request_create(session=booked, kind="move", note="", by=user)
+    waiting = waitlist.entry_add(course=course, by=front_desk_user)
+    starts = dt.datetime.combine(waiting.earliest, dt.time(10), tzinfo=booked.starts_at.tzinfo)
+    slot = FreedSlot.objects.create(
+        practitioner=practitioner, room=booked.room, starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=2), next_check_at=now,
+    )  # fmt: skip
+    SlotOffer.objects.create(
+        slot=slot, entry=waiting, patient=patient, opens_at=now,
+        expires_at=now + dt.timedelta(hours=1),
+    )  # fmt: skip
     return World(
         patient=patient, practitioner=practitioner, course=course, booked=booked,
-        completed=done, intake=taken, consent=consent, photo=photo, call=call,
+        completed=done, intake=taken, consent=consent, photo=photo, call=call, waiting=waiting,
     )  # fmt: skip
 
 

@@ -55,6 +55,7 @@ from treatments.scheduling import services as scheduling
 from treatments.scheduling.forms import ChartForm
 from treatments.scheduling.models import Course, Practitioner, Session, SessionRecord
 from treatments.scheduling.tests import check_in_helpers
+from treatments.waitlist.tests import fuzz_rows as waitlist
 
 from .helpers import (
     booked_session,
@@ -310,6 +311,7 @@ FORMS = [
     Form("portal:staff_sheet_email", "front_desk", {},
          kwargs=lambda w: {"session_id": w.completed.public_id}),
     *setup.forms(Form, TEXT=TEXT, VALUE=VALUE, OPTIONAL=OPTIONAL, FLAG=FLAG),  # Clinic setup
+    *waitlist.forms(Form, TEXT=TEXT, VALUE=VALUE, OPTIONAL=OPTIONAL, FLAG=FLAG),  # Waitlist
 ]  # fmt: skip
 
 
@@ -375,6 +377,7 @@ def world(
                                       roles=[Role.PRACTITIONER], by=manager_user)  # fmt: skip
     staff_token = staff_links.invite_mint(str(ida.public_id))
     setup.make()  # what the Clinic setup forms act on
+    waitlist.make(clinic, acne_protocol, desk, NOW)  # what the waitlist's forms act on
     return World(
         practitioner=clinic.practitioner, patient=pia, booked=booked, completed=completed,
         checked_in=checked_in, planned=planned, reviewed=reviewed, flag=answer.flag, call=call,
