@@ -25,6 +25,7 @@ from clinic.tests.factories import UserFactory
 from clinic.tokens import token_issue
 from treatments.messaging.models import Message
 from treatments.scheduling.models import DeviceOutage, TimeOff, WorkingHours
+from treatments.waitlist.models import FreedSlot, WaitlistEntry
 
 pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
@@ -123,6 +124,15 @@ def world(clinic, acne_protocol, front_desk_user, practitioner_user):
             "working-hours": WorkingHours.objects.filter(practitioner=clinic.practitioner)
             .first()
             .pk,
+            "waitlist": WaitlistEntry.objects.create(
+                course=session.course, patient=patient, earliest=dt.date(2026, 3, 3),
+                latest=dt.date(2026, 3, 30), due_on=dt.date(2026, 3, 16),
+            ).public_id,
+            "slots": FreedSlot.objects.create(
+                practitioner=clinic.practitioner, room=clinic.rooms[1],
+                starts_at=dt.datetime(2026, 3, 10, 10, tzinfo=LONDON),
+                ends_at=dt.datetime(2026, 3, 10, 12, tzinfo=LONDON), next_check_at=NOW,
+            ).public_id,
         }  # fmt: skip
         client = APIClient()
         client.force_login(everyone)
