@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -565,8 +565,11 @@ def offer_accept(
                 practitioner=slot.practitioner,
                 request=request,
             )
-    except ServiceError as exc:
-        _answer(offer, SlotOffer.Status.REFUSED, exc.as_text()[:300], now)
+    except (ServiceError, IntegrityError) as exc:
+        # IntegrityError: the exclusion constraints caught a booking made meanwhile by a
+        # path that does not lock the slot's row (staff booking the same time by hand).
+        reason = exc.as_text() if isinstance(exc, ServiceError) else "That time is taken."
+        _answer(offer, SlotOffer.Status.REFUSED, reason[:300], now)
         slot.next_check_at = now
         slot.save(update_fields=["next_check_at"])
         return Answer(
