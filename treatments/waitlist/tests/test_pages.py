@@ -126,3 +126,28 @@ def test_the_dashboard_shows_freed_times_that_found_no_one(
     page = front_desk_client.get("/").content.decode()
     assert "Free times no one on the waitlist took (1)" in page
     assert "No one on the waitlist can take it." in page
+
+
+def test_the_waitlist_page_costs_the_same_queries_for_one_row_or_many(
+    front_desk_client, clinic, front_desk_user, acne_protocol, django_assert_max_num_queries
+):
+    wait(clinic, front_desk_user, protocol=acne_protocol, patient_fields={"first_name": "Ann"})
+    cancelled_session(clinic, front_desk_user, starts_at=SLOT, protocol=acne_protocol)
+    tasks.sweep()
+    with django_assert_max_num_queries(16) as one:
+        assert front_desk_client.get("/waitlist/?day=2026-03-09").status_code == 200
+    for n in range(5):
+        wait(
+            clinic, front_desk_user, protocol=acne_protocol, patient_fields={"first_name": f"P{n}"}
+        )
+        cancelled_session(
+            clinic,
+            front_desk_user,
+            starts_at=local(2026, 3, 9, 12 + 2 * (n % 2)),
+            protocol=acne_protocol,
+            room=clinic.rooms[n % 2],
+        )
+    tasks.sweep()
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = front_desk_client.get("/waitlist/?day=2026-03-09")
+    assert page.content.decode().count('class="card" id="slot-') >= 3
