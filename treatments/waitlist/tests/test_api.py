@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from clinic.models import AuditEvent
+from patients.models import Hold
 from treatments.waitlist import tasks
 from treatments.waitlist.models import FreedSlot, WaitlistEntry
 
@@ -163,3 +164,28 @@ def test_staff_open_a_free_time_by_hand(front_desk_client, clinic):
     assert response.json()["status"] == "open"
     past = {**body, "starts_at": local(2026, 3, 1, 14).isoformat()}
     assert front_desk_client.post("/api/waitlist/slots/", past, format="json").status_code == 400
+
+
+def test_a_manual_offer_to_a_patient_who_is_not_cleared_or_too_close_is_a_409(
+    front_desk_client, clinic, front_desk_user, acne_protocol
+):
+    held = wait(clinic, front_desk_user, protocol=acne_protocol, patient_fields={"first_name": "H"})
+    Hold.objects.create(patient=held.patient, reason="A reaction to review.", placed_by=None)
+    near = wait(
+        clinic,
+        front_desk_user,
+        protocol=acne_protocol,
+        last=local(2026, 3, 2, 9),  # a week before the slot
+        earliest=dt.date(2026, 3, 3),
+        patient_fields={"first_name": "N"},
+    )
+    session = cancelled_session(clinic, front_desk_user, starts_at=SLOT, protocol=acne_protocol)
+    slot = FreedSlot.objects.get(freed_by=session)
+    url = f"/api/waitlist/slots/{slot.public_id}/offer/"
+    refused = front_desk_client.post(url, {"entry": str(held.public_id)}, format="json")
+    assert refused.status_code == 409
+    assert "reaction to review" in refused.json()["error"]["message"]
+    too_close = front_desk_client.post(url, {"entry": str(near.public_id)}, format="json")
+    assert too_close.status_code == 409
+    assert "14 days" in too_close.json()["error"]["message"]
+    assert not slot.offers.exists()
