@@ -6,7 +6,7 @@ PORT ?= 8000
 # Two test processes (pytest-xdist), one per core: the suite takes about half as long.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test bench bench-messages bench-import lint format services clean
+.PHONY: run test bench bench-messages bench-import bench-waitlist lint format services clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ bench-messages: $(VENV)/.dev-installed services
 ## make bench-import: 10,000 patients from one CSV through a real worker; prints rows/s and seconds.
 bench-import: $(VENV)/.dev-installed services
 	$(BIN)/python bench/import_patients.py
+## make bench-waitlist: candidates for a freed slot among 2,000 waitlisted courses (p50/p90, queries).
+bench-waitlist: $(VENV)/.dev-installed services
+	$(BIN)/python bench/waitlist.py
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

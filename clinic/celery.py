@@ -15,7 +15,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Tasks that live in an app's packages rather than its top level (task names are unchanged:
 # `treatments.sweep_outbox`, `treatments.send_message`).
-app.autodiscover_tasks(["treatments.messaging", "patients.imports"])
+app.autodiscover_tasks(["treatments.messaging", "patients.imports", "treatments.waitlist"])
 
 
 @after_setup_logger.connect

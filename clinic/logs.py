@@ -35,6 +35,7 @@ HIDDEN = "…"
 SECRET_SEGMENTS = (
     (re.compile(r"(/staff/welcome/)[^/\s?\"#]+"), r"\1" + HIDDEN),
     (re.compile(r"(/portal/invite/)[^/\s?\"#]+"), r"\1" + HIDDEN),
+    (re.compile(r"(/portal/offers/)[^/\s?\"#]+"), r"\1" + HIDDEN),
     (re.compile(r"(/calendar/)[^/\s?\"#]+?(\.ics)?(?=$|[\s?\"#])"), r"\1" + HIDDEN + r"\2"),
     # FHIR's read API (treatments/exchange): what follows the resource type, an id or
     # whatever a client typed there (a name, say), and `$everything`.

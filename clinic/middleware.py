@@ -78,7 +78,8 @@ class SessionRenewalMiddleware:
         session = request.session
         if session.session_key and not session.modified and not session.is_empty():
             now = int(time.time())
-            if now - session.get(RENEWED_AT, 0) >= settings.SESSION_RENEW_SECONDS:
+            # abs(): a clock set back must not stop renewals until it catches up.
+            if abs(now - session.get(RENEWED_AT, 0)) >= settings.SESSION_RENEW_SECONDS:
                 session[RENEWED_AT] = now
         return response
 

@@ -306,6 +306,10 @@ PORTAL_BOOKING_INDICATIONS = tuple(
     )
 )
 SMS_QUIET_HOURS = tuple(env.list("SMS_QUIET_HOURS", default=["20:00", "09:00"]))
+# The waitlist (treatments/waitlist): how long a patient has to take an offered time (the
+# window never runs in SMS quiet hours), and how many patients are offered one at once.
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=60)
+WAITLIST_OFFER_BATCH = env.int("WAITLIST_OFFER_BATCH", default=1)
 
 # The message cadence (DESIGN.md §5, clinical reference §4), relative to the session's start
 # (before), to completion (after), or to the course's last session (reviews). Wall clock.
@@ -364,6 +368,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "treatments.sweep_outbox", "schedule": 60.0},
     # Patient imports: deletes abandoned uploads' files, resumes an import whose worker died.
     "patient-imports-sweep": {"task": "patients.sweep_imports", "schedule": 300.0},
+    # The waitlist: offers that ran out move on to the next patients (treatments/waitlist).
+    "waitlist-sweep": {"task": "treatments.sweep_waitlist", "schedule": 60.0},
 }
 
 # --- REST framework -------------------------------------------------------------------------

@@ -44,6 +44,7 @@ urlpatterns = [
     path("fhir/", include("treatments.exchange.fhir_urls")),
     path("staff/", include("clinic.staff.urls")),
     path("patients/", include("patients.urls")),
+    path("portal/offers/", include("treatments.waitlist.portal_urls")),
     path("portal/", include("treatments.portal.urls")),
     path("", include("treatments.urls")),
     path("admin/", admin.site.urls),

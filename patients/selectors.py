@@ -416,6 +416,72 @@ def clearance(
         standing = _with_standing(
             Patient.objects.filter(pk=patient.pk).only("pk"), "pk", history=new_course
         ).get()
+    return _judge(
+        patient=patient,
+        screening=screening,
+        standing=standing,
+        areas=areas,
+        days=days,
+        check_in=check_in,
+        new_course=new_course,
+        answers_on=answers_on,
+    )
+
+
+def clearances(*, asks: Iterable[tuple[Patient, Iterable[str], Iterable[date]]]) -> list[Clearance]:
+    """`clearance` for many patients at once (each asked for its own areas and days, not at
+    check-in, not for a new course: booking one more session of a booked course), in one
+    query however many: each patient's latest screening carries what the rule asks besides
+    (`_with_standing`). The same rule, judged by the same function (`_judge`)."""
+    asks = list(asks)
+    ids = {patient.pk for patient, _, _ in asks}
+    newest = ScreeningResult.objects.filter(patient_id=OuterRef("pk")).order_by(
+        "-screened_at", "-id"
+    )
+    latest = Patient.objects.filter(pk__in=ids).values(latest=Subquery(newest.values("pk")[:1]))
+    found = {
+        row.patient_id: row
+        for row in _with_standing(
+            ScreeningResult.objects.filter(pk__in=latest), "patient_id", history=False
+        )
+        .select_related("submission")
+        # The rule reads the areas of the submission, not its answers (the bulk of a row).
+        .defer("submission__answers", "submission__carried_keys", "sign_off_reason")
+    }
+    answers = []
+    for patient, areas, days in asks:
+        screening = found.get(patient.pk)
+        if patient.is_archived:
+            answers.append(_refused("This patient is archived.", screening, "archived"))
+            continue
+        answers.append(
+            _judge(
+                patient=patient,
+                screening=screening,
+                standing=screening,
+                areas=areas,
+                days=days,
+                check_in=False,
+                new_course=False,
+                answers_on=None,
+            )
+        )
+    return answers
+
+
+def _judge(
+    *,
+    patient: Patient,
+    screening: ScreeningResult | None,
+    standing,
+    areas: Iterable[str],
+    days: Iterable[date],
+    check_in: bool,
+    new_course: bool,
+    answers_on: date | None,
+) -> Clearance:
+    """The rule itself, on what `clearance` or `clearances` loaded: `standing` carries the
+    consent, the first open hold and (with `new_course`) the latest full intake."""
     if screening is None:
         return _refused(
             "The patient has not been screened yet: take the intake questionnaire first.",

@@ -3,5 +3,11 @@
 from treatments.messaging import api_urls as messaging
 from treatments.resources import api_urls as resources
 from treatments.scheduling import api_urls as scheduling
+from treatments.waitlist import api_urls as waitlist
 
-urlpatterns = [*scheduling.urlpatterns, *resources.urlpatterns, *messaging.urlpatterns]
+urlpatterns = [
+    *scheduling.urlpatterns,
+    *resources.urlpatterns,
+    *messaging.urlpatterns,
+    *waitlist.urlpatterns,
+]

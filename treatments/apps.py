@@ -15,6 +15,8 @@ class TreatmentsConfig(AppConfig):
         from .resources import receivers as resources_receivers
         from .scheduling import archive as scheduling_archive
         from .scheduling import panels as scheduling_panels
+        from .waitlist import panels as waitlist_panels
+        from .waitlist import receivers as waitlist_receivers
 
         messaging_receivers.connect()
         portal_receivers.connect()
@@ -24,3 +26,5 @@ class TreatmentsConfig(AppConfig):
         messaging_panels.connect()
         portal_panels.connect()
         exchange_panels.connect()
+        waitlist_receivers.connect()
+        waitlist_panels.connect()

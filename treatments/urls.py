@@ -4,6 +4,7 @@ from treatments.exchange import urls as exchange
 from treatments.messaging import urls as messaging
 from treatments.resources import urls as resources
 from treatments.scheduling import urls as scheduling
+from treatments.waitlist import urls as waitlist
 
 app_name = "treatments"
 
@@ -12,4 +13,5 @@ urlpatterns = [
     *resources.urlpatterns,
     *messaging.urlpatterns,
     *exchange.urlpatterns,
+    *waitlist.urlpatterns,
 ]

@@ -32,7 +32,12 @@ def token_routes(resolver: URLResolver, namespace: str = ""):
 
 def test_every_route_that_takes_a_token_is_blanked_in_logs():
     names = sorted(token_routes(get_resolver()))
-    assert names == ["portal:invite", "staff:welcome", "treatments:calendar_feed"]
+    assert names == [
+        "portal:invite",
+        "staff:welcome",
+        "treatments:calendar_feed",
+        "waitlist_offer:offer",
+    ]
     for name in names:
         path = reverse(name, kwargs={"token": SAMPLE})
         for line in (f'"GET {path} HTTP/1.1" 200 12', f"Not Found: {path}",

@@ -16,7 +16,7 @@ from patients.tests.helpers import clear_answers
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 # Not pages on a screen: printed or mailed.
-NOT_ON_SCREEN = ("portal/aftercare_sheet.html", "messaging/emails/")
+NOT_ON_SCREEN = ("portal/aftercare_sheet.html", "messaging/emails/", "exchange/record.html")
 
 
 def test_every_staff_table_scrolls_inside_its_own_box():

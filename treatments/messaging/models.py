@@ -32,12 +32,18 @@ class MessageKind(models.TextChoices):
     PASSWORD_RESET = "password_reset", "Link to set a new password"
     PRACTITIONER_ALERT = "practitioner_alert", "Alert to the practitioner"
     STAFF_INVITE = "staff_invite", "Staff invitation (link to set a password)"
+    WAITLIST_OFFER = "waitlist_offer", "Waitlist offer (link to take a freed time)"
 
 
 # Four families of message, each with its own rules (the constraints below, and
 # `outbox.skip_reason`).
-# One-time links into the portal: to the patient, about one PortalInvite (`ref`), no session.
-LINK_KINDS: tuple[str, ...] = (MessageKind.PORTAL_INVITE.value, MessageKind.PASSWORD_RESET.value)
+# One-time links into the portal: to the patient, about one PortalInvite or one waitlist
+# SlotOffer (`ref`), no session.
+LINK_KINDS: tuple[str, ...] = (
+    MessageKind.PORTAL_INVITE.value,
+    MessageKind.PASSWORD_RESET.value,
+    MessageKind.WAITLIST_OFFER.value,
+)
 # To a member of staff (`recipient`), by e-mail, about a record of the patient's (`ref`).
 STAFF_KINDS: tuple[str, ...] = (MessageKind.PRACTITIONER_ALERT.value,)
 # One-time links for a member of staff (`recipient`), by e-mail, about one StaffInvite

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('patients', '0009_patient_list_index'),
-        ('treatments', '0020_course_repair'),
+        ('treatments', '0021_waitlist'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

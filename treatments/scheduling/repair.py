@@ -19,7 +19,7 @@ from clinic.errors import Conflict, Invalid
 from clinic.models import User
 
 from . import availability, selectors, signals
-from .models import CancelledBy, Course, Session
+from .models import CancelledBy, Course, Practitioner, Session
 from .services import (
     SlotRequest,
     _check_slot,
@@ -95,13 +95,17 @@ def course_add_session(
     slot: SlotRequest,
     by: User,
     confirm_short_interval: bool = False,
+    practitioner: Practitioner | None = None,
     request: HttpRequest | None = None,
 ) -> Session:
     """Book one session in a booked course in place of a cancelled or missed one that is not
     dropped: the same checks as booking (the clearance rule, the protocol's minimum interval
     to its neighbours in the course and to the patient's other courses on a shared area, the
     practitioner's hours and time off, free room and device). The course's sessions are then
-    numbered in time order, and the patient gets a confirmation and its reminders."""
+    numbered in time order, and the patient gets a confirmation and its reminders.
+
+    `practitioner` books it with another practitioner than the course's (a waitlist offer of
+    a time freed in their diary); their hours, time off and sessions are checked instead."""
     course = _lock_course(course)
     if course.status != Course.Status.BOOKED:
         raise Conflict(
@@ -133,7 +137,9 @@ def course_add_session(
     short = require_spacing_across_courses(course, [start])
     require_clearance(course.patient, course.areas, [day])
     practitioner = _lock_resources(
-        course.practitioner_id, {slot.room.pk}, {slot.device.pk} if slot.device else set()
+        practitioner.pk if practitioner else course.practitioner_id,
+        {slot.room.pk},
+        {slot.device.pk} if slot.device else set(),
     ).practitioner
     end = start + timedelta(minutes=course.protocol.session_minutes)
     taken = availability.taken(practitioner_id=practitioner.pk, spans=[(start, end)])

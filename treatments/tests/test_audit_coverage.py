@@ -23,6 +23,10 @@ from clinic.clock import to_local
 from clinic.models import AuditEvent, User
 from clinic.tests.factories import UserFactory
 from patients import services as patient_services
+from patients.imports import runner as import_runner
+from patients.imports import services as import_services
+from patients.imports.models import PatientImport
+from patients.imports.tests import factories as imports
 from patients.models import Consent, IntakeSubmission, Patient
 from treatments.messaging.models import Message
 from treatments.portal import check_ins, pre_session
@@ -39,6 +43,8 @@ from treatments.portal.tests.helpers import (
 from treatments.portal.tests.test_isolation import routes
 from treatments.scheduling.models import Course, Practitioner, Session
 from treatments.scheduling.tests.factories import CourseFactory, PractitionerFactory
+from treatments.waitlist import services as waitlist
+from treatments.waitlist.models import FreedSlot, SlotOffer, WaitlistEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +60,9 @@ class World:
     consent: Consent
     photo: CheckInAnswer
     call: PreSessionCheck
+    waiting: WaitlistEntry
+    checked: PatientImport  # an import's dry run that finds the patient already registered
+    imported: PatientImport  # the same file imported: its result file names the patient
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,15 @@ SHOWS_PATIENT: dict[str, Visit] = {
         query=lambda w: {"patient": w.patient.public_id},
     ),
     "fhir-everything": Visit("front_desk", lambda w: {"resource_id": w.patient.public_id}),
+    # --- Importing patients (managers): the dry run and the result file name the records
+    "patients:imports:detail": Visit("manager", lambda w: {"public_id": w.checked.public_id}),
+    "patients:imports:results": Visit("manager", lambda w: {"public_id": w.imported.public_id}),
+    # --- The waitlist: the patient waits, and a freed time is offered to them on that day
+    "treatments:waitlist": Visit("front_desk", query=lambda w: {"day": w.waiting.earliest}),
+    "treatments:waitlist_new": Visit("front_desk", lambda w: {"public_id": w.course.public_id}),
+    "api-waitlist": Visit("front_desk", query=lambda w: {"day": w.waiting.earliest}),
+    "api-waitlist-entry": Visit("front_desk", lambda w: {"public_id": w.waiting.public_id}),
+    "api-waitlist-slots": Visit("front_desk", query=lambda w: {"day": w.waiting.earliest}),
 }
 
 POST_ONLY = "a POST that changes something and redirects to a page above"
@@ -140,6 +158,12 @@ NO_PATIENT: dict[str, str] = {
     "patients:create": "an empty registration form",
     "api-schema": "the OpenAPI schema",
     "fhir-metadata": "the FHIR CapabilityStatement: what the server does",
+    "patients:imports:upload": "the upload form and past imports' counts and who ran them",
+    "patients:imports:mapping": (
+        "the file's own column names and first values, before any record is matched (the "
+        "upload is audited); the dry run that matches them is audited above"
+    ),
+    "patients:imports:progress": "how many rows an import has done",
     "api-docs": "the API's documentation page",
     "api-protocols": "reference data",
     "api-practitioners": "reference data",
@@ -234,6 +258,9 @@ NO_PATIENT: dict[str, str] = {
             "portal:staff_clear",
             "portal:staff_call_resolve",
             "portal:staff_request_handle",
+            "portal:staff_booking_request_handle",
+            "patients:imports:start",
+            "patients:imports:abandon",
             "api-patient-archive",
             "api-patient-restore",
             "api-screening-sign-off",
@@ -249,6 +276,12 @@ NO_PATIENT: dict[str, str] = {
             "api-session-no-show",
             "api-session-complete",
             "api-message-resend",
+            "treatments:waitlist_close",
+            "treatments:waitlist_offer",
+            "treatments:waitlist_remove",
+            "api-waitlist-close",
+            "api-waitlist-offer",
+            "api-waitlist-remove",
         )
     },
 }
@@ -300,9 +333,29 @@ def world(settings, tmp_path, front_desk_user, practitioner_user, mailoutbox) ->
         session=booked, answers=expiring_answers(pregnant_or_breastfeeding=True), by=user
     )
     portal.change_request_create(session=booked, kind="move", note="", by=user)
+    waiting = waitlist.entry_add(course=course, by=front_desk_user)
+    starts = dt.datetime.combine(waiting.earliest, dt.time(10), tzinfo=booked.starts_at.tzinfo)
+    slot = FreedSlot.objects.create(
+        practitioner=practitioner, room=booked.room, starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=2), next_check_at=now,
+    )  # fmt: skip
+    SlotOffer.objects.create(
+        slot=slot, entry=waiting, patient=patient, opens_at=now,
+        expires_at=now + dt.timedelta(hours=1),
+    )  # fmt: skip
+    importer = UserFactory(username="walk-importer", role="manager")
+    again = imports.csv_bytes(
+        [imports.row(first=patient.first_name, last=patient.last_name,
+                     born=f"{patient.date_of_birth:%d/%m/%Y}", email=patient.email)]
+    )  # fmt: skip
+    checked = imports.mapped(again, by=importer)
+    imported = imports.mapped(again, by=importer)
+    import_services.patient_import_start(job=imported, by=importer)
+    import_runner.work(imported.pk)
     return World(
         patient=patient, practitioner=practitioner, course=course, booked=booked,
-        completed=done, intake=taken, consent=consent, photo=photo, call=call,
+        completed=done, intake=taken, consent=consent, photo=photo, call=call, waiting=waiting,
+        checked=checked, imported=imported,
     )  # fmt: skip
 
 

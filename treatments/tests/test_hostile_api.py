@@ -22,36 +22,16 @@ from rest_framework.test import APIClient
 
 from clinic.models import Role
 from clinic.tests.factories import UserFactory
+from clinic.tests.hostile import HOSTILE
 from clinic.tokens import token_issue
 from treatments.messaging.models import Message
 from treatments.scheduling.models import DeviceOutage, TimeOff, WorkingHours
+from treatments.waitlist.models import FreedSlot, WaitlistEntry
 
 pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
 NOW = dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC)
 
-# What a hostile or careless client sends in a field or a query parameter.
-HOSTILE: dict[str, object] = {
-    "nul": "ab\x00c",
-    "long": "x" * 10_000,
-    "nan-text": "NaN",
-    "infinity-text": "-Infinity",
-    "huge-int": 2**70,
-    "negative": -1,
-    "fraction": 1.5,
-    "year-1": "0001-01-01T00:00:00Z",
-    "year-9999": "9999-12-31T23:00:00Z",
-    "year-9999-west": "9999-12-31T23:59:59-12:00",
-    "date-1": "0001-01-01",
-    "date-9999": "9999-12-31",
-    "feb-30": "2027-02-30",
-    "spring-gap-naive": "2026-03-29T01:30:00",
-    "spring-gap-utc": "2026-03-29T01:30:00+00:00",
-    "list": ["a", None, 3],
-    "object": {"a": {"b": []}},
-    "null": None,
-    "bool": True,
-}
 # Whole bodies no JSON parser should be made to swallow.
 RAW: dict[str, bytes] = {
     "deep": b"[" * 5000 + b"]" * 5000,
@@ -123,6 +103,15 @@ def world(clinic, acne_protocol, front_desk_user, practitioner_user):
             "working-hours": WorkingHours.objects.filter(practitioner=clinic.practitioner)
             .first()
             .pk,
+            "waitlist": WaitlistEntry.objects.create(
+                course=session.course, patient=patient, earliest=dt.date(2026, 3, 3),
+                latest=dt.date(2026, 3, 30), due_on=dt.date(2026, 3, 16),
+            ).public_id,
+            "slots": FreedSlot.objects.create(
+                practitioner=clinic.practitioner, room=clinic.rooms[1],
+                starts_at=dt.datetime(2026, 3, 10, 10, tzinfo=LONDON),
+                ends_at=dt.datetime(2026, 3, 10, 12, tzinfo=LONDON), next_check_at=NOW,
+            ).public_id,
         }  # fmt: skip
         client = APIClient()
         client.force_login(everyone)

@@ -8,9 +8,9 @@ from urllib.parse import quote
 
 import pytest
 
+from clinic.tests.hostile import HOSTILE
 from treatments.exchange.search import RESULT_PARAMS
 from treatments.exchange.selectors import TYPES
-from treatments.tests.test_hostile_api import HOSTILE
 
 pytestmark = pytest.mark.django_db
 

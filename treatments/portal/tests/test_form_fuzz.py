@@ -57,6 +57,7 @@ from treatments.scheduling import services as scheduling
 from treatments.scheduling.forms import ChartForm
 from treatments.scheduling.models import Course, Practitioner, Session, SessionRecord
 from treatments.scheduling.tests import check_in_helpers
+from treatments.waitlist.tests import fuzz_rows as waitlist
 
 from .helpers import (
     booked_session,
@@ -328,6 +329,7 @@ FORMS = [
          kwargs=lambda w: {"session_id": w.completed.public_id}),
     *setup.forms(Form, TEXT=TEXT, VALUE=VALUE, OPTIONAL=OPTIONAL, FLAG=FLAG),  # Clinic setup
     *imports.forms(Form, VALUE=VALUE, OPTIONAL=OPTIONAL, FILE=FILE),  # Importing patients
+    *waitlist.forms(Form, TEXT=TEXT, VALUE=VALUE, OPTIONAL=OPTIONAL, FLAG=FLAG),  # Waitlist
 ]  # fmt: skip
 
 
@@ -403,6 +405,7 @@ def world(
     staff_token = staff_links.invite_mint(str(ida.public_id))
     setup.make()  # what the Clinic setup forms act on
     imports.make(manager_user)  # an upload to map, and one to import
+    waitlist.make(clinic, acne_protocol, desk, NOW)  # what the waitlist's forms act on
     return World(
         practitioner=clinic.practitioner, patient=pia, booked=booked, completed=completed,
         checked_in=checked_in, planned=planned, reviewed=reviewed, flag=answer.flag, call=call,

@@ -65,6 +65,7 @@ PUBLIC = {
     "portal:login": "the portal's login",
     "portal:logout": "logging out of the portal",
     "portal:invite": "a one-time link, by its token",
+    "waitlist_offer:offer": "a waitlist offer's link, by its token (treatments/waitlist)",
     "portal:reset": "asking for a password reset link",
     "staff:welcome": "a staff invitation's one-time link, by its token",
     "admin:login": "the admin's own login (staff with is_staff only)",
