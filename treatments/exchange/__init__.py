@@ -1,0 +1,1 @@
+"""Placeholder so the layers contract names a package that exists; its owner fills it."""
