@@ -252,3 +252,32 @@ def test_a_download_costs_the_same_queries_for_one_session_or_many(
         SessionFactory(course__practitioner=known.ann, starts_at=local(2026, 3, 23, 9) +
                        dt.timedelta(days=day % 13), status="no_show")  # fmt: skip
     assert count() == few
+
+
+# What the form fuzz (treatments/portal/tests/test_form_fuzz.py) posts to every POST form,
+# here sent to the reports' GET forms field by field, the other fields as a person fills them.
+HOSTILE = {
+    "long": "a" * 5000,
+    "nan": "NaN",
+    "infinity": "Infinity",
+    "minus": "-1",
+    "feb-30": "2027-02-30",
+    "year-9999": "9999-12-31T23:59",
+    "year-1": "0001-01-01T00:00",
+    "huge-number": "1e999",
+    "bigint": "99999999999999999999999",
+    "empty": "",
+    "list": ["1", "2"],
+}
+
+
+@pytest.mark.parametrize("url", [PAGE, EXPORT])
+@pytest.mark.parametrize("field", ["since", "until", "practitioner", "table"])
+def test_no_hostile_value_in_a_reports_field_is_a_500(known, manager_client, url, field):
+    base = {**DATES, "practitioner": str(known.ann.pk), "table": "sessions"}
+    for label, value in HOSTILE.items():
+        response = manager_client.get(url, {**base, field: value})
+        accepted = response.status_code == 200
+        assert response.status_code in (200, 400), (label, response.status_code)
+        if accepted:  # only an empty optional field, or a field the page does not read
+            assert label == "empty" or (url == PAGE and field == "table"), label
