@@ -281,7 +281,7 @@ def measure(rounds: int) -> dict:
             reports[f"{name} ({label})"] = timed(lambda make=make, scope=scope: make(period, scope))
 
     manager = UserFactory(username="bench-reports-manager", role=Role.MANAGER)
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")  # bench/run.py's ALLOWED_HOSTS
     client.force_login(manager)
     query = {"since": period.first.isoformat(), "until": period.last.isoformat()}
 

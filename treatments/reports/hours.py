@@ -10,7 +10,7 @@ hour an hour longer. Time off and device outages are cut out of it; what is left
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from treatments.scheduling.planner import Interval, WorkingWindow, window_span
 
@@ -58,18 +58,36 @@ def total(intervals: Iterable[Interval]) -> timedelta:
 class Calendar:
     """The working windows of one or more practitioners laid on the dates of a range.
 
-    A window's span on a date is worked out once, however many practitioners share it
-    (most of a clinic works the same hours)."""
+    On a date the clocks do not change, a wall-clock time is one fixed offset from UTC, so
+    a window's span is plain arithmetic; on the two dates a year they change, the planner's
+    `window_span` works it out (a gap, a fold). Each window's span on a date is worked out
+    once, however many practitioners share it (most of a clinic works the same hours)."""
 
     def __init__(self, first: date, last: date, tz: tzinfo) -> None:
         self.dates = days(first, last)
         self.tz = tz
-        self._spans: dict[tuple[date, WorkingWindow], Interval] = {}
+        midnights = [
+            datetime.combine(day, time.min, tzinfo=tz).utcoffset()
+            for day in [*self.dates, last + timedelta(days=1)]
+        ]
+        # The offset of each date the clocks keep all day; None on a date they change.
+        self._offset = {
+            day: before if before == after else None
+            for day, before, after in zip(self.dates, midnights, midnights[1:], strict=False)
+        }
+        self._spans: dict[tuple[date, time, time], Interval] = {}
 
     def _span(self, day: date, window: WorkingWindow) -> Interval:
-        key = (day, window)
+        key = (day, window.start, window.end)
         if key not in self._spans:
-            self._spans[key] = window_span(day, window, self.tz)
+            offset = self._offset[day]
+            if offset is None:
+                self._spans[key] = window_span(day, window, self.tz)
+            else:
+                self._spans[key] = Interval.from_database(
+                    datetime.combine(day, window.start, tzinfo=UTC) - offset,
+                    datetime.combine(day, window.end, tzinfo=UTC) - offset,
+                )
         return self._spans[key]
 
     def working(

@@ -6,7 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from treatments.reports import hours
-from treatments.scheduling.planner import Interval, WorkingWindow
+from treatments.scheduling.planner import Interval, WorkingWindow, window_span
 
 LONDON = ZoneInfo("Europe/London")
 H = dt.timedelta(hours=1)
@@ -65,3 +65,20 @@ def test_merged_joins_overlapping_and_touching_time():
     d = Interval(at(2026, 3, 2, 15), at(2026, 3, 2, 16))
     assert hours.merged([d, c, b, a]) == [Interval(a.start, c.end), d]
     assert hours.total(hours.merged([a, b, c, d])) == 6 * H
+
+
+def test_every_day_of_a_year_matches_the_planners_own_window_span():
+    """The calendar's arithmetic on days the clocks keep is the planner's answer too."""
+    first, last = dt.date(2026, 1, 1), dt.date(2026, 12, 31)
+    windows = [
+        WorkingWindow(weekday, start, end)
+        for weekday in range(7)
+        for start, end in ((dt.time(0), dt.time(4)), (dt.time(1, 30), dt.time(2, 30)),
+                           (dt.time(9), dt.time(17, 45)), (dt.time(23), dt.time(23, 59)))
+    ]  # fmt: skip
+    calendar = hours.Calendar(first, last, LONDON)
+    for day in hours.days(first, last):
+        for window in windows:
+            if window.weekday == day.weekday():
+                expected = window_span(day, window, LONDON)
+                assert calendar._span(day, window) == expected, (day, window)
