@@ -94,6 +94,8 @@ def main(argv=None) -> int:
         print(f"bench/reports.py failed:\n{done.stderr[-2000:]}", file=sys.stderr)
         return 1
     figures = json.loads(done.stdout.strip().splitlines()[-1])
+    # Timings on a busy machine are not a quiet machine's: say how busy it was.
+    figures["load_average_after"] = http_bench.load_average()
     print_table(figures, say)
     path = RESULTS_DIR / "reports.json"
     path.write_text(json.dumps(figures, indent=2))
@@ -105,7 +107,8 @@ def main(argv=None) -> int:
 def print_table(figures: dict, say) -> None:
     say(
         f"\nReports on {figures['sessions']:,} sessions ({figures['sessions_in_range']:,} in "
-        f"the {DAYS} days from {FIRST_DAY:%d %B %Y}), {figures['rounds']} runs each"
+        f"the {DAYS} days from {FIRST_DAY:%d %B %Y}), {figures['rounds']} runs each; "
+        f"load average after: {figures['load_average_after']}"
     )
     say(f"{'report':<34}{'median ms':>10}{'worst ms':>10}{'queries':>9}  under {TARGET_MS:g} ms")
     for name, row in figures["reports"].items():

@@ -457,20 +457,26 @@ def courses(*, period: Period, scope: Scope) -> Courses:
 
 def _median_gap(start: datetime, end: datetime, scope: Scope) -> tuple[float | None, int]:
     """The median of the local-date gaps between consecutive completed sessions of a course
-    (the later one in [start, end)), by a window function and percentile_cont: one query."""
-    in_period = Session.objects.filter(
-        scope.q(), status=S.COMPLETED, starts_at__gte=start, starts_at__lt=end
-    ).values("course_id")
+    (the later one in [start, end)), by a window function and percentile_cont: one query.
+    Only the courses with a completed session in the period are read, up to its end."""
+    in_period = (
+        Session.objects.filter(
+            scope.q(), status=S.COMPLETED, starts_at__gte=start, starts_at__lt=end
+        )
+        .order_by()
+        .values("course_id")
+    )
     course_ids, params = in_period.query.sql_with_params()
     table = Session._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY gap), COUNT(gap) FROM ("  # noqa: S608 - names from the model, Django's SQL, values bound
-            f" SELECT starts_at, (starts_at AT TIME ZONE %s)::date - LAG((starts_at AT TIME"
-            " ZONE %s)::date) OVER (PARTITION BY course_id ORDER BY starts_at, id) AS gap"
+            " SELECT starts_at, day - LAG(day) OVER (PARTITION BY course_id ORDER BY starts_at, id)"
+            " AS gap FROM (SELECT id, course_id, starts_at,"
+            " (starts_at AT TIME ZONE %s)::date AS day"
             f" FROM {table} WHERE status = %s AND starts_at < %s AND course_id IN ({course_ids})"
-            ") AS g WHERE g.starts_at >= %s AND g.gap IS NOT NULL",
-            [str(clinic_zone()), str(clinic_zone()), S.COMPLETED, end, *params, start],
+            ") AS s) AS g WHERE g.starts_at >= %s AND g.gap IS NOT NULL",
+            [str(clinic_zone()), S.COMPLETED, end, *params, start],
         )
         median, gaps = cursor.fetchone()
     return (None if median is None else float(median)), gaps
@@ -524,10 +530,11 @@ def messages(*, period: Period, scope: Scope) -> Messages:
     start, end = period.bounds
     found = Message.objects.filter(due_at__gte=start, due_at__lt=end).order_by()
     if not scope.whole_clinic:
-        found = found.filter(
-            Q(session__practitioner_id=scope.practitioner_id)
-            | Q(recipient__practitioner__pk=scope.practitioner_id)
-        )
+        # Subqueries rather than joins: the sessions' ids and the account are each read
+        # once, and the messages in the period are scanned once.
+        theirs = Session.objects.filter(practitioner_id=scope.practitioner_id).values("pk")
+        account = Practitioner.objects.filter(pk=scope.practitioner_id).values("user_id")
+        found = found.filter(Q(session_id__in=theirs) | Q(recipient_id__in=account))
     counts = {key: Count("pk", filter=Q(status__in=each)) for key, each in _MESSAGE_STATUS.items()}
     rows = found.values("kind").annotate(**counts)
     by_kind = {row["kind"]: row for row in rows}
