@@ -286,3 +286,60 @@ def test_no_hostile_value_in_a_reports_field_is_a_500(known, manager_client, url
         assert response.status_code in (200, 400), (label, response.status_code)
         if accepted:  # only an empty optional field, or a field the page does not read
             assert label == "empty" or (url == PAGE and field == "table"), label
+
+
+# --- The API ---------------------------------------------------------------------------------
+
+API = reverse("api-reports")
+
+
+def test_the_api_gives_the_pages_tables_as_json(known, manager_client):
+    response = manager_client.get(API, DATES)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["since"], body["until"]) == ("2026-03-23", "2026-04-05")
+    assert body["practitioner"] is None
+    assert [r["slug"] for r in body["reports"]] == [
+        "utilisation", "sessions", "screenings", "courses", "messages",
+    ]  # fmt: skip
+    people = body["reports"][0]["tables"][0]
+    assert people["rows"] == [
+        ["Ann Archer", "10.5", "19.0", "55%"],
+        ["Ben Brook", "1.5", "8.0", "19%"],
+    ]
+    sessions = body["reports"][1]["tables"][0]
+    assert sessions["total"] == ["In all", 4, 1, 2, 1, 1, 2, 11]
+
+
+def test_the_api_gives_a_practitioner_their_own_figures(known, practitioner_client):
+    body = practitioner_client.get(API, {**DATES, "practitioner": known.ben.pk}).json()
+    assert body["practitioner"] == known.ann.pk
+    assert body["reports"][0]["tables"][0]["rows"] == [["Ann Archer", "10.5", "19.0", "55%"]]
+    assert len(body["reports"][0]["tables"]) == 1
+
+
+def test_the_api_refuses_front_desk_and_patients_and_bad_dates(
+    known, manager_client, front_desk_client, patient_client, anon_client
+):
+    assert front_desk_client.get(API, DATES).status_code == 403
+    assert patient_client.get(API, DATES).status_code == 404
+    assert anon_client.get(API, DATES).status_code == 401
+    response = manager_client.get(API, {"since": "2026-04-05", "until": "2026-03-23"})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "until": ["The last day is before the first: choose a later one."]
+    }
+
+
+def test_the_api_costs_the_same_queries_for_one_session_or_many(
+    request, manager_client, django_assert_max_num_queries
+):
+    def count() -> int:
+        with django_assert_max_num_queries(30) as captured:
+            assert manager_client.get(API, DATES).status_code == 200
+        return len(captured)
+
+    SessionFactory(starts_at=local(2026, 3, 24, 10), status="completed")
+    one = count()
+    request.getfixturevalue("known")
+    assert count() == one
