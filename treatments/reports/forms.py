@@ -49,8 +49,10 @@ class ReportForm(ClinicForm):
     def __init__(self, data=None, *, user: User) -> None:
         super().__init__(data)
         self.user = user
-        if not user.has_role(Role.MANAGER):
-            del self.fields["practitioner"]
+        self.is_manager = user.has_role(Role.MANAGER)
+        if not self.is_manager:
+            # Still read, so a bad value is a 400 as for anyone; never used (`scope`).
+            self.fields["practitioner"].widget = forms.HiddenInput()
 
     def _clean_day(self, name: str) -> date | None:
         day = self.cleaned_data.get(name)
@@ -86,7 +88,7 @@ class ReportForm(ClinicForm):
 
     @property
     def scope(self) -> Scope:
-        if "practitioner" in self.fields:
+        if self.is_manager:
             chosen = self.cleaned_data.get("practitioner")
             return Scope(chosen.pk if chosen else None)
         own = Practitioner.objects.filter(user=self.user).values_list("pk", flat=True).first()
@@ -98,7 +100,7 @@ class ReportForm(ClinicForm):
             "since": self.cleaned_data["since"].isoformat(),
             "until": self.cleaned_data["until"].isoformat(),
         }
-        chosen = self.cleaned_data.get("practitioner")
+        chosen = self.cleaned_data.get("practitioner") if self.is_manager else None
         if chosen is not None:
             params["practitioner"] = str(chosen.pk)
         return {**params, **extra}

@@ -343,3 +343,12 @@ def test_the_api_costs_the_same_queries_for_one_session_or_many(
     one = count()
     request.getfixturevalue("known")
     assert count() == one
+
+
+def test_a_practitioners_bad_choice_of_practitioner_is_a_400_too(known, practitioner_client):
+    """They cannot choose, but what they send is read like anyone's (the API's schema says
+    an integer): nonsense is refused, a real id is ignored."""
+    for url in (PAGE, API):
+        assert practitioner_client.get(url, {**DATES, "practitioner": "null"}).status_code == 400
+    response = practitioner_client.get(PAGE, {**DATES, "practitioner": known.ben.pk})
+    assert response.status_code == 200 and response.context["scope"].practitioner_id == known.ann.pk
