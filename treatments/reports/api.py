@@ -79,6 +79,11 @@ class ReportsView(APIView):
         responses={200: ReportsSerializer, **ERRORS},
     )
     def get(self, request):
+        if "" in request.query_params.getlist("practitioner"):
+            # The page's "whole clinic" choice is an empty value; here it is left out.
+            raise serializers.ValidationError(
+                {"practitioner": ["Give a practitioner's id, or leave it out for the clinic."]}
+            )
         form = ReportForm(request.query_params, user=request.user)
         if not form.is_valid():
             raise serializers.ValidationError({k: list(v) for k, v in form.errors.items()})
