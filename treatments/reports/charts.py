@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 SVG_NS = "http://www.w3.org/2000/svg"
 WIDTH = 720
-LABEL_WIDTH = 230  # the left column of row labels
+LABEL_WIDTH = 250  # the left column of row labels (`_clip` keeps them inside it)
 VALUE_WIDTH = 70  # the right column of figures
 ROW = 26
 BAR = 18
@@ -144,6 +144,6 @@ def bar_chart(
     return mark_safe(ET.tostring(svg, encoding="unicode"))  # noqa: S308 - ElementTree escaped it
 
 
-def _clip(label: str, most: int = 34) -> str:
+def _clip(label: str, most: int = 30) -> str:
     """A row label that fits its column; the whole label is in the row's title and table."""
     return label if len(label) <= most else label[: most - 1] + "…"

@@ -71,3 +71,12 @@ def test_an_empty_chart_says_so_and_there_is_no_style_attribute_anywhere():
     svg = parse(bar_chart(slug="e", title="T", desc="D", bars=[], empty="Nothing here."))
     assert "Nothing here." in [t.text for t in svg.iter(f"{SVG}text")]
     assert not any(el.get("style") for el in svg.iter())
+
+
+def test_a_long_label_is_shortened_to_fit_its_column_and_kept_whole_in_the_bars_title():
+    label = "Dropped (cancelled after a session was done)"
+    svg = parse(bar_chart(slug="l", title="T", desc="D",
+                          bars=[Bar(label, [Part("x", "#111", 1)], "1")]))  # fmt: skip
+    shown = next(svg.iter(f"{SVG}text")).text
+    assert len(shown) <= 30 and shown.endswith("…")
+    assert svg.find(f"{SVG}g/{SVG}title").text == f"{label}: 1"
