@@ -6,7 +6,7 @@ PORT ?= 8000
 # Two test processes (pytest-xdist), one per core: the suite takes about half as long.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test bench bench-messages bench-import bench-waitlist lint format services clean
+.PHONY: run test bench bench-messages bench-import bench-waitlist bench-reports lint format services clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ services:
 ## make bench: gunicorn on PostgreSQL with demo data, driven by wrk; prints req/s and p50/p99.
 bench: $(VENV)/.dev-installed services
 	$(BIN)/python bench/run.py
+
+## make bench-reports: each report's ms and SQL queries on 20,000 sessions (PostgreSQL).
+bench-reports: $(VENV)/.dev-installed services
+	$(BIN)/python bench/reports.py
 
 ## make bench-messages: 10,000 due messages through one real worker on PostgreSQL and Redis.
 bench-messages: $(VENV)/.dev-installed services

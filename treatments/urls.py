@@ -2,6 +2,7 @@
 
 from treatments.exchange import urls as exchange
 from treatments.messaging import urls as messaging
+from treatments.reports import urls as reports
 from treatments.resources import urls as resources
 from treatments.scheduling import urls as scheduling
 from treatments.waitlist import urls as waitlist
@@ -14,4 +15,5 @@ urlpatterns = [
     *messaging.urlpatterns,
     *exchange.urlpatterns,
     *waitlist.urlpatterns,
+    *reports.urlpatterns,
 ]

@@ -47,6 +47,7 @@ __all__ = [
     "local_datetime",
     "plan_series",
     "spacing_violations",
+    "window_span",
 ]
 
 
@@ -118,6 +119,14 @@ def _clock_reaches(day: date, at: time, tz: tzinfo) -> datetime:
         else:
             before = middle
     return datetime.fromtimestamp(after, UTC)
+
+
+def window_span(day: date, window: WorkingWindow, tz: tzinfo) -> Interval:
+    """The real time (UTC) a weekly working window covers on local ``day``: from when the
+    clock first shows its start to when it first shows its end, so a window is an hour
+    shorter on the spring-forward day and an hour longer on the fall-back day when it spans
+    the change (the reports' working hours, `treatments.reports.hours`)."""
+    return Interval(_clock_reaches(day, window.start, tz), _clock_reaches(day, window.end, tz))
 
 
 def _first_free(resources: Sequence[tuple[int, list[Interval]]], session: Interval) -> int | None:

@@ -170,6 +170,9 @@ NO_PATIENT: dict[str, str] = {
     "api-rooms": "reference data",
     "api-practitioner-availability": "a practitioner's free times",
     "api-course-proposal": "proposed times and rooms, no patient data",
+    "treatments:reports": "counts, hours and a median: no patient named (reports/selectors.py)",
+    "treatments:reports_export": "the reports' tables as CSV: counts, no patient named",
+    "api-reports": "the reports as JSON: counts, no patient named",
     **{
         name: "clinic setup: reference data (a refused change's strand list is a POST answer)"
         for name in (

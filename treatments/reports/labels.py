@@ -1,0 +1,48 @@
+"""Short names for the screening rules, for the reports' "most common findings": the opening
+words of each finding's own message (`patients/screening/rules.py`, which follows the
+clinical reference's table §1.2), without a patient's dates or figures."""
+
+from __future__ import annotations
+
+FINDING_LABELS: dict[str, str] = {
+    "pregnancy": "Pregnant or breastfeeding",
+    "isotretinoin_current": "Taking isotretinoin",
+    "isotretinoin_recent": "Isotretinoin stopped recently or on an unknown date",
+    "active_infection": "Skin infection where we plan to treat",
+    "active_cold_sore": "Cold sore at the moment",
+    "hsv_history": "Gets cold sores",
+    "antiviral_not_taken": "Prescribed antiviral tablets not taken as directed",
+    "active_acne": "Inflamed acne spots where we plan to treat",
+    "open_skin": "Broken, sore or irritated skin where we plan to treat",
+    "sunburn_or_tan": "Sunburn or a strong tan in the last 2 weeks",
+    "dermatitis_flare": "Eczema, psoriasis, rosacea or dermatitis flaring",
+    "koebner_history": "Has had psoriasis, vitiligo or lichen planus",
+    "skin_cancer_active": "Skin cancer where we plan to treat",
+    "suspicious_lesion": "New, changing or unchecked mole or spot",
+    "skin_cancer_treated": "Skin cancer treated in the past where we plan to treat",
+    "bleeding_disorder": "Bleeding or clotting disorder",
+    "anticoagulants": "Takes blood-thinning medicine",
+    "keloid_history": "Has had keloid or raised, thick scars",
+    "scleroderma": "Scleroderma or another collagen vascular disease",
+    "autoimmune_disease": "Autoimmune disease, or medicine for one",
+    "cancer_treatment_current": "Having chemotherapy or radiotherapy at the moment",
+    "immunosuppressed": "Treatment that weakens the immune system",
+    "diabetes_uncontrolled": "Diabetes that is not well controlled",
+    "radiation_current": "Having radiotherapy where we plan to treat",
+    "radiation_past": "Had radiotherapy where we plan to treat",
+    "metal_allergy": "Allergic to stainless steel, nickel or other metals",
+    "anaesthetic_allergy": "Allergic to numbing creams or local anaesthetics",
+    "cardiac_condition": "Heart condition",
+    "recent_scar": "Scar or stretch mark less than a year old",
+    "recent_injectables": "Recent filler, anti-wrinkle injections or threads",
+    "recent_procedure": "Recent peel, laser, dermabrasion, waxing or hair-removal cream",
+    "photosensitising_medication": "Takes medicine that makes the skin burn more easily",
+    "fitzpatrick_iv_vi": "Skin type IV to VI (advice)",
+    "tattoo_in_area": "Tattoo or permanent make-up where we plan to treat (advice)",
+    "age_under_18": "Under the clinic's minimum age",
+    "age_under_22": "Under the device's authorised age",
+    "off_label_area": "Areas outside the face and neck",
+    "eyelids": "Eyelids (never treated)",
+    "unresolved_reaction": "A reaction after the last session has not settled",
+    "unresolved_reaction_review": "A reaction after the last session to be seen",
+}
