@@ -23,10 +23,10 @@ from .serializers import (
     DayQuery,
     EntryInputSerializer,
     EntrySerializer,
+    FreeSlotInputSerializer,
     OfferInputSerializer,
     OfferSerializer,
     ReasonInputSerializer,
-    SlotInputSerializer,
     SlotSerializer,
 )
 
@@ -164,13 +164,13 @@ class SlotListView(APIView):
         return Response(SlotSerializer(slots, many=True).data)
 
     @extend_schema(
-        request=SlotInputSerializer,
+        request=FreeSlotInputSerializer,
         responses={201: SlotSerializer, **ERRORS},
         description="Offer a free time to the waitlist by hand (a gap the cancellations did "
         "not make). The sweep then offers it like a cancelled session's time.",
     )
     def post(self, request):
-        data = SlotInputSerializer(data=request.data)
+        data = FreeSlotInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         slot = services.slot_open(

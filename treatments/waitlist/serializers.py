@@ -40,7 +40,7 @@ class ReasonInputSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=300, help_text="Why the patient leaves the waitlist.")
 
 
-class SlotInputSerializer(serializers.Serializer):
+class FreeSlotInputSerializer(serializers.Serializer):
     practitioner = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
     room = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
     starts_at = AwareDateTimeField()
