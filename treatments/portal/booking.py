@@ -581,18 +581,11 @@ def booking_request_handle(
     if outcome == "confirm":
         made.status = BookingRequest.Status.CONFIRMED
     elif outcome == "decline":
-        if not note:
-            raise Invalid("A note is required.", fields={"note": ["Say why it is not possible."]})
+        portal_services.require_decline_note(note)
         made.status = BookingRequest.Status.DECLINED
     else:
         raise Invalid("Unknown outcome.", fields={"outcome": ["Confirm or decline."]})
-    made.handled_at = timezone.now()
-    made.handled_by = by
-    made.staff_note = note
-    made.save(update_fields=["status", "handled_at", "handled_by", "staff_note"])
-    audit.record(
-        actor=by, action=Action.UPDATE, obj=made, request=request, detail={"to": made.status}
-    )
+    portal_services.mark_handled(made, note=note, by=by, request=request)
     return made
 
 

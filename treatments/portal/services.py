@@ -268,19 +268,30 @@ def change_request_handle(
     elif outcome == "done":
         change.status = SessionChangeRequest.Status.DONE
     elif outcome == "declined":
-        if not note:
-            raise Invalid("A note is required.", fields={"note": ["Say why it is not possible."]})
+        require_decline_note(note)
         change.status = SessionChangeRequest.Status.DECLINED
     else:
         raise Invalid("Unknown outcome.", fields={"outcome": ["Cancel, done or declined."]})
-    change.handled_at = timezone.now()
-    change.handled_by = by
-    change.staff_note = note
-    change.save(update_fields=["status", "handled_at", "handled_by", "staff_note"])
-    audit.record(
-        actor=by, action=Action.UPDATE, obj=change, request=request, detail={"to": change.status}
-    )
+    mark_handled(change, note=note, by=by, request=request)
     return change
+
+
+def require_decline_note(note: str) -> None:
+    """A patient's request is declined only with a note saying why."""
+    if not note:
+        raise Invalid("A note is required.", fields={"note": ["Say why it is not possible."]})
+
+
+def mark_handled(row, *, note: str, by: User, request: HttpRequest | None) -> None:
+    """Close a patient's request (a change request, a booking request) in the status already
+    set on it: who handled it, when, their note, and the audit row."""
+    row.handled_at = timezone.now()
+    row.handled_by = by
+    row.staff_note = note
+    row.save(update_fields=["status", "handled_at", "handled_by", "staff_note"])
+    audit.record(
+        actor=by, action=Action.UPDATE, obj=row, request=request, detail={"to": row.status}
+    )
 
 
 # --- Contact preferences ------------------------------------------------------------------
