@@ -134,6 +134,9 @@ TARGETS: list[Target] = [
     # check answering an empty page, and a logged-in page of base.html around nothing. No API
     # endpoint can beat the first, no staff page the second.
     Target("floor_api", "/bench/floor-api/", auth=True),
+    # The least the patient list must do (exact count, a page, one durable audit row), in
+    # raw SQL: the ceiling of any list that keeps those rules on this machine.
+    Target("floor_list", "/bench/floor-list/", auth=True),
     Target(
         "floor_page",
         "/bench/floor-page/",

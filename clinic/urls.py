@@ -54,5 +54,6 @@ if settings.BENCH_BARE_VIEW:  # bench/run.py's baseline; never set in production
     urlpatterns[:0] = [
         path("bench/bare/", views.bench_bare, name="bench_bare"),
         path("bench/floor-api/", views.BenchFloorApi.as_view(), name="bench_floor_api"),
+        path("bench/floor-list/", views.BenchFloorList.as_view(), name="bench_floor_list"),
         path("bench/floor-page/", views.bench_floor_page, name="bench_floor_page"),
     ]

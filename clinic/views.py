@@ -1,7 +1,10 @@
 """Cross-cutting pages: the role-dependent dashboard."""
 
+import json
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
@@ -42,6 +45,39 @@ class BenchFloorApi(APIView):
 
     def get(self, request):
         return Response({"count": 0, "next": None, "previous": None, "results": []})
+
+
+@extend_schema(exclude=True)
+class BenchFloorList(BenchFloorApi):
+    """The least a patient list must do under the clinic's rules (bench/run.py), in raw SQL
+    with no ORM: on top of `BenchFloorApi`, the exact count of active patients, one page of
+    50 (id, name, birth date) in the list's order, and one durable audit row naming them. If
+    this floor is below an endpoint's target ratio, no list written with an exact count and
+    durable read-audit can reach it on the machine. Routed only with BENCH_BARE_VIEW=true."""
+
+    def get(self, request):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM patients_patient WHERE archived_at IS NULL")
+            (count,) = cursor.fetchone()
+            cursor.execute(
+                "SELECT id, public_id, first_name, last_name, date_of_birth "
+                "FROM patients_patient WHERE archived_at IS NULL "
+                "ORDER BY last_name, first_name, id LIMIT 50"
+            )
+            rows = cursor.fetchall()
+            ids = [row[0] for row in rows]
+            publics = [str(row[1]) for row in rows]
+            cursor.execute(
+                "INSERT INTO clinic_auditevent (at, actor_id, action, object_type, object_id,"
+                " object_ids, patient_ids, ip_address, detail) VALUES"
+                " (now(), %s, 'list', 'patients.patient', '', %s, %s, %s, '{}')",
+                [request.user.pk, json.dumps(ids), json.dumps(publics), "127.0.0.1"],
+            )
+        results = [
+            {"id": p, "first_name": f, "last_name": la, "date_of_birth": d.isoformat()}
+            for (_, p, f, la, d), p in zip(rows, publics, strict=True)
+        ]
+        return Response({"count": count, "next": None, "previous": None, "results": results})
 
 
 @login_required
