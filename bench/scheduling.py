@@ -294,7 +294,7 @@ def _proposal_course(practitioner: Practitioner) -> Course:
 def _login_cookie(user: User) -> str:
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = "clinic.backends.AccountBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.set_expiry(3600)
     store.create()

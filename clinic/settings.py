@@ -122,7 +122,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # an address that failed too often waits
     "clinic.login_limits.AccountDelayBackend",  # a username that failed too often waits
-    "django.contrib.auth.backends.ModelBackend",
+    "clinic.backends.AccountBackend",  # ModelBackend, reading a session's account in one query
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

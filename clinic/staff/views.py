@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from clinic import backends
 from clinic.errors import Invalid, ServiceError
 from clinic.models import Role, User
 from clinic.roles import role_required
@@ -194,7 +195,7 @@ def welcome(request: HttpRequest, token: str) -> HttpResponse:
                 return _link_invalid(request, exc)
             form.add_service_errors(exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=backends.PATH)
             messages.success(request, "Your password is set. Welcome!")
             return redirect("dashboard")
     context = {"form": form, "invite": invite, "username": invite.user.username}

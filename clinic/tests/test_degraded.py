@@ -177,7 +177,7 @@ user = User.objects.create_user(username="desk", password="desk-degraded-2026")
 user.groups.add(Group.objects.get(name=Role.FRONT_DESK))
 session = SessionStore()
 session[SESSION_KEY] = str(user.pk)
-session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[BACKEND_SESSION_KEY] = "clinic.backends.AccountBackend"
 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.create()
 print(token_issue(user=user)[1], session.session_key)

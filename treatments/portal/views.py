@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clinic import audit, contact
+from clinic import audit, backends, contact
 from clinic.clock import WHEN_IN_ZONE, clinic_today, local_format
 from clinic.errors import Conflict, Invalid, ServiceError
 from patients.vocabulary import AREAS
@@ -150,7 +150,7 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
                 return _link_invalid(request, exc)
             form.add_service_errors(exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=backends.PATH)
             messages.success(request, "Your password is set. Welcome to your portal.")
             return redirect("portal:home")
     username = invite.patient.portal_user.username if invite.patient.portal_user else None
