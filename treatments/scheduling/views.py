@@ -81,6 +81,11 @@ class Placed:
         """Too short for three lines: time and name share one."""
         return self.length < 45
 
+    @property
+    def css_vars(self) -> str:
+        """Where the block sits (static/js/clinic.js sets them: no inline style)."""
+        return f"top:{self.top};len:{self.length};lane:{self.lane};lanes:{self.lanes}"
+
 
 @dataclass
 class Column:
@@ -104,6 +109,10 @@ class Grid:
     @property
     def rows(self) -> int:
         return self.last_hour - self.first_hour
+
+    @property
+    def css_vars(self) -> str:
+        return f"cols:{len(self.columns)};rows:{self.rows}"
 
     @property
     def sessions(self) -> list[Session]:
