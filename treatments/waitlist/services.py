@@ -1,13 +1,14 @@
 """Workflows of the waitlist (issue 15 items 2-3). Views, the API, the sweep and tests call
 these; each is keyword-only and atomic and writes its own audit rows.
 
-A cancelled session frees its time (`slot_free`, from scheduling's signal, in the same
-transaction). The beat sweep (`tasks.sweep_waitlist`, every minute) advances each open slot
-(`slot_advance`): offers that ran out expire, and when none is left in flight the next few
-candidates (`selectors.candidates`, ranked) get an offer each, by the outbox (one way to
-send). The first to accept (`offer_accept`) gets the session, booked by the same service staff
-use (`repair.course_add_session`) while the slot's row is locked, so twenty patients
-accepting in the same second make one session and nineteen "just taken".
+A cancelled session frees its time (`slot_free`), and so does a moved one
+(`slot_free_moved`), from scheduling's signals, in the same transaction. The beat sweep
+(`tasks.sweep_waitlist`, every minute) advances each open slot (`slot_advance`): a time
+booked meanwhile by other means is closed; offers that ran out expire, and when none is left
+in flight the next few candidates (`selectors.candidates`, ranked) get an offer each, by the
+outbox (one way to send). The first to accept (`offer_accept`) gets the session, booked by the
+same service staff use (`repair.course_add_session`) while the slot's row is locked, so
+twenty patients accepting in the same second make one session and nineteen "just taken".
 
 The offer's window (WAITLIST_OFFER_MINUTES) never runs while an SMS may not be sent: it
 opens outside SMS_QUIET_HOURS and must close before they begin, else it opens when they end
@@ -47,6 +48,7 @@ from treatments.scheduling import repair
 from treatments.scheduling import selectors as scheduling_selectors
 from treatments.scheduling.models import Course, Practitioner, Room, Session
 from treatments.scheduling.services import SlotRequest
+from treatments.scheduling.signals import Span
 
 from . import selectors
 from .models import FreedSlot, SlotOffer, WaitlistEntry
@@ -56,6 +58,7 @@ Action = audit.Action
 WINDOW_SLACK_DAYS = 14
 TAKEN = "This time has just been taken by another patient."
 EXPIRED = "This offer has expired."
+BOOKED_MEANWHILE = "Booked meanwhile outside the waitlist: a session now takes this time."
 
 
 def hash_token(token: str) -> str:
@@ -301,6 +304,33 @@ def slot_free(*, session: Session, now: datetime | None = None) -> FreedSlot | N
     )
 
 
+def slot_free_moved(
+    *, session: Session, previous: Span, now: datetime | None = None
+) -> FreedSlot | None:
+    """A session moved: the time it left is free, like a cancelled session's, while it is
+    still to come. Not when the session's new time with the same practitioner overlaps the
+    old one: a nudge of half an hour leaves no whole session's time behind. Called inside
+    the move's transaction, so a move refused (and rolled back) frees nothing."""
+    now = now or timezone.now()
+    if previous.starts_at <= now:
+        return None
+    if (
+        session.practitioner_id == previous.practitioner_id
+        and session.starts_at < previous.ends_at
+        and previous.starts_at < session.ends_at
+    ):
+        return None
+    return FreedSlot.objects.create(
+        practitioner_id=previous.practitioner_id,
+        room_id=previous.room_id,
+        device_id=previous.device_id,
+        starts_at=previous.starts_at,
+        ends_at=previous.ends_at,
+        freed_by=session,
+        next_check_at=now,
+    )
+
+
 @transaction.atomic
 def slot_open(
     *,
@@ -396,10 +426,23 @@ def _lock_slot(slot_id: int, *, skip_locked: bool = False) -> FreedSlot | None:
     return slots.filter(pk=slot_id).first()
 
 
+def _booked_over(slot: FreedSlot) -> bool:
+    """Whether an active session of the slot's practitioner now takes (part of) its time:
+    booked by hand at the front desk, in the portal, or another session moved onto it. Such
+    a slot is no longer free; it is closed, not left to end as "no one found"."""
+    return Session.objects.filter(
+        practitioner_id=slot.practitioner_id,
+        status__in=Session.ACTIVE,
+        starts_at__lt=slot.ends_at,
+        ends_at__gt=slot.starts_at,
+    ).exists()
+
+
 @transaction.atomic
 def slot_advance(*, slot_id: int, now: datetime | None = None) -> FreedSlot | None:
-    """Move an open slot on (the sweep calls this when its `next_check_at` comes): offers
-    past their time expire; while one is still in flight nothing else happens; then the next
+    """Move an open slot on (the sweep calls this when its `next_check_at` comes): a time a
+    session was booked over meanwhile is `closed` ("Booked meanwhile"); offers past their
+    time expire; while one is still in flight nothing else happens; then the next
     candidates (WAITLIST_OFFER_BATCH of them, best first) are offered it, or, when no one
     can take it or there is no time left to offer it, it is `unfilled` and the dashboard
     shows it. A slot another sweep is working on is skipped (None)."""
@@ -407,6 +450,9 @@ def slot_advance(*, slot_id: int, now: datetime | None = None) -> FreedSlot | No
     slot = _lock_slot(slot_id, skip_locked=True)
     if slot is None or slot.status != FreedSlot.Status.OPEN:
         return slot
+    if _booked_over(slot):
+        _withdraw(slot.offers.all(), SlotOffer.Status.WITHDRAWN, BOOKED_MEANWHILE, now)
+        return _close(slot, FreedSlot.Status.CLOSED, BOOKED_MEANWHILE, now)
     _withdraw(
         slot.offers.filter(expires_at__lte=now),
         SlotOffer.Status.EXPIRED,
