@@ -428,5 +428,16 @@ def course_waitlist(course: Course) -> list[WaitlistEntry]:
     )
 
 
+def waiting_by_course(patient: Patient) -> dict[int, WaitlistEntry]:
+    """The patient's entries still waiting, by course id (one query): what the portal's
+    booking pages show as "you are on the waitlist"."""
+    return {
+        entry.course_id: entry
+        for entry in WaitlistEntry.objects.filter(
+            patient=patient, status=WaitlistEntry.Status.WAITING
+        ).select_related("practitioner")
+    }
+
+
 def when(moment: datetime) -> str:
     return local_format(moment, "l j F H:i")

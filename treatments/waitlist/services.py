@@ -34,6 +34,7 @@ from clinic import audit
 from clinic.clock import (
     clinic_today,
     clinic_zone,
+    local_format,
     localize,
     outside_booking_window,
     outside_date_window,
@@ -161,6 +162,19 @@ def _check_entry(
     return days
 
 
+def _check_within(window: Window, *, earliest: date, latest: date) -> None:
+    """The dates a patient chooses lie inside the course's window: its spacing (clinical
+    reference §2.1) is not theirs to shorten, nor the wait to stretch past it."""
+    errors: dict[str, list[str]] = {}
+    first, last = (local_format(d, "l j F") for d in (window.earliest, window.latest))
+    if not window.earliest <= earliest <= window.latest:
+        errors["earliest"] = [f"Choose a day from {first} to {last}."]
+    if not window.earliest <= latest <= window.latest:
+        errors["latest"] = [f"Choose a day from {first} to {last}."]
+    if errors:
+        raise Invalid("Please check the dates.", fields=errors)
+
+
 @transaction.atomic
 def entry_add(
     *,
@@ -172,11 +186,13 @@ def entry_add(
     not_before: time | None = None,
     not_after: time | None = None,
     practitioner: Practitioner | None = None,
+    within_window: bool = False,
     request: HttpRequest | None = None,
 ) -> WaitlistEntry:
     """Put the patient on the waitlist for the course's next session. The window defaults
-    to the course's spacing (`course_window`). Refused (409) unless the course is booked and
-    has a session left to book, or when the course already has a waiting entry."""
+    to the course's spacing (`course_window`); staff may widen it, while a patient joining in
+    the portal (`within_window`) may only narrow it. Refused (409) unless the course is
+    booked and has a session left to book, or when the course already has a waiting entry."""
     course = (
         Course.objects.select_for_update(of=("self",))
         .select_related("patient", "protocol")
@@ -198,6 +214,8 @@ def entry_add(
     window = course_window(course)
     earliest = earliest or window.earliest
     latest = latest or max(window.latest, earliest)
+    if within_window:
+        _check_within(window, earliest=earliest, latest=latest)
     days = _check_entry(
         course=course,
         earliest=earliest,
