@@ -18,7 +18,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinic.clock import local_format
 from clinic.errors import Conflict, Forbidden, Invalid, ServiceError
 from treatments.waitlist import selectors as waitlist_selectors
 from treatments.waitlist import services as waitlist_services
@@ -28,7 +27,6 @@ from .forms import WaitlistJoinForm
 from .views import _private, _render, patient_required
 
 LEFT_IN_PORTAL = "Left by the patient in the portal."
-DAY = "l j F"
 
 
 def _target(request: HttpRequest, course_id) -> booking.NextSession:
@@ -37,17 +35,10 @@ def _target(request: HttpRequest, course_id) -> booking.NextSession:
     if not booking.books_next_session():
         raise Http404("Booking online is off.")
     try:
-        target = booking.next_session_for(request.patient, course_id)
+        # A course's id names only its next session still to book, never one to move.
+        return booking.next_session_for(request.patient, course_id)
     except LookupError as exc:
         raise Http404("No such course to wait for.") from exc
-    if target.moving:  # a session id never names a course; kept for clarity
-        raise Http404("No such course to wait for.")
-    return target
-
-
-def span(entry) -> str:
-    """ "Tuesday 3 March to Friday 27 March": the days an entry waits for."""
-    return f"{local_format(entry.earliest, DAY)} to {local_format(entry.latest, DAY)}"
 
 
 @patient_required
@@ -75,7 +66,7 @@ def waitlist_join(request: HttpRequest, course_id) -> HttpResponse:
             data = form.cleaned_data
             own = course.practitioner
             try:
-                entry = waitlist_services.entry_add(
+                waitlist_services.entry_add(
                     course=course,
                     by=request.user,
                     earliest=data["earliest"],
@@ -97,9 +88,8 @@ def waitlist_join(request: HttpRequest, course_id) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"You are on the waitlist from {span(entry)}. When a time that suits you "
-                    "comes free, we will send you a link to take it. The first patient to "
-                    "take a time gets it.",
+                    "You have joined the waitlist. The first patient to take a time that "
+                    "comes free gets it, so answer our message soon.",
                 )
                 return redirect("portal:book")
         status = 400

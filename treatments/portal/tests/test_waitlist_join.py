@@ -13,6 +13,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.urls import reverse
 
 from clinic.models import AuditEvent
 from patients import services as patient_services
@@ -117,6 +118,16 @@ def test_a_cleared_patient_joins_with_the_courses_window_by_default(client, pia,
     assert event.actor == pia.portal_user
     home = main(client.get("/portal/book/"))
     assert "You are on the waitlist from Tuesday 10 March to Tuesday 31 March" in home
+    sessions = main(client.get("/portal/sessions/"))
+    assert "on the waitlist for your atrophic acne scars course from Tuesday 10 March" in sessions
+
+
+def test_staff_see_on_the_course_that_the_patient_joined_in_the_portal(
+    client, course, front_desk_client
+):
+    client.post(join_url(course), {})
+    page = main(front_desk_client.get(reverse("treatments:course", args=[course.public_id])))
+    assert "(joined by the patient in the portal)" in page
 
 
 def test_a_patient_narrows_the_window_and_chooses_days_times_and_any_practitioner(client, course):
