@@ -112,6 +112,23 @@ def test_moving_a_session_and_the_following_frees_each_old_time(booked, front_de
     assert all(f.status == FreedSlot.Status.OPEN for f in freed)
 
 
+def test_moving_a_session_and_the_following_back_onto_each_others_times_frees_only_the_last(
+    booked, front_desk_user
+):
+    # Four weeks earlier: the first goes to 9 March, the second onto the first's old time.
+    first, second = booked(local(2026, 4, 6, 10), local(2026, 5, 4, 10))
+    move(first, MONDAY, front_desk_user, shift_following=True)
+    freed = list(FreedSlot.objects.order_by("starts_at"))
+    assert [f.starts_at for f in freed] == [local(2026, 4, 6, 10), local(2026, 5, 4, 10)]
+    # The first's old time was freed before the second moved onto it: the sweep sees it
+    # taken and closes it; only the second's old time is looked for.
+    tasks.sweep()
+    for f in freed:
+        f.refresh_from_db()
+    assert [f.status for f in freed] == [FreedSlot.Status.CLOSED, FreedSlot.Status.UNFILLED]
+    assert freed[0].outcome == services.BOOKED_MEANWHILE
+
+
 def test_a_refused_move_leaves_no_freed_slot(booked, front_desk_client, clinic):
     (session,) = booked(MONDAY)
     # Another of the practitioner's sessions stands on Wednesday: moving onto it is a 409.
