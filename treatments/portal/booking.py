@@ -225,10 +225,11 @@ def next_sessions(patient: Patient) -> list[NextSession]:
     return [found for course in _courses(patient) if (found := _next_of(course, now)) is not None]
 
 
-def own_booked_course(patient: Patient, public_id) -> bool:
+def own_booked_course(patient: Patient, public_id) -> Course | None:
+    """The patient's own booked course by its public id, or None (another patient's too)."""
     return Course.objects.filter(
         patient=patient, public_id=public_id, status=Course.Status.BOOKED
-    ).exists()
+    ).first()
 
 
 def next_session_for(patient: Patient, ref) -> NextSession:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from clinic.clock import clinic_today, outside_date_window
 from clinic.errors import Conflict, Forbidden, Invalid, ServiceError
 from patients.vocabulary import AREA_LABELS, QUESTIONS
+from treatments.waitlist import selectors as waitlist_selectors
 
 from . import booking
 from .forms import BookingRequestForm, PreSessionForm, SlotForm
@@ -43,13 +44,20 @@ def book_home(request: HttpRequest) -> HttpResponse:
     patient = request.patient
     rows = []
     if booking.books_next_session():
-        for target in booking.next_sessions(patient):
+        targets = booking.next_sessions(patient)
+        waiting = (
+            waitlist_selectors.waiting_by_course(patient)
+            if any(not t.moving for t in targets)
+            else {}
+        )
+        for target in targets:
             verdict = booking.patient_clearance(patient=patient, areas=target.course.areas)
             rows.append(
                 {
                     "target": target,
                     "when": when(target.session.starts_at) if target.moving else "",
                     "why": booking.explain(verdict),
+                    "waiting": waiting.get(target.course.pk),
                 }
             )
     context = {
@@ -141,6 +149,12 @@ def _slots_page(request: HttpRequest, target: booking.NextSession) -> HttpRespon
         page = booking.slots(target, screening=verdict.screening, day_from=_day_from(request))
     context = {
         "target": target,
+        # The way onto (or off) the waitlist when no time suits: a session still to book only.
+        "waiting": (
+            waitlist_selectors.waiting_by_course(patient).get(target.course.pk)
+            if why is None and not target.moving
+            else None
+        ),
         "course_areas": ", ".join(AREA_LABELS.get(a, a).lower() for a in target.course.areas),
         "when": when(target.session.starts_at) if target.moving else "",
         "why": why,

@@ -15,6 +15,7 @@ from clinic.forms import ClinicForm, OneValueEach, UsernameLengthMixin
 from patients import vocabulary
 from patients.forms import NO, YES, YES_NO, answers_from, days_field
 from treatments.scheduling.models import Protocol
+from treatments.waitlist.forms import WEEKDAYS
 
 from . import aftercare
 from .models import (
@@ -354,3 +355,45 @@ class BookingRequestForm(ClinicForm):
             if not cleaned.get("areas") and "areas" not in self.errors:
                 self.add_error("areas", "Choose at least one area.")
         return cleaned
+
+
+class WaitlistJoinForm(ClinicForm):
+    """Joining the waitlist for a course's next session: the days (inside the course's
+    window), weekdays and times that suit; every field may stay empty. No script: date and
+    time inputs and checkboxes a phone shows natively."""
+
+    earliest = forms.DateField(
+        label="From",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Enter a date, like 2026-03-09."},
+    )
+    latest = forms.DateField(
+        label="Until",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Enter a date, like 2026-03-27."},
+    )
+    weekdays = forms.TypedMultipleChoiceField(
+        label="Days that suit you (none ticked: any day)",
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    not_before = forms.TimeField(
+        label="Starting no earlier than (optional)",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": "Enter a time, like 09:30."},
+    )
+    not_after = forms.TimeField(
+        label="Finished by (optional)",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": "Enter a time, like 17:00."},
+    )
+    any_practitioner = forms.BooleanField(label="Any of our practitioners", required=False)
+
+    def service_field(self, key: str) -> str | None:
+        return "any_practitioner" if key == "practitioner" else key

@@ -6,7 +6,7 @@ checks every link they make)."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import booking_views, export_views, sheet_views, staff_views, views
+from . import booking_views, export_views, sheet_views, staff_views, views, waitlist_views
 
 app_name = "portal"
 
@@ -34,6 +34,16 @@ urlpatterns = [
     path("book/", booking_views.book_home, name="book"),
     path("book/sessions/<uuid:session_id>/", booking_views.book_move, name="book_move"),
     path("book/courses/<uuid:course_id>/", booking_views.book_next, name="book_next"),
+    path(
+        "book/courses/<uuid:course_id>/waitlist/",
+        waitlist_views.waitlist_join,
+        name="waitlist_join",
+    ),
+    path(
+        "book/courses/<uuid:course_id>/waitlist/leave/",
+        waitlist_views.waitlist_leave,
+        name="waitlist_leave",
+    ),
     path("book/request/", booking_views.book_request, name="book_request"),
     path("my-data.pdf", export_views.my_data_pdf, name="my_data_pdf"),
     path("my-data.fhir.json", export_views.my_data_fhir, name="my_data_fhir"),

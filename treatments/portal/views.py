@@ -29,6 +29,7 @@ from clinic.clock import WHEN_IN_ZONE, clinic_today, local_format
 from clinic.errors import Conflict, Invalid, ServiceError
 from patients.vocabulary import AREAS
 from treatments.scheduling.models import Session
+from treatments.waitlist import selectors as waitlist_selectors
 
 from . import aftercare, booking, check_ins, invites, photos
 from . import pre_session as pre_session_check
@@ -419,7 +420,15 @@ def sessions(request: HttpRequest) -> HttpResponse:
         }
         for s in upcoming
     ]
-    context = {"rows": rows, "nav": "sessions", "booking_online": online}
+    context = {
+        "rows": rows,
+        "nav": "sessions",
+        "booking_online": online,
+        # Courses waiting for a time to come free (the booking page shows how to leave).
+        "waiting": list(waitlist_selectors.waiting_by_course(request.patient).values())
+        if online
+        else [],
+    }
     return _render(request, "portal/sessions.html", context)
 
 

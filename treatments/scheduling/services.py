@@ -623,9 +623,16 @@ def session_reschedule(
         planned.reverse()
     for moved, to, end, to_room, device_id in planned:
         old = moved.starts_at
+        previous = signals.Span(
+            starts_at=moved.starts_at,
+            ends_at=moved.ends_at,
+            room_id=moved.room_id,
+            device_id=moved.device_id,
+            practitioner_id=moved.practitioner_id,
+        )
         moved.starts_at, moved.ends_at, moved.room, moved.device_id = to, end, to_room, device_id
         moved.save()
-        signals.session_rescheduled.send(sender=Session, session=moved)
+        signals.session_rescheduled.send(sender=Session, session=moved, previous=previous)
         audit.record(
             actor=by,
             action=Action.UPDATE,

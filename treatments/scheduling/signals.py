@@ -4,11 +4,28 @@ Each is sent inside the transaction of the change, so a listener's writes (the o
 commit or roll back with it. Scheduling never imports its listeners (import-linter checks).
 """
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.dispatch import Signal
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where and when a session was: what a move leaves behind (`session_rescheduled`)."""
+
+    starts_at: datetime
+    ends_at: datetime
+    room_id: int
+    device_id: int | None
+    practitioner_id: int
+
 
 # `sessions`: the sessions of a series just booked, in order.
 sessions_booked = Signal()
-# `session`: moved to a new time (its `starts_at` is the new one).
+# `session` and `previous`: moved to a new time (its `starts_at` is the new one); `previous`
+# (a `Span`) is where it was before the move, so the old time can be offered again. Sent once
+# per moved session, the later ones a `shift_following` move takes along included.
 session_rescheduled = Signal()
 # `session`: cancelled by staff, alone (`cancel_initiated_by` says who asked).
 session_cancelled = Signal()

@@ -166,8 +166,8 @@ class SlotListView(APIView):
     @extend_schema(
         request=FreeSlotInputSerializer,
         responses={201: SlotSerializer, **ERRORS},
-        description="Offer a free time to the waitlist by hand (a gap the cancellations did "
-        "not make). The sweep then offers it like a cancelled session's time.",
+        description="Offer a free time to the waitlist by hand (a gap no cancelled or moved "
+        "session made). The sweep then offers it like a cancelled session's time.",
     )
     def post(self, request):
         data = FreeSlotInputSerializer(data=request.data)

@@ -20,10 +20,11 @@ WEEKDAYS = [
 
 class EntryForm(ClinicForm):
     earliest = forms.DateField(
-        label="First possible day", widget=forms.DateInput(attrs={"type": "date"})
+        label="First possible day",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     latest = forms.DateField(
-        label="Last possible day", widget=forms.DateInput(attrs={"type": "date"})
+        label="Last possible day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     weekdays = forms.TypedMultipleChoiceField(
         label="Days that suit (none ticked: any day)",
@@ -35,10 +36,12 @@ class EntryForm(ClinicForm):
     not_before = forms.TimeField(
         label="Not starting before",
         required=False,
-        widget=forms.TimeInput(attrs={"type": "time"}),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     not_after = forms.TimeField(
-        label="Finished by", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+        label="Finished by",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     practitioner = forms.ModelChoiceField(
         label="Practitioner",
@@ -57,7 +60,9 @@ class OfferForm(ClinicForm):
 
 
 class DayForm(ClinicForm):
-    day = forms.DateField(label="Day", widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(
+        label="Day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     practitioner = forms.ModelChoiceField(
         label="Practitioner",
         queryset=Practitioner.objects.order_by("display_name"),

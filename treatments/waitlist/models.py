@@ -87,15 +87,16 @@ class WaitlistEntry(models.Model):
 
 
 class FreedSlot(models.Model):
-    """A time that came free (a cancelled session, or one staff opened by hand) and the
-    search for someone to take it. `open` while offers go out; then `filled` (a patient took
-    it), `unfilled` (no one could or did: the dashboard lists these) or `closed` by staff."""
+    """A time that came free (a cancelled or moved session, or one staff opened by hand) and
+    the search for someone to take it. `open` while offers go out; then `filled` (a patient
+    took it), `unfilled` (no one could or did: the dashboard lists these) or `closed`: by
+    staff, or because a session was booked over it meanwhile (the `outcome` says which)."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Looking for a patient"
         FILLED = "filled", "Taken from the waitlist"
         UNFILLED = "unfilled", "No one found"
-        CLOSED = "closed", "Closed by staff"
+        CLOSED = "closed", "Closed"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="+")
@@ -111,7 +112,10 @@ class FreedSlot(models.Model):
         related_name="freed_slots",
         null=True,
         blank=True,
-        help_text="The cancelled session that freed it; empty when staff opened it.",
+        help_text=(
+            "The cancelled or moved session that freed it (a moved one is now at its new "
+            "time); empty when staff opened it."
+        ),
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     next_check_at = models.DateTimeField(

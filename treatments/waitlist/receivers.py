@@ -1,4 +1,4 @@
-"""The waitlist listens to scheduling (a cancelled session frees its time) and gives the
+"""The waitlist listens to scheduling (a cancelled or moved session frees its time) and gives the
 outbox what only it knows about an offer's message (the link, minted at send time)."""
 
 from __future__ import annotations
@@ -16,6 +16,11 @@ from .models import SlotOffer
 
 def session_cancelled(sender, *, session, **kwargs) -> None:
     services.slot_free(session=session)
+
+
+def session_rescheduled(sender, *, session, previous=None, **kwargs) -> None:
+    if previous is not None:
+        services.slot_free_moved(session=session, previous=previous)
 
 
 def course_cancelled(sender, *, course, sessions, **kwargs) -> None:
@@ -46,6 +51,9 @@ def offer_unwanted(message: Message) -> str:
 
 def connect() -> None:
     signals.session_cancelled.connect(session_cancelled, dispatch_uid="waitlist.session_cancelled")
+    signals.session_rescheduled.connect(
+        session_rescheduled, dispatch_uid="waitlist.session_rescheduled"
+    )
     signals.course_cancelled.connect(course_cancelled, dispatch_uid="waitlist.course_cancelled")
     render.register_context(Message.Kind.WAITLIST_OFFER, offer_context)
     render.register_check(Message.Kind.WAITLIST_OFFER, offer_unwanted)

@@ -419,13 +419,25 @@ def unfilled_slots(now: datetime, limit: int) -> tuple[list[FreedSlot], int]:
 
 
 def course_waitlist(course: Course) -> list[WaitlistEntry]:
-    """A course's waitlist entries, newest first, with their offers and slots."""
+    """A course's waitlist entries, newest first, with who made them, their offers and
+    slots."""
     return list(
         WaitlistEntry.objects.filter(course=course)
-        .select_related("practitioner")
+        .select_related("practitioner", "created_by")
         .prefetch_related("offers__slot__practitioner")
         .order_by("-created_at", "-pk")
     )
+
+
+def waiting_by_course(patient: Patient) -> dict[int, WaitlistEntry]:
+    """The patient's entries still waiting, by course id (one query): what the portal's
+    booking pages show as "you are on the waitlist"."""
+    return {
+        entry.course_id: entry
+        for entry in WaitlistEntry.objects.filter(
+            patient=patient, status=WaitlistEntry.Status.WAITING
+        ).select_related("practitioner", "course__protocol")
+    }
 
 
 def when(moment: datetime) -> str:

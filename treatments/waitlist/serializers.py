@@ -113,7 +113,9 @@ class SlotSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     practitioner = serializers.IntegerField(source="practitioner_id", read_only=True)
     room = serializers.IntegerField(source="room_id", read_only=True)
-    freed_by = serializers.SerializerMethodField()
+    freed_by = serializers.SerializerMethodField(
+        help_text="The cancelled or moved session that freed it; null when staff opened it."
+    )
     session = serializers.SerializerMethodField()
     offers = OfferSerializer(many=True, read_only=True)
 

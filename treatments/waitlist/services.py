@@ -1,13 +1,14 @@
 """Workflows of the waitlist (issue 15 items 2-3). Views, the API, the sweep and tests call
 these; each is keyword-only and atomic and writes its own audit rows.
 
-A cancelled session frees its time (`slot_free`, from scheduling's signal, in the same
-transaction). The beat sweep (`tasks.sweep_waitlist`, every minute) advances each open slot
-(`slot_advance`): offers that ran out expire, and when none is left in flight the next few
-candidates (`selectors.candidates`, ranked) get an offer each, by the outbox (one way to
-send). The first to accept (`offer_accept`) gets the session, booked by the same service staff
-use (`repair.course_add_session`) while the slot's row is locked, so twenty patients
-accepting in the same second make one session and nineteen "just taken".
+A cancelled session frees its time (`slot_free`), and so does a moved one
+(`slot_free_moved`), from scheduling's signals, in the same transaction. The beat sweep
+(`tasks.sweep_waitlist`, every minute) advances each open slot (`slot_advance`): a time
+booked meanwhile by other means is closed; offers that ran out expire, and when none is left
+in flight the next few candidates (`selectors.candidates`, ranked) get an offer each, by the
+outbox (one way to send). The first to accept (`offer_accept`) gets the session, booked by the
+same service staff use (`repair.course_add_session`) while the slot's row is locked, so
+twenty patients accepting in the same second make one session and nineteen "just taken".
 
 The offer's window (WAITLIST_OFFER_MINUTES) never runs while an SMS may not be sent: it
 opens outside SMS_QUIET_HOURS and must close before they begin, else it opens when they end
@@ -33,6 +34,7 @@ from clinic import audit
 from clinic.clock import (
     clinic_today,
     clinic_zone,
+    local_format,
     localize,
     outside_booking_window,
     outside_date_window,
@@ -47,6 +49,7 @@ from treatments.scheduling import repair
 from treatments.scheduling import selectors as scheduling_selectors
 from treatments.scheduling.models import Course, Practitioner, Room, Session
 from treatments.scheduling.services import SlotRequest
+from treatments.scheduling.signals import Span
 
 from . import selectors
 from .models import FreedSlot, SlotOffer, WaitlistEntry
@@ -56,6 +59,7 @@ Action = audit.Action
 WINDOW_SLACK_DAYS = 14
 TAKEN = "This time has just been taken by another patient."
 EXPIRED = "This offer has expired."
+BOOKED_MEANWHILE = "Booked meanwhile outside the waitlist: a session now takes this time."
 
 
 def hash_token(token: str) -> str:
@@ -158,6 +162,19 @@ def _check_entry(
     return days
 
 
+def _check_within(window: Window, *, earliest: date, latest: date) -> None:
+    """The dates a patient chooses lie inside the course's window: its spacing (clinical
+    reference §2.1) is not theirs to shorten, nor the wait to stretch past it."""
+    errors: dict[str, list[str]] = {}
+    first, last = (local_format(d, "l j F") for d in (window.earliest, window.latest))
+    if not window.earliest <= earliest <= window.latest:
+        errors["earliest"] = [f"Choose a day from {first} to {last}."]
+    if not window.earliest <= latest <= window.latest:
+        errors["latest"] = [f"Choose a day from {first} to {last}."]
+    if errors:
+        raise Invalid("Please check the dates.", fields=errors)
+
+
 @transaction.atomic
 def entry_add(
     *,
@@ -169,11 +186,13 @@ def entry_add(
     not_before: time | None = None,
     not_after: time | None = None,
     practitioner: Practitioner | None = None,
+    within_window: bool = False,
     request: HttpRequest | None = None,
 ) -> WaitlistEntry:
     """Put the patient on the waitlist for the course's next session. The window defaults
-    to the course's spacing (`course_window`). Refused (409) unless the course is booked and
-    has a session left to book, or when the course already has a waiting entry."""
+    to the course's spacing (`course_window`); staff may widen it, while a patient joining in
+    the portal (`within_window`) may only narrow it. Refused (409) unless the course is
+    booked and has a session left to book, or when the course already has a waiting entry."""
     course = (
         Course.objects.select_for_update(of=("self",))
         .select_related("patient", "protocol")
@@ -195,6 +214,8 @@ def entry_add(
     window = course_window(course)
     earliest = earliest or window.earliest
     latest = latest or max(window.latest, earliest)
+    if within_window:
+        _check_within(window, earliest=earliest, latest=latest)
     days = _check_entry(
         course=course,
         earliest=earliest,
@@ -301,6 +322,33 @@ def slot_free(*, session: Session, now: datetime | None = None) -> FreedSlot | N
     )
 
 
+def slot_free_moved(
+    *, session: Session, previous: Span, now: datetime | None = None
+) -> FreedSlot | None:
+    """A session moved: the time it left is free, like a cancelled session's, while it is
+    still to come. Not when the session's new time with the same practitioner overlaps the
+    old one: a nudge of half an hour leaves no whole session's time behind. Called inside
+    the move's transaction, so a move refused (and rolled back) frees nothing."""
+    now = now or timezone.now()
+    if previous.starts_at <= now:
+        return None
+    if (
+        session.practitioner_id == previous.practitioner_id
+        and session.starts_at < previous.ends_at
+        and previous.starts_at < session.ends_at
+    ):
+        return None
+    return FreedSlot.objects.create(
+        practitioner_id=previous.practitioner_id,
+        room_id=previous.room_id,
+        device_id=previous.device_id,
+        starts_at=previous.starts_at,
+        ends_at=previous.ends_at,
+        freed_by=session,
+        next_check_at=now,
+    )
+
+
 @transaction.atomic
 def slot_open(
     *,
@@ -396,10 +444,23 @@ def _lock_slot(slot_id: int, *, skip_locked: bool = False) -> FreedSlot | None:
     return slots.filter(pk=slot_id).first()
 
 
+def _booked_over(slot: FreedSlot) -> bool:
+    """Whether an active session of the slot's practitioner now takes (part of) its time:
+    booked by hand at the front desk, in the portal, or another session moved onto it. Such
+    a slot is no longer free; it is closed, not left to end as "no one found"."""
+    return Session.objects.filter(
+        practitioner_id=slot.practitioner_id,
+        status__in=Session.ACTIVE,
+        starts_at__lt=slot.ends_at,
+        ends_at__gt=slot.starts_at,
+    ).exists()
+
+
 @transaction.atomic
 def slot_advance(*, slot_id: int, now: datetime | None = None) -> FreedSlot | None:
-    """Move an open slot on (the sweep calls this when its `next_check_at` comes): offers
-    past their time expire; while one is still in flight nothing else happens; then the next
+    """Move an open slot on (the sweep calls this when its `next_check_at` comes): a time a
+    session was booked over meanwhile is `closed` ("Booked meanwhile"); offers past their
+    time expire; while one is still in flight nothing else happens; then the next
     candidates (WAITLIST_OFFER_BATCH of them, best first) are offered it, or, when no one
     can take it or there is no time left to offer it, it is `unfilled` and the dashboard
     shows it. A slot another sweep is working on is skipped (None)."""
@@ -407,6 +468,9 @@ def slot_advance(*, slot_id: int, now: datetime | None = None) -> FreedSlot | No
     slot = _lock_slot(slot_id, skip_locked=True)
     if slot is None or slot.status != FreedSlot.Status.OPEN:
         return slot
+    if _booked_over(slot):
+        _withdraw(slot.offers.all(), SlotOffer.Status.WITHDRAWN, BOOKED_MEANWHILE, now)
+        return _close(slot, FreedSlot.Status.CLOSED, BOOKED_MEANWHILE, now)
     _withdraw(
         slot.offers.filter(expires_at__lte=now),
         SlotOffer.Status.EXPIRED,

@@ -1,6 +1,6 @@
 """Booking for yourself on a phone (390×844) in Debian's Chromium: a cleared patient moves
 their next session to another free time, with radio buttons and no script, and finds it
-among their upcoming sessions."""
+among their upcoming sessions; a patient with no time that suits joins the waitlist."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -14,6 +14,8 @@ from patients import services as patient_services
 from patients.tests.screening_cases import clear_answers
 from treatments.scheduling import services as scheduling
 from treatments.scheduling.models import Session
+from treatments.waitlist.models import WaitlistEntry
+from treatments.waitlist.tests.factories import course_to_book
 
 from .test_browser import assert_accessible, assert_fits_the_phone
 
@@ -120,3 +122,43 @@ def test_a_patient_whose_answers_are_old_reads_why_and_can_ask_for_a_review_on_a
         expect(
             page.get_by_text("You asked for a review of your results on 2 March 2026")
         ).to_be_visible()
+
+
+def test_a_patient_joins_and_leaves_the_waitlist_on_a_phone(
+    transactional_db, live_server, mobile_page, clinic, acne_protocol, front_desk_user,
+):  # fmt: skip
+    with time_machine.travel(NOW, tick=True):
+        patient = clinic.screened_patient(
+            front_desk_user, first_name="Lena", last_name="Park", email="lena@example.com"
+        )
+        patient.portal_user = PatientUserFactory(username=patient.email)
+        patient.save(update_fields=["portal_user"])
+        # Session 1 done on Monday 16 February; session 2 is hers to book (or wait for).
+        course = course_to_book(clinic, patient, protocol=acne_protocol)
+
+        page = mobile_page
+        page.goto(f"{live_server.url}/portal/login/")
+        page.get_by_label("E-mail address").fill(patient.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("link", name="Sessions", exact=True).click()
+        page.get_by_role("link", name="Book or move a session").click()
+        page.get_by_role("link", name="None of these times suit? Join the waitlist").click()
+        expect(page.get_by_role("heading", name="Join the waitlist")).to_be_visible()
+        assert_accessible(page)
+        assert_fits_the_phone(page)
+        page.get_by_label("Until").fill("2026-03-20")
+        page.get_by_label("Monday").check()
+        page.get_by_label("Thursday").check()
+        page.get_by_label("Finished by (optional)").fill("13:00")
+        page.get_by_role("button", name="Join the waitlist").click()
+
+        expect(page.get_by_text("You have joined the waitlist.")).to_be_visible()
+        said = "You are on the waitlist from Tuesday 3 March to Friday 20 March."
+        expect(page.get_by_text(said)).to_be_visible()
+        assert_fits_the_phone(page)
+        page.get_by_role("button", name="Leave the waitlist").click()
+        expect(page.get_by_text("You have left the waitlist.")).to_be_visible()
+
+    entry = WaitlistEntry.objects.get(course=course)
+    assert (entry.weekdays, entry.not_after, entry.status) == ([0, 3], dt.time(13), "removed")

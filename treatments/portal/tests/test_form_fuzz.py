@@ -405,7 +405,7 @@ def world(
     staff_token = staff_links.invite_mint(str(ida.public_id))
     setup.make()  # what the Clinic setup forms act on
     imports.make(manager_user)  # an upload to map, and one to import
-    waitlist.make(clinic, acne_protocol, desk, NOW)  # what the waitlist's forms act on
+    waitlist.make(clinic, acne_protocol, desk, NOW, pia)  # what the waitlist's forms act on
     return World(
         practitioner=clinic.practitioner, patient=pia, booked=booked, completed=completed,
         checked_in=checked_in, planned=planned, reviewed=reviewed, flag=answer.flag, call=call,

@@ -89,6 +89,8 @@ PORTAL_PAGES = {
     "portal:book",
     "portal:book_move",
     "portal:book_next",
+    "portal:waitlist_join",
+    "portal:waitlist_leave",
     "portal:book_request",
     "portal:my_data_pdf",
     "portal:my_data_fhir",

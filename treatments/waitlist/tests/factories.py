@@ -24,6 +24,12 @@ def waiting_course(clinic, desk, *, last=None, protocol, planned=2, **patient_fi
     """A screened patient's booked course with its first session done on `last` (default
     Monday 16 February 2026 10:00) and one left to book."""
     patient = clinic.screened_patient(desk, **patient_fields)
+    return course_to_book(clinic, patient, last=last, protocol=protocol, planned=planned)
+
+
+def course_to_book(clinic, patient, *, protocol, last=None, planned=2) -> Course:
+    """`patient`'s booked course with its first session done on `last` (default Monday 16
+    February 2026 10:00) and the next one still to book."""
     course = Course.objects.create(
         patient=patient,
         practitioner=clinic.practitioner,

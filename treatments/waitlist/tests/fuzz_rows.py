@@ -9,15 +9,18 @@ from treatments.scheduling.models import Course
 from treatments.waitlist import services
 from treatments.waitlist.models import FreedSlot, SlotOffer, WaitlistEntry
 
-from .factories import waiting_course
+from .factories import course_to_book, waiting_course
 
 LONDON = ZoneInfo("Europe/London")
 TOKEN = "fuzz-offer-token-0123456789abcdef"
 
 
-def make(clinic, protocol, desk, now: dt.datetime) -> None:
+def make(clinic, protocol, desk, now: dt.datetime, portal_patient=None) -> None:
     """Wren waits for her course's next session and is offered a freed Monday 9 March 14:00
-    (`TOKEN` opens the offer); Xia's course could wait too."""
+    (`TOKEN` opens the offer); Xia's course could wait too, and so could a course of the
+    world's portal patient (the portal's form to join the waitlist)."""
+    if portal_patient is not None:
+        course_to_book(clinic, portal_patient, protocol=protocol)
     wren = waiting_course(clinic, desk, protocol=protocol, first_name="Wren")
     entry = services.entry_add(course=wren, by=desk)
     waiting_course(clinic, desk, protocol=protocol, first_name="Xia")
@@ -51,6 +54,12 @@ def _xia(w) -> dict:
     return {"public_id": Course.objects.get(patient__first_name="Xia").public_id}
 
 
+def _own(w) -> dict:
+    """The portal patient's course whose next session is still to book."""
+    course = Course.objects.get(patient=w.patient, planned_sessions=2, status=Course.Status.BOOKED)
+    return {"course_id": course.public_id}
+
+
 def forms(Form, *, TEXT, VALUE, OPTIONAL, FLAG) -> list:  # noqa: N803 - the test's names
     entry_fields = {
         "earliest": VALUE,
@@ -69,4 +78,10 @@ def forms(Form, *, TEXT, VALUE, OPTIONAL, FLAG) -> list:  # noqa: N803 - the tes
              base=lambda w: {"entry": str(_entry(w)["public_id"])}),
         Form("treatments:waitlist_close", "front_desk", {}, kwargs=_slot),
         Form("waitlist_offer:offer", "anonymous", {}, kwargs=lambda w: {"token": TOKEN}),
+        # The patient joins (every field may stay empty: the course's window) and leaves.
+        Form("portal:waitlist_join", "patient",
+             {"earliest": OPTIONAL, "latest": OPTIONAL, "weekdays": FLAG,
+              "not_before": OPTIONAL, "not_after": OPTIONAL, "any_practitioner": FLAG},
+             kwargs=_own),
+        Form("portal:waitlist_leave", "patient", {}, kwargs=_own),
     ]  # fmt: skip
