@@ -27,6 +27,7 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -60,6 +61,7 @@ WINDOW_SLACK_DAYS = 14
 TAKEN = "This time has just been taken by another patient."
 EXPIRED = "This offer has expired."
 BOOKED_MEANWHILE = "Booked meanwhile outside the waitlist: a session now takes this time."
+BOOKED_ELSEWHERE = "The next session was booked outside the waitlist."
 
 
 def hash_token(token: str) -> str:
@@ -264,22 +266,25 @@ def entry_remove(
         raise Invalid("A reason is required.", fields={"reason": ["Say why."]})
     if entry.status != WaitlistEntry.Status.WAITING:
         raise Conflict(f"This entry is {entry.get_status_display().lower()} already.")
-    now = timezone.now()
-    entry.status = WaitlistEntry.Status.REMOVED
-    entry.removed_at, entry.removed_by, entry.remove_reason = now, by, reason[:300]
-    entry.save(update_fields=["status", "removed_at", "removed_by", "remove_reason"])
-    withdrawn = _withdraw(
-        entry.offers.all(), SlotOffer.Status.WITHDRAWN, "Removed from the waitlist.", now
-    )
-    # The slots whose offer was withdrawn look for someone else at their next sweep.
-    if withdrawn:
-        FreedSlot.objects.filter(
-            status=FreedSlot.Status.OPEN, offers__entry=entry, offers__status="withdrawn"
-        ).update(next_check_at=now)
+    _end(entry, reason, "Removed from the waitlist.", timezone.now(), by=by)
     audit.record(
         actor=by, action=Action.UPDATE, obj=entry, request=request, detail={"to": "removed"}
     )
     return entry
+
+
+def _end(
+    entry: WaitlistEntry, reason: str, offer_outcome: str, now: datetime, by: User | None = None
+) -> None:
+    """Take a locked, waiting entry off the list: an offer in flight is withdrawn, and its
+    slot looks for someone else at the next sweep. The caller audits."""
+    entry.status = WaitlistEntry.Status.REMOVED
+    entry.removed_at, entry.removed_by, entry.remove_reason = now, by, reason[:300]
+    entry.save(update_fields=["status", "removed_at", "removed_by", "remove_reason"])
+    if _withdraw(entry.offers.all(), SlotOffer.Status.WITHDRAWN, offer_outcome, now):
+        FreedSlot.objects.filter(
+            status=FreedSlot.Status.OPEN, offers__entry=entry, offers__status="withdrawn"
+        ).update(next_check_at=now)
 
 
 def course_closed(*, course: Course, reason: str) -> int:
@@ -292,13 +297,33 @@ def course_closed(*, course: Course, reason: str) -> int:
         )
     )
     for entry in entries:
-        entry.status, entry.removed_at, entry.remove_reason = (
-            WaitlistEntry.Status.REMOVED,
-            now,
-            reason,
+        _end(entry, reason, reason, now)
+    return len(entries)
+
+
+@transaction.atomic
+def entries_booked_elsewhere(now: datetime | None = None) -> int:
+    """End the waiting entries whose course had a session booked since they joined by other
+    means than an offer (at the front desk, on the portal's times page): the session they
+    waited for is booked. The sweep calls this every minute, so booking pays no query for
+    it; an entry another sweep holds is left to it. Each ended entry has an audit row (no
+    actor: the app did it)."""
+    now = now or timezone.now()
+    booked = Session.objects.filter(
+        course=OuterRef("course"),
+        status__in=[*Session.ACTIVE, Session.Status.COMPLETED],
+        created_at__gt=OuterRef("created_at"),
+    )
+    entries = list(
+        WaitlistEntry.objects.select_for_update(skip_locked=True)
+        .filter(status=WaitlistEntry.Status.WAITING)
+        .filter(Exists(booked))
+    )
+    for entry in entries:
+        _end(entry, BOOKED_ELSEWHERE, BOOKED_ELSEWHERE, now)
+        audit.record(
+            actor=None, action=Action.UPDATE, obj=entry, detail={"to": "removed", "why": "booked"}
         )
-        entry.save(update_fields=["status", "removed_at", "remove_reason"])
-        _withdraw(entry.offers.all(), SlotOffer.Status.WITHDRAWN, reason, now)
     return len(entries)
 
 

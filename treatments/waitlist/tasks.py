@@ -17,8 +17,13 @@ logger = logging.getLogger(__name__)
 
 
 def sweep() -> int:
-    """Advance every open slot whose next look is due; how many were advanced."""
+    """End the entries whose session was booked by other means, then advance every open
+    slot whose next look is due; how many slots were advanced."""
     now = timezone.now()
+    try:
+        services.entries_booked_elsewhere(now)
+    except Exception:  # nor must this stop the slots
+        logger.exception("waitlist: entries booked elsewhere could not be ended")
     done = 0
     for slot_id in services.due_slots(now):
         try:

@@ -11,13 +11,16 @@ import datetime as dt
 import pytest
 from django.db import transaction
 
+from clinic.models import AuditEvent
+from treatments.scheduling import repair
 from treatments.scheduling import services as scheduling
 from treatments.scheduling.models import Session
+from treatments.scheduling.services import SlotRequest
 from treatments.scheduling.tests.factories import SessionFactory
 from treatments.waitlist import selectors, services, tasks
 from treatments.waitlist.models import FreedSlot, SlotOffer
 
-from .factories import NOW, cancelled_session, local, wait
+from .factories import NOW, cancelled_session, local, wait, waiting_course
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 MONDAY = local(2026, 3, 9, 10)  # Monday 9 March, 10:00
@@ -197,3 +200,65 @@ def test_an_offer_in_flight_is_withdrawn_when_its_time_is_booked_by_hand(
     offer.refresh_from_db()
     assert slot.status == FreedSlot.Status.CLOSED
     assert offer.status == SlotOffer.Status.WITHDRAWN
+
+
+# --- The session waited for, booked by other means ------------------------------------------
+
+
+def book_by_hand(course, starts_at, by, room):
+    """The front desk books the course's next session themselves."""
+    return repair.course_add_session(
+        course=course, slot=SlotRequest(starts_at=starts_at, room=room), by=by
+    )
+
+
+def test_a_session_booked_by_hand_ends_the_entry_at_the_next_sweep_and_withdraws_its_offer(
+    booked, waiting, front_desk_user, time_machine, clinic
+):
+    entry = waiting(patient_fields={"first_name": "Bea"})
+    (session,) = booked(MONDAY)
+    scheduling.session_cancel(session=session, reason="Unwell", by=front_desk_user)
+    tasks.sweep()
+    offer = SlotOffer.objects.get(entry=entry)
+    slot = offer.slot
+    time_machine.move_to(NOW + dt.timedelta(minutes=5), tick=False)
+    book_by_hand(entry.course, WEDNESDAY, front_desk_user, clinic.rooms[1])
+
+    tasks.sweep()
+    entry.refresh_from_db()
+    offer.refresh_from_db()
+    slot.refresh_from_db()
+    assert (entry.status, entry.remove_reason) == ("removed", services.BOOKED_ELSEWHERE)
+    assert (offer.status, offer.outcome) == ("withdrawn", services.BOOKED_ELSEWHERE)
+    # The freed time looks for someone else: no one is left, so no one is found.
+    assert slot.status == FreedSlot.Status.UNFILLED
+    assert AuditEvent.objects.filter(
+        object_type="treatments.waitlistentry", object_id=str(entry.pk), actor=None
+    ).exists()
+
+
+def test_a_session_the_waitlist_booked_leaves_the_entry_booked(booked, waiting, front_desk_user):
+    entry = waiting()
+    (session,) = booked(MONDAY)
+    scheduling.session_cancel(session=session, reason="Unwell", by=front_desk_user)
+    tasks.sweep()
+    offer = SlotOffer.objects.get(entry=entry)
+    answer = services.offer_accept(token=services.offer_mint(str(offer.public_id)))
+    assert answer.session is not None
+    tasks.sweep()
+    entry.refresh_from_db()
+    assert (entry.status, entry.session) == ("booked", answer.session)
+
+
+def test_a_session_booked_before_the_entry_joined_does_not_end_it(
+    clinic, front_desk_user, acne_protocol, time_machine
+):
+    """Session 2 booked, then the patient waits for session 3: the entry stays."""
+    course = waiting_course(clinic, front_desk_user, protocol=acne_protocol, planned=3)
+    second = book_by_hand(course, WEDNESDAY, front_desk_user, clinic.rooms[1])
+    time_machine.move_to(NOW + dt.timedelta(minutes=1), tick=False)
+    entry = services.entry_add(course=course, by=front_desk_user)
+    tasks.sweep()
+    entry.refresh_from_db()
+    assert second.created_at < entry.created_at
+    assert entry.status == "waiting"
