@@ -99,6 +99,14 @@ def enrol_confirm(*, request: HttpRequest, device: TOTPDevice, code: str) -> lis
     return codes
 
 
+def forget_devices(user: User) -> int:
+    """Remove the account's authenticator app and recovery codes (a manager's reset of a
+    lost phone): its next login sets up an app again. Returns how many were removed."""
+    _, apps = TOTPDevice.objects.filter(user=user).delete()
+    _, codes = StaticDevice.objects.filter(user=user).delete()  # with their codes
+    return apps.get(TOTPDevice._meta.label, 0) + codes.get(StaticDevice._meta.label, 0)
+
+
 def recovery_codes_new(*, user: User) -> list[str]:
     """Ten new one-time recovery codes; the old ones stop working."""
     StaticDevice.objects.filter(user=user).delete()

@@ -194,3 +194,10 @@ class StaffReinviteView(_StaffAction):
     """Send a new invitation to an account that has not set a password yet."""
 
     service = staticmethod(services.staff_reinvite)
+
+
+class StaffResetLoginView(_StaffAction):
+    """A forgotten password or a lost authenticator: the password and second factor are
+    cleared, sessions and tokens end, and a new invitation goes out (not one's own account)."""
+
+    service = staticmethod(services.staff_reset_login)

@@ -20,4 +20,9 @@ urlpatterns = [
         api.StaffReinviteView.as_view(),
         name="api-staff-invitation",
     ),
+    path(
+        "staff/<int:id>/reset-login/",
+        api.StaffResetLoginView.as_view(),
+        name="api-staff-reset-login",
+    ),
 ]

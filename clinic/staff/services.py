@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from clinic import audit
+from clinic import audit, two_factor
 from clinic import tokens as api_tokens
 from clinic.errors import Conflict, Forbidden, Invalid, NotFound
 from clinic.models import Role, StaffInvite, User
@@ -56,6 +56,7 @@ OWN_ACCOUNT = (
     "You cannot deactivate your own account: ask another manager to do it. The clinic "
     "always keeps at least one active manager."
 )
+OWN_RESET = "You cannot reset your own login: ask another manager to do it."
 LAST_MANAGER = (
     "{name} is the clinic's only active manager. Make someone else a manager first: the "
     "clinic always keeps at least one."
@@ -277,6 +278,41 @@ def staff_reinvite(*, user: User, by: User, request: HttpRequest | None = None) 
         raise Conflict(f"{user.display_name} has already set a password and logs in with it.")
     if not user.email:
         raise Conflict("This account has no e-mail address to send the invitation to.")
+    return _new_invite(user=user, by=by, request=request)
+
+
+@transaction.atomic
+def staff_reset_login(*, user: User, by: User, request: HttpRequest | None = None) -> StaffInvite:
+    """For a member who forgot their password, or lost the phone with their authenticator
+    app and their recovery codes: their password and second factor are cleared, their
+    sessions and API tokens end at once, and a new invitation lets them set a password and
+    set up an app again (`staff_invite`'s link and page). Not one's own account: another
+    manager does it, having made sure who is asking. Their roles and records stay."""
+    _check_manager(by)
+    user = _staff_for_update(user, by)
+    if user.pk == by.pk:
+        raise Conflict(OWN_RESET)
+    if not user.is_active:
+        raise Conflict("This account is deactivated: reactivate it first.")
+    if not user.email:
+        raise Conflict("This account has no e-mail address to send the invitation to.")
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    tokens = api_tokens.delete_tokens(user=user)
+    devices = two_factor.forget_devices(user)
+    sessions = end_sessions(user)
+    audit.record(
+        actor=by,
+        action=Action.UPDATE,
+        obj=user,
+        request=request,
+        detail={
+            "login_reset": True,
+            "sessions_ended": sessions,
+            "tokens_deleted": tokens,
+            "authenticators_removed": devices,
+        },
+    )
     return _new_invite(user=user, by=by, request=request)
 
 

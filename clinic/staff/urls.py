@@ -13,5 +13,6 @@ urlpatterns = [
     path("<int:id>/deactivate/", views.staff_deactivate, name="deactivate"),
     path("<int:id>/reactivate/", views.staff_reactivate, name="reactivate"),
     path("<int:id>/invitation/", views.staff_reinvite, name="reinvite"),
+    path("<int:id>/reset-login/", views.staff_reset_login, name="reset_login"),
     path("welcome/<slug:token>/", views.welcome, name="welcome"),
 ]

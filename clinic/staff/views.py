@@ -113,19 +113,35 @@ def staff_detail(request: HttpRequest, id: int) -> HttpResponse:
     return render(request, "clinic/staff/detail.html", context, status=400 if form.errors else 200)
 
 
+# What each confirmed action does, and what the manager is told when it is done.
+CONFIRMED = {
+    "deactivate": (
+        services.staff_deactivate,
+        "{name}’s account is deactivated: they are logged out.",
+    ),
+    "reactivate": (services.staff_reactivate, "{name}’s account is active again."),
+    "reset": (
+        services.staff_reset_login,
+        "{name} is logged out and must set a new password and set up their authenticator app "
+        "again. ",
+    ),
+}
+
+
 def _confirm(request: HttpRequest, id: int, *, action: str) -> HttpResponse:
-    """The confirmation page of deactivating or reactivating, and doing it on POST."""
+    """The confirmation page of deactivating, reactivating or resetting a login, and doing
+    it on POST."""
     user = _account(id)
     error, status = "", 200
     if request.method == "POST":
-        service = services.staff_deactivate if action == "deactivate" else services.staff_reactivate
+        service, done = CONFIRMED[action]
         try:
             service(user=user, by=request.user, request=request)
         except ServiceError as exc:
             error, status = exc.as_text(), exc.status
         else:
-            done = "deactivated: they are logged out" if action == "deactivate" else "active again"
-            messages.success(request, f"{user.display_name}’s account is {done}.")
+            note = _sending_note(user) if action == "reset" else ""
+            messages.success(request, done.format(name=user.display_name) + note)
             return redirect("staff:detail", id=user.pk)
     context = {
         "account": _account_row(user, timezone.now()),
@@ -146,6 +162,12 @@ def staff_deactivate(request: HttpRequest, id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def staff_reactivate(request: HttpRequest, id: int) -> HttpResponse:
     return _confirm(request, id, action="reactivate")
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def staff_reset_login(request: HttpRequest, id: int) -> HttpResponse:
+    return _confirm(request, id, action="reset")
 
 
 @manager_required
