@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import api, audit_views, health, token_api, two_factor_views, unavailable, views
 from .forms import AdminLoginForm, StaffLoginForm
+from .staff import views as staff_views
 
 admin.site.login_form = AdminLoginForm
 # The database or the broker down: 503 "try again" (error shape under /api/); else the 500.
@@ -37,6 +38,7 @@ urlpatterns = [
     path("login/code/", two_factor_views.code, name="two_factor_code"),
     path("login/two-factor/", two_factor_views.setup, name="two_factor_setup"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/password/", staff_views.password_change, name="password_change"),
     path("healthz", health.healthz, name="healthz"),
     path("audit/", audit_views.audit_log_page, name="audit_log"),
     path("audit/export.csv", audit_views.audit_log_export, name="audit_log_export"),

@@ -104,3 +104,29 @@ class SetPasswordForm(ClinicForm):
         if password and again and password != again:
             self.add_error("password_again", "The two passwords are not the same.")
         return cleaned
+
+
+class ChangePasswordForm(SetPasswordForm):
+    """A member of staff changes their own password: the current one first, then the new
+    one twice, checked as an invitee's is."""
+
+    current_password = forms.CharField(
+        label="Current password",
+        max_length=PASSWORD_MAX,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Type your current password."},
+    )
+    field_order = ["current_password", "password", "password_again"]
+
+    def clean_current_password(self) -> str:
+        current = self.cleaned_data["current_password"]
+        if not self.user.check_password(current):
+            raise ValidationError("That is not your current password.")
+        return current
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password") and cleaned.get("password") == cleaned.get("current_password"):
+            self.add_error("password", "Choose a password other than your current one.")
+        return cleaned

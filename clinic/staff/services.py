@@ -282,6 +282,21 @@ def staff_reinvite(*, user: User, by: User, request: HttpRequest | None = None) 
 
 
 @transaction.atomic
+def password_change(*, user: User, password: str, request: HttpRequest | None = None) -> User:
+    """A member of staff sets a new password (the form has checked the current one and the
+    validators). Their API tokens are deleted (`tokens.on_user_saved`) and their other
+    sessions end at their next request (the session hash follows the password); the view
+    keeps the one they are using."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit.record(
+        actor=user, action=Action.UPDATE, obj=user, request=request, detail={"password": "changed"}
+    )
+    return user
+
+
+@transaction.atomic
 def staff_reset_login(*, user: User, by: User, request: HttpRequest | None = None) -> StaffInvite:
     """For a member who forgot their password, or lost the phone with their authenticator
     app and their recovery codes: their password and second factor are cleared, their

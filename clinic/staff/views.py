@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -23,7 +23,7 @@ from clinic.models import Role, User
 from clinic.roles import role_required
 
 from . import links, selectors, services
-from .forms import SetPasswordForm, StaffInviteForm, StaffRolesForm
+from .forms import ChangePasswordForm, SetPasswordForm, StaffInviteForm, StaffRolesForm
 
 manager_required = role_required(Role.MANAGER)
 ROLE_LABELS = dict(Role.choices)
@@ -181,6 +181,31 @@ def staff_reinvite(request: HttpRequest, id: int) -> HttpResponse:
     else:
         messages.success(request, "A new invitation is on its way. " + _sending_note(user))
     return redirect("staff:detail", id=user.pk)
+
+
+# --- One's own password --------------------------------------------------------------------
+
+
+@role_required()
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Any member of staff changes their own password. This browser stays logged in; their
+    other logins and API tokens stop working."""
+    form = ChangePasswordForm(_posted(request), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = services.password_change(
+            user=request.user, password=form.cleaned_data["password"], request=request
+        )
+        update_session_auth_hash(request, user)
+        messages.success(
+            request,
+            "Your password is changed. You are still logged in here; anywhere else, log in "
+            "again with the new one.",
+        )
+        return redirect("dashboard")
+    status = 400 if form.errors else 200
+    return render(request, "clinic/staff/password_change.html", {"form": form}, status=status)
 
 
 # --- The invitation's link ----------------------------------------------------------------
