@@ -248,6 +248,14 @@ def staff_invite(
     return _new_invite(user=user, by=by, request=request)
 
 
+def _require_invitable(user: User) -> None:
+    """A new invitation needs an open account with an address to send it to."""
+    if not user.is_active:
+        raise Conflict("This account is deactivated: reactivate it first.")
+    if not user.email:
+        raise Conflict("This account has no e-mail address to send the invitation to.")
+
+
 def _new_invite(*, user: User, by: User, request: HttpRequest | None) -> StaffInvite:
     """A new invitation (older open ones stop working) and, through the signal, its
     outbox message, due now."""
@@ -272,12 +280,9 @@ def staff_reinvite(*, user: User, by: User, request: HttpRequest | None = None) 
     link expired or got lost); the older link stops working."""
     _check_manager(by)
     user = _staff_for_update(user, by)
-    if not user.is_active:
-        raise Conflict("This account is deactivated: reactivate it first.")
+    _require_invitable(user)
     if user.has_usable_password():
         raise Conflict(f"{user.display_name} has already set a password and logs in with it.")
-    if not user.email:
-        raise Conflict("This account has no e-mail address to send the invitation to.")
     return _new_invite(user=user, by=by, request=request)
 
 
@@ -307,10 +312,7 @@ def staff_reset_login(*, user: User, by: User, request: HttpRequest | None = Non
     user = _staff_for_update(user, by)
     if user.pk == by.pk:
         raise Conflict(OWN_RESET)
-    if not user.is_active:
-        raise Conflict("This account is deactivated: reactivate it first.")
-    if not user.email:
-        raise Conflict("This account has no e-mail address to send the invitation to.")
+    _require_invitable(user)
     user.set_unusable_password()
     user.save(update_fields=["password"])
     tokens = api_tokens.delete_tokens(user=user)

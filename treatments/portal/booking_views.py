@@ -71,19 +71,22 @@ def book_home(request: HttpRequest) -> HttpResponse:
     return _private(_render(request, "portal/booking/home.html", context))
 
 
-def _target(request: HttpRequest, ref) -> booking.NextSession:
+def target_or_404(request: HttpRequest, ref, missing: str = "No such session to book."):
+    """The patient's next session to book or move named by `ref` (a session's id, or a
+    course's for its next session still to book), or a 404: booking online is off, or `ref`
+    names nothing of theirs to book."""
     if not booking.books_next_session():
         raise Http404("Booking online is off.")
     try:
         return booking.next_session_for(request.patient, ref)
     except LookupError as exc:
-        raise Http404("No such session to book.") from exc
+        raise Http404(missing) from exc
 
 
 @patient_required
 @require_http_methods(["GET", "POST"])
 def book_move(request: HttpRequest, session_id) -> HttpResponse:
-    return _slots_page(request, _target(request, session_id))
+    return _slots_page(request, target_or_404(request, session_id))
 
 
 @patient_required

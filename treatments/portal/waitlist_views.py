@@ -23,22 +23,11 @@ from treatments.waitlist import selectors as waitlist_selectors
 from treatments.waitlist import services as waitlist_services
 
 from . import booking
+from .booking_views import target_or_404
 from .forms import WaitlistJoinForm
 from .views import _private, _render, patient_required
 
 LEFT_IN_PORTAL = "Left by the patient in the portal."
-
-
-def _target(request: HttpRequest, course_id) -> booking.NextSession:
-    """The course's next session still to book, or a 404 (booking off, another patient's
-    course, a course whose next session is booked)."""
-    if not booking.books_next_session():
-        raise Http404("Booking online is off.")
-    try:
-        # A course's id names only its next session still to book, never one to move.
-        return booking.next_session_for(request.patient, course_id)
-    except LookupError as exc:
-        raise Http404("No such course to wait for.") from exc
 
 
 @patient_required
@@ -47,7 +36,8 @@ def waitlist_join(request: HttpRequest, course_id) -> HttpResponse:
     """The course's window and the form to join it; or, when already waiting, the dates
     and a button to leave."""
     patient = request.patient
-    target = _target(request, course_id)
+    # A course's id names only its next session still to book, never one to move.
+    target = target_or_404(request, course_id, missing="No such course to wait for.")
     course = target.course
     verdict = booking.patient_clearance(patient=patient, areas=course.areas)
     why = booking.explain(verdict)

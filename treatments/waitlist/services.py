@@ -330,21 +330,26 @@ def entries_booked_elsewhere(now: datetime | None = None) -> int:
 # --- Freed slots --------------------------------------------------------------------------
 
 
+def _free(span: Session | Span, *, freed_by: Session, now: datetime) -> FreedSlot:
+    """A time (a session's, or the span a moved one left) open for the waitlist from now."""
+    return FreedSlot.objects.create(
+        practitioner_id=span.practitioner_id,
+        room_id=span.room_id,
+        device_id=span.device_id,
+        starts_at=span.starts_at,
+        ends_at=span.ends_at,
+        freed_by=freed_by,
+        next_check_at=now,
+    )
+
+
 def slot_free(*, session: Session, now: datetime | None = None) -> FreedSlot | None:
     """A session still to come was cancelled: its time is free; the next sweep looks for
     someone on the waitlist to take it. Called inside the cancellation's transaction."""
     now = now or timezone.now()
     if session.starts_at <= now:
         return None
-    return FreedSlot.objects.create(
-        practitioner_id=session.practitioner_id,
-        room_id=session.room_id,
-        device_id=session.device_id,
-        starts_at=session.starts_at,
-        ends_at=session.ends_at,
-        freed_by=session,
-        next_check_at=now,
-    )
+    return _free(session, freed_by=session, now=now)
 
 
 def slot_free_moved(
@@ -363,15 +368,7 @@ def slot_free_moved(
         and previous.starts_at < session.ends_at
     ):
         return None
-    return FreedSlot.objects.create(
-        practitioner_id=previous.practitioner_id,
-        room_id=previous.room_id,
-        device_id=previous.device_id,
-        starts_at=previous.starts_at,
-        ends_at=previous.ends_at,
-        freed_by=session,
-        next_check_at=now,
-    )
+    return _free(previous, freed_by=session, now=now)
 
 
 @transaction.atomic

@@ -35,6 +35,7 @@ from django.urls import reverse
 from clinic.models import AuditEvent, Role, StaffInvite, User
 from clinic.staff import links as staff_links
 from clinic.staff import services as staff_services
+from clinic.tests.factories import PASSWORD as FACTORY_PASSWORD
 from clinic.tests.factories import PatientUserFactory, UserFactory
 from patients.imports.tests import fuzz_rows as imports
 from patients.models import Consent, Hold, IntakeSubmission, Patient, ScreeningResult
@@ -243,6 +244,11 @@ FORMS = [
     Form("staff:deactivate", "manager", {}, kwargs=lambda w: {"id": w.member.pk}),
     Form("staff:reactivate", "manager", {}, kwargs=lambda w: {"id": w.member.pk}),
     Form("staff:reinvite", "manager", {}, kwargs=lambda w: {"id": w.staff_invitee.pk}),
+    Form("staff:reset_login", "manager", {}, kwargs=lambda w: {"id": w.member.pk}),
+    Form("password_change", "front_desk",
+         {"current_password": TEXT, "password": TEXT, "password_again": TEXT},
+         base=lambda w: {"current_password": FACTORY_PASSWORD, "password": PASSWORD,
+                         "password_again": PASSWORD}),
     # --- Courses and sessions
     Form("treatments:course_new", "practitioner",
          {"practitioner": VALUE, "protocol": VALUE, "areas": VALUE, "sessions": OPTIONAL,

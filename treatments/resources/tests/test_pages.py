@@ -291,8 +291,8 @@ def test_the_setup_pages_cost_the_same_queries_for_one_row_or_many(clinic, book,
     """The setup page: the login's session and its user with their groups (2, clinic.backends);
     practitioners with their accounts, their hours, their time off ahead, rooms with their
     sessions ahead, devices with theirs, their outages ahead, the current protocols (7); the
-    session is saved at most once a minute, not on these requests. A practitioner's or a device's page lists its rows in a
-    fixed number of queries too."""
+    session is saved at most once a minute, not on these requests. A practitioner's or a
+    device's page lists its rows in a fixed number of queries too."""
     urls = [
         _url("setup"),
         _url("setup_practitioner", clinic.practitioner.pk),
