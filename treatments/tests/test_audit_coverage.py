@@ -228,16 +228,24 @@ NO_PATIENT: dict[str, str] = {
             "staff:deactivate",
             "staff:reactivate",
             "staff:reinvite",
+            "staff:reset_login",
             "api-staff",
             "api-staff-member",
             "api-staff-deactivate",
             "api-staff-reactivate",
             "api-staff-invitation",
+            "api-staff-reset-login",
         )
     },  # fmt: skip
     **{
-        name: "a login's second step and the caller's own API tokens: no patient data"
-        for name in ("two_factor_code", "two_factor_setup", "api-tokens", "api-token-detail")
+        name: "a login's second step, the caller's own password and API tokens: no patient data"
+        for name in (
+            "two_factor_code",
+            "two_factor_setup",
+            "password_change",
+            "api-tokens",
+            "api-token-detail",
+        )
     },
     **{
         name: POST_ONLY
