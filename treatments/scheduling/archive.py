@@ -3,8 +3,9 @@
 Sessions left booked on an archived record would hold their slots in the calendar while the
 patient, whose messages an archived record no longer sends, heard nothing. So archiving lists
 them and is refused (409, `FutureSessions`) until they are cancelled, or, when staff choose,
-cancels each through `services.session_cancel` (which withdraws its reminders and tells the
-patient) and then archives, all in one transaction: every session and the archive, or none.
+cancels each of their courses through `repair.course_cancel` (which withdraws the reminders,
+frees the times, ends a waitlist entry and tells the patient once per course, listing the
+times) and then archives, all in one transaction: every course and the archive, or none.
 
 `patients.services.patient_archive` asks the same question through the
 `patients.signals.patient_archiving` hook (`refuse_while_sessions_to_come`), so no other way
@@ -26,7 +27,7 @@ from patients import services as patient_services
 from patients.models import Patient
 from patients.signals import patient_archiving
 
-from . import selectors, services
+from . import repair, selectors
 from .models import CancelledBy, Session
 
 CANCEL_REASON = "The patient's record was archived: {reason}"
@@ -100,17 +101,22 @@ def patient_archive(
     if sessions and not cancel_future_sessions:
         raise FutureSessions(sessions)
     cancel_reason = CANCEL_REASON.format(reason=reason)[: Session.cancel_reason.field.max_length]
-    cancelled = [
-        services.session_cancel(
-            session=session,
+    # The patient leaves: each course with sessions to come is cancelled as a whole, so they
+    # get one notice per course listing its times (not one per session), its waitlist entry
+    # ends and nothing counts it as open any more. A session checked in refuses it all.
+    courses = {session.course_id: session.course for session in sessions}
+    for course in courses.values():
+        repair.course_cancel(
+            course=course,
             reason=cancel_reason,
             by=by,
             request=request,
             # A record is archived because the patient leaves: no apology and rebooking offer.
             initiated_by=CancelledBy.PATIENT,
         )
-        for session in sessions
-    ]
+    cancelled = list(
+        Session.objects.filter(pk__in=[s.pk for s in sessions]).order_by("starts_at", "pk")
+    )
     archived = patient_services.patient_archive(
         patient=patient, reason=reason, by=by, request=request
     )

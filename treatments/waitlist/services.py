@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -62,6 +62,7 @@ TAKEN = "This time has just been taken by another patient."
 EXPIRED = "This offer has expired."
 BOOKED_MEANWHILE = "Booked meanwhile outside the waitlist: a session now takes this time."
 BOOKED_ELSEWHERE = "The next session was booked outside the waitlist."
+ARCHIVED = "The patient's record was archived."
 
 
 def hash_token(token: str) -> str:
@@ -302,12 +303,13 @@ def course_closed(*, course: Course, reason: str) -> int:
 
 
 @transaction.atomic
-def entries_booked_elsewhere(now: datetime | None = None) -> int:
-    """End the waiting entries whose course had a session booked since they joined by other
-    means than an offer (at the front desk, on the portal's times page): the session they
-    waited for is booked. The sweep calls this every minute, so booking pays no query for
-    it; an entry another sweep holds is left to it. Each ended entry has an audit row (no
-    actor: the app did it)."""
+def entries_overtaken(now: datetime | None = None) -> int:
+    """End the waiting entries left with nothing to wait for: their course had a session
+    booked since they joined by other means than an offer (at the front desk, on the
+    portal's times page), or the patient's record was archived (by any path). Offers in
+    flight are withdrawn. The sweep calls this every minute, so booking and archiving pay no
+    query for it; an entry another sweep holds is left to it. Each ended entry has an audit
+    row (no actor: the app did it)."""
     now = now or timezone.now()
     booked = Session.objects.filter(
         course=OuterRef("course"),
@@ -315,14 +317,16 @@ def entries_booked_elsewhere(now: datetime | None = None) -> int:
         created_at__gt=OuterRef("created_at"),
     )
     entries = list(
-        WaitlistEntry.objects.select_for_update(skip_locked=True)
+        WaitlistEntry.objects.select_for_update(of=("self",), skip_locked=True)
         .filter(status=WaitlistEntry.Status.WAITING)
-        .filter(Exists(booked))
+        .annotate(was_booked=Exists(booked))
+        .filter(Q(was_booked=True) | Q(patient__archived_at__isnull=False))
     )
     for entry in entries:
-        _end(entry, BOOKED_ELSEWHERE, BOOKED_ELSEWHERE, now)
+        why, reason = ("booked", BOOKED_ELSEWHERE) if entry.was_booked else ("archived", ARCHIVED)
+        _end(entry, reason, reason, now)
         audit.record(
-            actor=None, action=Action.UPDATE, obj=entry, detail={"to": "removed", "why": "booked"}
+            actor=None, action=Action.UPDATE, obj=entry, detail={"to": "removed", "why": why}
         )
     return len(entries)
 

@@ -17,13 +17,13 @@ logger = logging.getLogger(__name__)
 
 
 def sweep() -> int:
-    """End the entries whose session was booked by other means, then advance every open
-    slot whose next look is due; how many slots were advanced."""
+    """End the entries left with nothing to wait for, then advance every open slot whose
+    next look is due; how many slots were advanced."""
     now = timezone.now()
     try:
-        services.entries_booked_elsewhere(now)
+        services.entries_overtaken(now)
     except Exception:  # nor must this stop the slots
-        logger.exception("waitlist: entries booked elsewhere could not be ended")
+        logger.exception("waitlist: entries with nothing left to wait for could not be ended")
     done = 0
     for slot_id in services.due_slots(now):
         try:

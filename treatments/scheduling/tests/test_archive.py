@@ -95,18 +95,51 @@ def test_confirming_cancels_each_session_to_come_and_its_reminders_then_archives
     assert Session.objects.get(pk=booked[0].pk).cancel_reason == (
         "The patient's record was archived: Moved to Leeds."
     )
-    # The slots are free and no reminder goes out; what is left is telling the patient.
-    assert pending_messages(booked) == 2
-    assert {m.kind for s in booked for m in s.messages.filter(status="pending")} == {
-        "session_cancelled"
-    }
+    # The slots are free and no reminder goes out; what is left is telling the patient, once
+    # for the course, listing both times (not a message per session).
+    course = booked[0].course
+    course.refresh_from_db()
+    assert course.status == "cancelled" and course.cancel_initiated_by == "patient"
+    assert [m.kind for s in booked for m in s.messages.filter(status="pending")] == [
+        "course_cancelled"
+    ]
     patient.refresh_from_db()
     assert patient.archived_by == front_desk_user
     assert patient.archived_at == TUESDAY
-    # one audit row per cancelled session, and the archive, by the one who did it
+    # one audit row per cancelled session and the course, and the archive, by the one who did it
     rows = AuditEvent.objects.filter(patient_id=patient.public_id, actor=front_desk_user)
-    assert rows.filter(action="transition", detail__to="cancelled").count() == 2
+    assert rows.filter(action="transition", detail__to="cancelled").count() == 3
     assert rows.filter(action="archive").count() == 1
+
+
+def test_the_one_notice_lists_every_time_the_archive_cancelled(booked, tuesday, front_desk_user):
+    from treatments.messaging import render
+
+    archive.patient_archive(
+        patient=booked[0].patient,
+        reason="Moved away.",
+        cancel_future_sessions=True,
+        by=front_desk_user,
+    )
+    (notice,) = booked[0].patient.messages.filter(status="pending")
+    said = render.context(notice)
+    assert said["by_clinic"] is False  # as the patient asked: no apology, no rebooking offer
+    assert len(said["times"]) == 2 and "6 April" in said["times"][1]
+
+
+def test_a_session_checked_in_refuses_the_archive_and_nothing_changes(
+    booked, tuesday, front_desk_user
+):
+    Session.objects.filter(pk=booked[0].pk).update(status=Session.Status.CHECKED_IN)
+    with pytest.raises(Conflict, match="checked in"):
+        archive.patient_archive(
+            patient=booked[0].patient,
+            reason="Moved away.",
+            cancel_future_sessions=True,
+            by=front_desk_user,
+        )
+    assert statuses(booked) == ["checked_in", "booked"]
+    assert not Patient.objects.get(pk=booked[0].patient_id).is_archived
 
 
 def test_a_session_that_has_ended_or_is_done_is_not_to_come(booked, front_desk_user):

@@ -262,3 +262,16 @@ def test_a_session_booked_before_the_entry_joined_does_not_end_it(
     entry.refresh_from_db()
     assert second.created_at < entry.created_at
     assert entry.status == "waiting"
+
+
+def test_an_archived_patients_entry_ends_at_the_next_sweep(waiting, front_desk_user):
+    from treatments.scheduling import archive
+
+    entry = waiting()
+    archive.patient_archive(patient=entry.patient, reason="Moved away.", by=front_desk_user)
+    tasks.sweep()
+    entry.refresh_from_db()
+    assert (entry.status, entry.remove_reason) == ("removed", services.ARCHIVED)
+    assert AuditEvent.objects.filter(
+        object_type="treatments.waitlistentry", object_id=str(entry.pk), detail__why="archived"
+    ).exists()
