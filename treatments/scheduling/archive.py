@@ -88,8 +88,8 @@ def patient_archive(
     by: User,
     request: HttpRequest | None = None,
 ) -> tuple[Patient, list[Session]]:
-    """Archive `patient`, first cancelling the sessions still to come when
-    `cancel_future_sessions` (each with the archive's reason); without it, sessions to come
+    """Archive `patient`, first cancelling the courses of the sessions still to come when
+    `cancel_future_sessions` (with the archive's reason); without it, sessions to come
     refuse the archive (`FutureSessions`). Returns the archived patient and the sessions
     cancelled."""
     reason = patient_services.clean_archive_reason(reason)
