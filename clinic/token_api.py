@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from . import login_limits, tokens, two_factor
 from .api import ERRORS, ErrorSerializer, error_body
+from .fields import StrictCharField
 from .models import ApiToken, User
 
 THROTTLED = {
@@ -28,17 +29,21 @@ class TokenInputSerializer(AuthTokenSerializer):
     """DRF's, with the username's length checked: an over-long one is a 400, not a row too
     long for django-axes' log of failed logins (a 500)."""
 
-    username = serializers.CharField(
+    username = StrictCharField(
         label="Username", write_only=True, max_length=User._meta.get_field("username").max_length
     )
-    label = serializers.CharField(
+    password = StrictCharField(
+        label="Password", write_only=True, trim_whitespace=False, max_length=4096,
+        style={"input_type": "password"},
+    )  # fmt: skip
+    label = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=tokens.LABEL_MAX,
         help_text="What the token is for (shown in the list of tokens); the User-Agent if "
         "left out.",
     )
-    otp = serializers.CharField(
+    otp = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=20,

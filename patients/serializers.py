@@ -146,7 +146,7 @@ class ConsentSerializer(serializers.ModelSerializer):
 
 class SignOffInputSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=2000)
-    override_defer = serializers.BooleanField(
+    override_defer = StrictBooleanField(
         default=False,
         help_text="Also lift a deferral for inflamed acne (reference §1.2 row 7); only that "
         "deferral may be overridden.",

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic.api import CONFLICT, ERRORS
+from clinic.fields import StrictBooleanField, StrictCharField
 from clinic.models import Role, User
 from clinic.roles import HasRole
 
@@ -86,8 +87,8 @@ class RolesField(serializers.ListField):
 
 class StaffInviteInputSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=services.EMAIL_MAX)
-    first_name = serializers.CharField(max_length=services.NAME_MAX)
-    last_name = serializers.CharField(max_length=services.NAME_MAX)
+    first_name = StrictCharField(max_length=services.NAME_MAX)
+    last_name = StrictCharField(max_length=services.NAME_MAX)
     roles = RolesField(help_text="One or more of front_desk, practitioner, manager.")
 
     def validate_email(self, value: str) -> str:
@@ -99,7 +100,7 @@ class StaffInviteInputSerializer(serializers.Serializer):
 
 class StaffPatchInputSerializer(serializers.Serializer):
     roles = RolesField(required=False, help_text="The account's roles from now on.")
-    is_active = serializers.BooleanField(
+    is_active = StrictBooleanField(
         required=False, help_text="false deactivates the account, true reactivates it."
     )
 

@@ -84,6 +84,19 @@ def test_every_problem_is_a_400_with_field_messages_at_once(manager_client, fron
     assert "already uses this e-mail address" in error["fields"]["email"][0]
 
 
+def test_a_name_or_flag_of_the_wrong_type_is_a_400_not_coerced(manager_client, front_desk_user):
+    """schemathesis found `"first_name": -2044` accepted as "-2044": the schema says text."""
+    body = {**NEW, "first_name": -2044, "last_name": True}
+    error = assert_error_shape(manager_client.post("/api/staff/", body, format="json"), 400)
+    assert error["fields"] == {"first_name": ["Must be text."], "last_name": ["Must be text."]}
+    assert not StaffInvite.objects.exists()
+    url = f"/api/staff/{front_desk_user.pk}/"
+    error = assert_error_shape(manager_client.patch(url, {"is_active": 0}, format="json"), 400)
+    assert error["fields"] == {"is_active": ["Must be true or false."]}
+    front_desk_user.refresh_from_db()
+    assert front_desk_user.is_active
+
+
 def test_an_unknown_role_is_a_400(manager_client):
     body = {**NEW, "roles": ["owner"]}
     error = assert_error_shape(manager_client.post("/api/staff/", body, format="json"), 400)

@@ -53,6 +53,14 @@ def test_the_token_endpoint_says_when_the_token_expires(front_desk_user, clock, 
     assert works(body["token"])
 
 
+@pytest.mark.parametrize("field", ["username", "password", "label", "otp"])
+def test_a_value_of_the_wrong_type_is_a_400_naming_it_and_issues_nothing(front_desk_user, field):
+    response = get_token(**{field: 12345})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"][field] == ["Must be text."]
+    assert not ApiToken.objects.exists()
+
+
 def test_a_token_stops_working_when_it_expires(front_desk_user, clock):
     key = get_token().json()["token"]
     clock.shift(dt.timedelta(hours=11, minutes=59))

@@ -14,6 +14,7 @@ from clinic.fields import (
     AwareDateTimeField,
     StrictBooleanField,
     StrictCharField,
+    StrictIntegerField,
     WallClockTimeField,
 )
 from treatments.scheduling.models import (
@@ -205,7 +206,7 @@ class SetupOutageChangeSerializer(SetupOutageSerializer, MovedSerializer):
 
 
 class PractitionerCreateInputSerializer(serializers.Serializer):
-    user = serializers.IntegerField(
+    user = StrictIntegerField(
         min_value=1,
         max_value=BIGINT_MAX,
         help_text="An active staff account with the practitioner role, not linked yet.",
@@ -224,7 +225,7 @@ class PractitionerUpdateInputSerializer(serializers.Serializer):
 
 
 class WorkingHoursInputSerializer(serializers.Serializer):
-    weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 is Monday.")
+    weekday = StrictIntegerField(min_value=0, max_value=6, help_text="0 is Monday.")
     start = WallClockTimeField(help_text="Clinic time (CLINIC_TIME_ZONE), e.g. 09:00.")
     end = WallClockTimeField(help_text="Clinic time, after start, the same day.")
     move_affected = move_affected()

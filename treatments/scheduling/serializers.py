@@ -6,7 +6,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinic.fast_lists import FastListSerializer
-from clinic.fields import AwareDateTimeField, StrictBooleanField, StrictCharField
+from clinic.fields import (
+    AwareDateTimeField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+)
 from patients import vocabulary
 
 from . import course_flags
@@ -22,13 +27,13 @@ class CourseFlagSerializer(serializers.Serializer):
 
 class CourseInputSerializer(serializers.Serializer):
     patient = serializers.UUIDField(help_text="The patient's id.")
-    practitioner = serializers.IntegerField(min_value=1)
-    protocol = serializers.IntegerField(min_value=1)
+    practitioner = StrictIntegerField(min_value=1)
+    protocol = StrictIntegerField(min_value=1)
     areas = serializers.ListField(
         child=serializers.ChoiceField(choices=vocabulary.AREAS), allow_empty=False
     )
-    sessions = serializers.IntegerField(min_value=1, max_value=12, required=False)
-    interval_days = serializers.IntegerField(min_value=1, max_value=365, required=False)
+    sessions = StrictIntegerField(min_value=1, max_value=12, required=False)
+    interval_days = StrictIntegerField(min_value=1, max_value=365, required=False)
 
 
 class CourseSerializer(serializers.ModelSerializer):
@@ -96,8 +101,8 @@ class ProposalSerializer(serializers.Serializer):
 
 class SlotInputSerializer(serializers.Serializer):
     starts_at = AwareDateTimeField()
-    room = serializers.IntegerField(min_value=1)
-    device = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    room = StrictIntegerField(min_value=1)
+    device = StrictIntegerField(min_value=1, required=False, allow_null=True)
 
 
 class BookInputSerializer(serializers.Serializer):
@@ -142,7 +147,7 @@ class SessionSerializer(serializers.ModelSerializer):
 
 class RescheduleInputSerializer(serializers.Serializer):
     starts_at = AwareDateTimeField()
-    room = serializers.IntegerField(min_value=1, required=False)
+    room = StrictIntegerField(min_value=1, required=False)
     confirm_short_interval = StrictBooleanField(
         default=False,
         help_text=(
@@ -243,7 +248,7 @@ class AreaRecordInputSerializer(serializers.Serializer):
     device_setting_mm = serializers.DecimalField(
         max_digits=3, decimal_places=2, min_value=0, max_value=3
     )
-    passes = serializers.IntegerField(min_value=1, max_value=20)
+    passes = StrictIntegerField(min_value=1, max_value=20)
     cartridge_lot = StrictCharField(max_length=60)
     endpoint = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     numbing_product = StrictCharField(max_length=100, required=False, allow_blank=True, default="")

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from clinic.fields import AwareDateTimeField, StrictCharField, WallClockTimeField
+from clinic.fields import (
+    AwareDateTimeField,
+    StrictCharField,
+    StrictIntegerField,
+    WallClockTimeField,
+)
 
 from .models import FreedSlot, SlotOffer, WaitlistEntry
 
@@ -27,7 +32,7 @@ class EntryInputSerializer(serializers.Serializer):
     )
     not_before = WallClockTimeField(required=False, allow_null=True)
     not_after = WallClockTimeField(required=False, allow_null=True)
-    practitioner = serializers.IntegerField(
+    practitioner = StrictIntegerField(
         required=False,
         allow_null=True,
         min_value=1,
@@ -41,10 +46,10 @@ class ReasonInputSerializer(serializers.Serializer):
 
 
 class FreeSlotInputSerializer(serializers.Serializer):
-    practitioner = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
-    room = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
+    practitioner = StrictIntegerField(min_value=1, max_value=BIGINT_MAX)
+    room = StrictIntegerField(min_value=1, max_value=BIGINT_MAX)
     starts_at = AwareDateTimeField()
-    minutes = serializers.IntegerField(min_value=15, max_value=480)
+    minutes = StrictIntegerField(min_value=15, max_value=480)
 
 
 class OfferInputSerializer(serializers.Serializer):
