@@ -112,21 +112,6 @@ def test_confirming_cancels_each_session_to_come_and_its_reminders_then_archives
     assert rows.filter(action="archive").count() == 1
 
 
-def test_the_one_notice_lists_every_time_the_archive_cancelled(booked, tuesday, front_desk_user):
-    from treatments.messaging import render
-
-    archive.patient_archive(
-        patient=booked[0].patient,
-        reason="Moved away.",
-        cancel_future_sessions=True,
-        by=front_desk_user,
-    )
-    (notice,) = booked[0].patient.messages.filter(status="pending")
-    said = render.context(notice)
-    assert said["by_clinic"] is False  # as the patient asked: no apology, no rebooking offer
-    assert len(said["times"]) == 2 and "6 April" in said["times"][1]
-
-
 def test_a_session_checked_in_refuses_the_archive_and_nothing_changes(
     booked, tuesday, front_desk_user
 ):
