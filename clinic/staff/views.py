@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -186,6 +186,10 @@ def staff_reinvite(request: HttpRequest, id: int) -> HttpResponse:
 # --- One's own password --------------------------------------------------------------------
 
 
+WRONG_CURRENT_KEY = "password_change_wrong"
+WRONG_CURRENT_MAX = 5  # wrong current passwords in one session before it ends
+
+
 @role_required()
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -193,6 +197,15 @@ def password_change(request: HttpRequest) -> HttpResponse:
     """Any member of staff changes their own password. This browser stays logged in; their
     other logins and API tokens stop working."""
     form = ChangePasswordForm(_posted(request), user=request.user)
+    if request.method == "POST" and "current_password" in form.errors:
+        # Someone at an unattended, logged-in screen could try passwords here, out of
+        # reach of the login's limits: a few wrong ones end the session.
+        wrong = request.session.get(WRONG_CURRENT_KEY, 0) + 1
+        request.session[WRONG_CURRENT_KEY] = wrong
+        if wrong >= WRONG_CURRENT_MAX:
+            logout(request)
+            messages.error(request, "Too many wrong passwords: please log in again.")
+            return redirect("login")
     if request.method == "POST" and form.is_valid():
         user = services.password_change(
             user=request.user, password=form.cleaned_data["password"], request=request

@@ -70,6 +70,17 @@ def test_a_wrong_or_weak_answer_is_a_400_naming_the_field_and_changes_nothing(
     assert not AuditEvent.objects.filter(action="update", object_type="clinic.user").exists()
 
 
+def test_five_wrong_current_passwords_end_the_session(front_desk_user):
+    browser = logged_in(front_desk_user.username)
+    for _ in range(4):
+        assert post(browser, current="guess").status_code == 400
+    ended = post(browser, current="guess")
+    assert ended["Location"].startswith("/login/")
+    assert browser.get("/patients/")["Location"].startswith("/login/")
+    front_desk_user.refresh_from_db()
+    assert front_desk_user.check_password(PASSWORD)
+
+
 def test_patients_and_visitors_cannot_open_it(patient_user):
     assert Client().get(URL)["Location"].startswith("/login/")
     patient = Client()
