@@ -303,7 +303,23 @@ class PreSessionCheck(models.Model):
         return self.stops_session and self.resolved_at is None
 
 
-class SessionChangeRequest(models.Model):
+class HandledRequest(models.Model):
+    """What a patient's request to the clinic keeps of its answer: when it came, and who
+    closed it, when and with what note (`services.mark_handled`)."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    staff_note = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+
+class SessionChangeRequest(HandledRequest):
     """A patient asks to cancel or move a session; the front desk does it (or not) and closes
     the request. The patient never books or cancels directly."""
 
@@ -322,15 +338,8 @@ class SessionChangeRequest(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     note = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    created_at = models.DateTimeField(default=timezone.now)
-    handled_at = models.DateTimeField(null=True, blank=True)
-    handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    staff_note = models.TextField(blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(HandledRequest.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["session"],
@@ -347,7 +356,7 @@ class SessionChangeRequest(models.Model):
         return f"{self.get_kind_display()} request ({self.status})"
 
 
-class BookingRequest(models.Model):
+class BookingRequest(HandledRequest):
     """A patient asks in the portal for a review visit or a new course (`PORTAL_BOOKING=full`,
     `treatments.portal.booking`). It opens as `requested`; a practitioner confirms it (and
     then plans and books as usual) or declines it with a note. A new course is asked for with
@@ -381,15 +390,8 @@ class BookingRequest(models.Model):
     )
     when_suits = models.CharField(max_length=300, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
-    created_at = models.DateTimeField(default=timezone.now)
-    handled_at = models.DateTimeField(null=True, blank=True)
-    handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    staff_note = models.TextField(blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(HandledRequest.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "kind"],
