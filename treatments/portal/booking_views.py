@@ -121,12 +121,10 @@ def _slots_page(request: HttpRequest, target: booking.NextSession) -> HttpRespon
                     by=request.user,
                     request=request,
                 )
-            except Invalid as exc:
-                form.add_service_errors(exc)
-            except (Conflict, Forbidden) as exc:
+            except (Conflict, Forbidden) as exc:  # the state changed: say so on a fresh page
                 messages.error(request, exc.message)
                 return redirect(request.path)
-            except ServiceError as exc:
+            except ServiceError as exc:  # the input: under its fields
                 form.add_service_errors(exc)
             else:
                 if done.change is not None:

@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinic.errors import Conflict, Forbidden, Invalid, ServiceError
+from clinic.errors import Conflict, Forbidden, ServiceError
 from treatments.waitlist import selectors as waitlist_selectors
 from treatments.waitlist import services as waitlist_services
 
@@ -68,12 +68,10 @@ def waitlist_join(request: HttpRequest, course_id) -> HttpResponse:
                     within_window=True,
                     request=request,
                 )
-            except Invalid as exc:
-                form.add_service_errors(exc)
-            except (Conflict, Forbidden) as exc:
+            except (Conflict, Forbidden) as exc:  # the state changed: say so on a fresh page
                 messages.error(request, exc.message)
                 return redirect(request.path)
-            except ServiceError as exc:
+            except ServiceError as exc:  # the input: under its fields
                 form.add_service_errors(exc)
             else:
                 messages.success(
