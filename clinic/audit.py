@@ -23,6 +23,8 @@ READS = frozenset({Action.VIEW, Action.LIST})
 
 # Rows of reads waiting to be written, inside `batched()` (each request: AuditBatchMiddleware).
 _pending: ContextVar[list[AuditEvent] | None] = ContextVar("audit_pending", default=None)
+# Rows of a change's writes waiting to be written, inside `together()` (in its transaction).
+_changes: ContextVar[list[AuditEvent] | None] = ContextVar("audit_changes", default=None)
 
 
 @contextmanager
@@ -45,10 +47,33 @@ def batched() -> Iterator[None]:
             _insert(rows)
 
 
+@contextmanager
+def together() -> Iterator[None]:
+    """Write the rows a change records inside the block in one INSERT when it ends, still
+    inside the change's transaction (use it there): a service that records several rows
+    (an intake and its screening, a course and its sessions) pays one round trip for them.
+    If the block fails, its rows are dropped with the change they recorded. Nested blocks
+    join the outer one."""
+    if _changes.get() is not None:
+        yield
+        return
+    token = _changes.set([])
+    try:
+        yield
+        rows = _changes.get() or []
+    finally:
+        _changes.reset(token)
+    if rows:
+        _insert(rows)
+
+
 def _write(rows: list[AuditEvent]) -> list[AuditEvent]:
     pending = _pending.get()
+    changes = _changes.get()
     if pending is not None and all(row.action in READS for row in rows):
         pending.extend(rows)
+    elif changes is not None:
+        changes.extend(rows)
     else:
         _insert(rows)
     return rows

@@ -460,14 +460,15 @@ def intake_submit(
         valid_until=result.valid_until,
         defer_until=result.defer_until,
     )
-    audit.record(actor=by, action=Action.CREATE, obj=submission, request=request)
-    audit.record(
-        actor=by,
-        action=Action.CREATE,
-        obj=verdict,
-        request=request,
-        detail={"outcome": verdict.outcome},
-    )
+    with audit.together():  # both rows in one INSERT
+        audit.record(actor=by, action=Action.CREATE, obj=submission, request=request)
+        audit.record(
+            actor=by,
+            action=Action.CREATE,
+            obj=verdict,
+            request=request,
+            detail={"outcome": verdict.outcome},
+        )
     submission.screening = verdict
     return submission
 

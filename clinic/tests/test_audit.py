@@ -64,3 +64,54 @@ def test_a_write_rolled_back_takes_no_read_row_with_it_and_a_failed_block_keeps_
             audit.record(actor=None, action="update", object_type="x.y", object_id=1)
             raise RuntimeError("the change fails")
     assert list(AuditEvent.objects.values_list("action", flat=True)) == ["view"]
+
+
+def _inserts(queries) -> int:
+    return sum(q["sql"].startswith('INSERT INTO "clinic_auditevent"') for q in queries)
+
+
+def test_a_changes_rows_recorded_together_are_one_insert_inside_its_transaction(
+    front_desk_user,
+):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    def row(n):
+        audit.record(actor=front_desk_user, action="update", object_type="x", object_id=str(n))
+
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        with audit.together():
+            row(1)
+            with audit.together():  # a nested block joins the outer one
+                row(2)
+            assert not AuditEvent.objects.filter(object_type="x").exists()  # not yet
+            row(3)
+        assert AuditEvent.objects.filter(object_type="x").count() == 3  # before the commit
+    assert _inserts(queries.captured_queries) == 1
+
+    with pytest.raises(RuntimeError), transaction.atomic(), audit.together():
+        row(4)
+        raise RuntimeError("the change fails")
+    assert not AuditEvent.objects.filter(object_id="4").exists()
+
+
+def test_an_intake_and_its_screening_are_audited_in_one_insert(front_desk_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from patients.tests.factories import PatientFactory
+    from patients.vocabulary import negative_answers
+
+    patient = PatientFactory()
+    body = {"answers": negative_answers(), "areas": ["cheeks"]}
+    with CaptureQueriesContext(connection) as queries:
+        response = front_desk_client.post(
+            f"/api/patients/{patient.public_id}/intakes/", body, format="json"
+        )
+    assert response.status_code == 201, response.content
+    assert _inserts(queries.captured_queries) == 1
+    kinds = AuditEvent.objects.filter(patient_id=patient.public_id, action="create")
+    assert set(kinds.values_list("object_type", flat=True)) == {
+        "patients.intakesubmission",
+        "patients.screeningresult",
+    }

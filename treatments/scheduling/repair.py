@@ -240,20 +240,23 @@ def course_cancel(
         .filter(course=course, status=Session.Status.BOOKED)
         .order_by("starts_at")
     )
-    for session in sessions:
-        session.cancel_reason = reason
-        session.cancel_initiated_by = initiated_by
-        transition(session, Session.Status.CANCELLED, by, request, with_course=True)
-    course.status = Course.Status.CANCELLED
-    course.cancel_reason, course.cancel_initiated_by = reason, initiated_by
-    course.cancelled_at = now
-    course.save(update_fields=["status", "cancel_reason", "cancel_initiated_by", "cancelled_at"])
-    audit.record(
-        actor=by,
-        action=Action.TRANSITION,
-        obj=course,
-        request=request,
-        detail={"to": "cancelled", "sessions": len(sessions), "initiated_by": initiated_by},
-    )
+    with audit.together():  # each session's row and the course's in one INSERT
+        for session in sessions:
+            session.cancel_reason = reason
+            session.cancel_initiated_by = initiated_by
+            transition(session, Session.Status.CANCELLED, by, request, with_course=True)
+        course.status = Course.Status.CANCELLED
+        course.cancel_reason, course.cancel_initiated_by = reason, initiated_by
+        course.cancelled_at = now
+        course.save(
+            update_fields=["status", "cancel_reason", "cancel_initiated_by", "cancelled_at"]
+        )
+        audit.record(
+            actor=by,
+            action=Action.TRANSITION,
+            obj=course,
+            request=request,
+            detail={"to": "cancelled", "sessions": len(sessions), "initiated_by": initiated_by},
+        )
     signals.course_cancelled.send(sender=Course, course=course, sessions=sessions)
     return course

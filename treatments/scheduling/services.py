@@ -621,30 +621,32 @@ def session_reschedule(
     # one that has not moved yet: the exclusion constraints check every save.
     if starts_at > session.starts_at:
         planned.reverse()
-    for moved, to, end, to_room, device_id in planned:
-        old = moved.starts_at
-        previous = signals.Span(
-            starts_at=moved.starts_at,
-            ends_at=moved.ends_at,
-            room_id=moved.room_id,
-            device_id=moved.device_id,
-            practitioner_id=moved.practitioner_id,
-        )
-        moved.starts_at, moved.ends_at, moved.room, moved.device_id = to, end, to_room, device_id
-        moved.save()
-        signals.session_rescheduled.send(sender=Session, session=moved, previous=previous)
-        audit.record(
-            actor=by,
-            action=Action.UPDATE,
-            obj=moved,
-            request=request,
-            detail={
-                "moved_from": old.isoformat(),
-                "moved_to": to.isoformat(),
-                **({"short_interval_confirmed": short} if short else {}),
-                **({"with_session": str(session.public_id)} if moved is not session else {}),
-            },
-        )
+    with audit.together():  # every moved session's row in one INSERT
+        for moved, to, end, to_room, device_id in planned:
+            old = moved.starts_at
+            previous = signals.Span(
+                starts_at=moved.starts_at,
+                ends_at=moved.ends_at,
+                room_id=moved.room_id,
+                device_id=moved.device_id,
+                practitioner_id=moved.practitioner_id,
+            )
+            moved.starts_at, moved.ends_at = to, end
+            moved.room, moved.device_id = to_room, device_id
+            moved.save()
+            signals.session_rescheduled.send(sender=Session, session=moved, previous=previous)
+            audit.record(
+                actor=by,
+                action=Action.UPDATE,
+                obj=moved,
+                request=request,
+                detail={
+                    "moved_from": old.isoformat(),
+                    "moved_to": to.isoformat(),
+                    **({"short_interval_confirmed": short} if short else {}),
+                    **({"with_session": str(session.public_id)} if moved is not session else {}),
+                },
+            )
     if retimed:
         signals.sessions_moved.send(sender=Session, sessions=[m[0] for m in moves])
     return session
