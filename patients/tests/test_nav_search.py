@@ -107,3 +107,22 @@ def test_a_search_that_is_logged_carries_no_term(front_desk_user, caplog, alice)
         client.get("/patients/Morgan/?q=Alice+Morgan")  # a 404 is logged with its address
     assert caplog.records, "the 404 was logged"
     assert "Alice" not in caplog.text
+
+
+def test_the_search_indexes_take_each_change_at_once_with_no_pending_list(db):
+    """patients 0011: a GIN pending list made every search scan the changes waiting in it
+    (4.9 ms instead of 0.6 ms for a count on the bench until VACUUM ran)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'patient_trgm_%%'"
+        )
+        options = dict(cursor.fetchall())
+    assert set(options) == {
+        "patient_trgm_first_name",
+        "patient_trgm_last_name",
+        "patient_trgm_email",
+        "patient_trgm_phone",
+    }
+    assert all(value == ["fastupdate=off"] for value in options.values())
