@@ -93,25 +93,3 @@ def test_a_changes_rows_recorded_together_are_one_insert_inside_its_transaction(
         row(4)
         raise RuntimeError("the change fails")
     assert not AuditEvent.objects.filter(object_id="4").exists()
-
-
-def test_an_intake_and_its_screening_are_audited_in_one_insert(front_desk_client):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from patients.tests.factories import PatientFactory
-    from patients.vocabulary import negative_answers
-
-    patient = PatientFactory()
-    body = {"answers": negative_answers(), "areas": ["cheeks"]}
-    with CaptureQueriesContext(connection) as queries:
-        response = front_desk_client.post(
-            f"/api/patients/{patient.public_id}/intakes/", body, format="json"
-        )
-    assert response.status_code == 201, response.content
-    assert _inserts(queries.captured_queries) == 1
-    kinds = AuditEvent.objects.filter(patient_id=patient.public_id, action="create")
-    assert set(kinds.values_list("object_type", flat=True)) == {
-        "patients.intakesubmission",
-        "patients.screeningresult",
-    }
