@@ -5,9 +5,10 @@ target, under 50 ms.
     python bench/waitlist.py            # prepare the bench database (bench/run.py), then measure
     python bench/waitlist.py --inner    # (itself, inside Django) seed and measure; JSON last
 
-The database is bench/run.py's (`clinic_bench`, or --database-url / BENCH_DATABASE_URL),
-prepared by its own `prepare` (migrate, demo patients, bench/scheduling.py's 20,000 sessions
-over ten practitioners). On top, once: working hours for those ten practitioners, and 2,000
+Its database is its own, `clinic_bench_waitlist` (--database-url or
+BENCH_WAITLIST_DATABASE_URL), so what it adds never changes `make bench`'s data; it is
+prepared by bench/run.py's `prepare` (migrate, demo patients, bench/scheduling.py's 20,000
+sessions over ten practitioners). On top, once: working hours for those ten practitioners, and 2,000
 booked courses (200 per practitioner) of screened, consenting patients, each with its first
 session done between 0 and 89 days ago and a waitlist entry for the next (the default window
 from the course's spacing). Then a session of the first practitioner ten days ahead is
@@ -57,6 +58,8 @@ from treatments.waitlist import selectors, services  # noqa: E402
 from treatments.waitlist.models import FreedSlot, WaitlistEntry  # noqa: E402
 
 WAITLISTED = 2_000
+# Its own database: the 2,000 courses it adds must not change `make bench`'s data.
+DATABASE_URL = run.DATABASE_URL.rsplit("/", 1)[0] + "/clinic_bench_waitlist"
 PER_PRACTITIONER = 200
 TARGET_MS = 50
 
@@ -66,14 +69,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--patients", type=int, default=10_000)
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", "") or None)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_WAITLIST_DATABASE_URL", DATABASE_URL),
+        help=f"the benchmark's database (BENCH_WAITLIST_DATABASE_URL; {DATABASE_URL})",
+    )
     return parser.parse_args(argv)
 
 
 def outer(args: argparse.Namespace) -> int:
     """Prepare the bench database with bench/run.py's helpers, then run the measuring part
     inside Django with the same environment."""
-    env = run.bench_env(args.database_url or run.DATABASE_URL)
+    env = run.bench_env(args.database_url)
     run.prepare(env, args.patients)
     done = subprocess.run(
         [sys.executable, __file__, "--inner", "--rounds", str(args.rounds)],
