@@ -244,9 +244,8 @@ def test_a_practitioner_pages_through_weeks_on_a_tablet(live_server, login, page
     assert page.evaluate("window.notReloaded") is True  # htmx swapped the grid in place
     # The block's place comes from static/js/clinic.js once htmx has swapped it in: wait for
     # it (on a busy machine the text shows a moment before) rather than measure too soon.
-    page.wait_for_function(
-        "document.querySelector('.cal-event').style.getPropertyValue('--top') !== ''"
-    )
+    # (A locator's expectation, not page.wait_for_function: the CSP refuses string eval.)
+    expect(page.locator(".cal-event")).to_have_attribute("style", re.compile(r"--top:"))
     # The block's top edge sits on the 10:00 line: three hours below 07:00.
     block = page.locator(".cal-event").bounding_box()
     column = page.locator(".cal-col").nth(1).bounding_box()
