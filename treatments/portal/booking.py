@@ -34,7 +34,7 @@ from patients import services as patient_services
 from patients import vocabulary
 from patients.models import IntakeSubmission, Patient, ScreeningResult
 from patients.selectors import Clearance
-from treatments.scheduling import planner, repair, selectors, spacing
+from treatments.scheduling import repair, selectors, spacing
 from treatments.scheduling import services as scheduling_services
 from treatments.scheduling.models import Course, Protocol, Room, Session
 
@@ -330,16 +330,11 @@ def slots(
         if target.moving
         else course.protocol.session_minutes
     )
-    found = planner.free_starts(
+    found = inputs.free_starts(
         tz=tz,
         day_from=start,
         day_to=end,
         minutes=minutes,
-        working_hours=inputs.working_hours,
-        time_off=inputs.time_off,
-        practitioner_busy=inputs.practitioner_busy,
-        rooms=inputs.rooms,
-        devices=inputs.devices,
         step_minutes=STEP_MINUTES,
         not_before=timezone.now() + notice(),
     )
@@ -352,9 +347,7 @@ def slots(
         too_close, short = spacing.spacing_across_courses(course, [slot.starts_at], others)
         if too_close or short:
             continue  # a shorter interval than usual is for staff to confirm, not online
-        room_id = slot.room_id
-        if own_room is not None and _free_in(own_room, slot, inputs.rooms):
-            room_id = own_room
+        room_id = slot.in_room(own_room, inputs.rooms).room_id if own_room else slot.room_id
         by_day.setdefault(to_local(slot.starts_at).date(), []).append(
             Choice(starts_at=slot.starts_at, room_id=room_id)
         )
@@ -365,13 +358,6 @@ def slots(
     earlier = max(first, start - timedelta(days=PAGE_DAYS)) if start > first else None
     later = end + timedelta(days=1) if end < last else None
     return Slots(first, last, start, days, earlier, later)
-
-
-def _free_in(room_id: int, slot: planner.Slot, rooms) -> bool:
-    return any(
-        room.id == room_id and not any(slot.interval.overlaps(b) for b in room.busy)
-        for room in rooms
-    )
 
 
 # --- Booking ------------------------------------------------------------------------------

@@ -266,16 +266,11 @@ def _candidates(session: Session, moving: frozenset[int]) -> Iterator[tuple[plan
             end=window_end,
             exclude_sessions=(session.pk,),
         )
-        slots = planner.free_starts(
+        slots = inputs.free_starts(
             tz=tz,
             day_from=day_from,
             day_to=day_to,
             minutes=minutes,
-            working_hours=inputs.working_hours,
-            time_off=inputs.time_off,
-            practitioner_busy=inputs.practitioner_busy,
-            rooms=inputs.rooms,
-            devices=inputs.devices,
             not_before=not_before,
         )
         for slot in slots:
@@ -290,12 +285,4 @@ def _candidates(session: Session, moving: frozenset[int]) -> Iterator[tuple[plan
             too_close, short = spacing.spacing_across_courses(course, [slot.starts_at], others)
             if too_close or (short and not was_short):
                 continue
-            yield _keep_room(slot, session.room_id, inputs.rooms), bool(short)
-
-
-def _keep_room(slot: planner.Slot, room_id: int, rooms: Sequence[planner.Resource]) -> planner.Slot:
-    """The slot in the session's own room when that room is in use and free then."""
-    for room in rooms:
-        if room.id == room_id and not any(slot.interval.overlaps(b) for b in room.busy):
-            return planner.Slot(slot.starts_at, slot.ends_at, room_id, slot.device_id)
-    return slot
+            yield slot.in_room(session.room_id, inputs.rooms), bool(short)

@@ -313,16 +313,11 @@ def _free_starts(
     # Working windows close on the day they open, so whole local days hold every session.
     window_start, window_end = selectors.local_day_bounds(day_from, day_to)
     inputs = selectors.planner_inputs(practitioner=practitioner, start=window_start, end=window_end)
-    slots = planner.free_starts(
+    slots = inputs.free_starts(
         tz=tz,
         day_from=day_from,
         day_to=day_to,
         minutes=minutes,
-        working_hours=inputs.working_hours,
-        time_off=inputs.time_off,
-        practitioner_busy=inputs.practitioner_busy,
-        rooms=inputs.rooms,
-        devices=inputs.devices,
         not_before=max(timezone.now(), start),
     )
     return [slot for slot in slots if slot.starts_at < end]

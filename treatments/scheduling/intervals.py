@@ -4,6 +4,7 @@ clock, bookable resources and proposed slots. Every instant is kept in UTC (see
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
@@ -122,3 +123,11 @@ class Slot:
     @property
     def interval(self) -> Interval:
         return Interval(self.starts_at, self.ends_at)
+
+    def in_room(self, room_id: int, rooms: Sequence[Resource]) -> Slot:
+        """This slot in `room_id` instead when that room is in use and free then (a session
+        moved keeps its own room where it can); else this slot as it is."""
+        for room in rooms:
+            if room.id == room_id and not any(self.interval.overlaps(b) for b in room.busy):
+                return Slot(self.starts_at, self.ends_at, room_id, self.device_id)
+        return self

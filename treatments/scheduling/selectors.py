@@ -31,6 +31,18 @@ class PlannerInputs:
     # The local dates the rest describes in full when it was read for some dates only.
     days: frozenset[date] | None = None
 
+    def free_starts(self, **window) -> list[planner.Slot]:
+        """`planner.free_starts` over these hours and busy times; `window` gives the rest
+        (`tz`, `day_from`, `day_to`, `minutes`, and optionally `not_before`, the step)."""
+        return planner.free_starts(
+            working_hours=self.working_hours,
+            time_off=self.time_off,
+            practitioner_busy=self.practitioner_busy,
+            rooms=self.rooms,
+            devices=self.devices,
+            **window,
+        )
+
 
 @dataclass(frozen=True)
 class OtherSession:
