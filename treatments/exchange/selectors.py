@@ -97,6 +97,19 @@ def _dates(field_name: str, *, dates: bool = False):
     return lambda modifier, values: date_q(field_name, values[0], dates=dates)
 
 
+def _patient_records(date_param: str, column: str, says: str) -> dict:
+    """The searches every record of one patient offers: by its id, by the patient, and by
+    its date (`date_param`, read from `column`); a FhirType's `params` and `filters`."""
+    return {
+        "params": {
+            "_id": _id_param(),
+            "patient": _patient_param(),
+            date_param: Param(date_param, "date", says),
+        },
+        "filters": {"_id": _ids("public_id"), "patient": _patients(), date_param: _dates(column)},
+    }
+
+
 def _strings(*fields: str):
     def build(modifier: str, values: list) -> Q:
         q = Q()
@@ -240,12 +253,7 @@ TYPES: dict[str, FhirType] = {
         name="Procedure",
         rows=_procedure_rows,
         id_field="public_id",
-        params={
-            "_id": _id_param(),
-            "patient": _patient_param(),
-            "date": Param("date", "date", "When the session started."),
-        },
-        filters={"_id": _ids("public_id"), "patient": _patients(), "date": _dates("starts_at")},
+        **_patient_records("date", "starts_at", "When the session started."),
         order=("starts_at", "id"),
         build=procedure_resource,
     ),
@@ -253,16 +261,7 @@ TYPES: dict[str, FhirType] = {
         name="QuestionnaireResponse",
         rows=lambda: IntakeSubmission.objects.select_related("patient", "submitted_by"),
         id_field="public_id",
-        params={
-            "_id": _id_param(),
-            "patient": _patient_param(),
-            "authored": Param("authored", "date", "When the questions were answered."),
-        },
-        filters={
-            "_id": _ids("public_id"),
-            "patient": _patients(),
-            "authored": _dates("submitted_at"),
-        },
+        **_patient_records("authored", "submitted_at", "When the questions were answered."),
         order=("submitted_at", "id"),
         build=shapes.questionnaire_response,
     ),
@@ -272,12 +271,7 @@ TYPES: dict[str, FhirType] = {
             "patient", "submission", "signed_off_by"
         ),
         id_field="public_id",
-        params={
-            "_id": _id_param(),
-            "patient": _patient_param(),
-            "date": Param("date", "date", "When the screening ran."),
-        },
-        filters={"_id": _ids("public_id"), "patient": _patients(), "date": _dates("screened_at")},
+        **_patient_records("date", "screened_at", "When the screening ran."),
         order=("screened_at", "id"),
         build=shapes.risk_assessment,
     ),
@@ -285,12 +279,7 @@ TYPES: dict[str, FhirType] = {
         name="Consent",
         rows=_consent_rows,
         id_field="public_id",
-        params={
-            "_id": _id_param(),
-            "patient": _patient_param(),
-            "date": Param("date", "date", "When it was signed."),
-        },
-        filters={"_id": _ids("public_id"), "patient": _patients(), "date": _dates("signed_at")},
+        **_patient_records("date", "signed_at", "When it was signed."),
         order=("signed_at", "id"),
         build=consent_resource,
     ),
@@ -298,12 +287,7 @@ TYPES: dict[str, FhirType] = {
         name="Communication",
         rows=_message_rows,
         id_field="public_id",
-        params={
-            "_id": _id_param(),
-            "patient": _patient_param(),
-            "sent": Param("sent", "date", "When it was sent."),
-        },
-        filters={"_id": _ids("public_id"), "patient": _patients(), "sent": _dates("sent_at")},
+        **_patient_records("sent", "sent_at", "When it was sent."),
         order=("sent_at", "id"),
         build=shapes.communication,
     ),
