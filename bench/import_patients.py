@@ -50,7 +50,6 @@ ROOT = http_bench.ROOT
 RESULTS_DIR = http_bench.RESULTS_DIR
 BenchError = http_bench.BenchError
 MARK = "Importbench"  # the last name of every bench patient: how a rerun finds its rows
-DATABASE_URL = http_bench.DATABASE_URL.rsplit("/", 1)[0] + "/clinic_bench_import"
 TARGET_SECONDS = 60
 BORN_FROM = date(1940, 1, 1)
 
@@ -59,11 +58,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000, help="patients in the file (10000)")
     parser.add_argument("--timeout", type=int, default=300, help="seconds to wait per import")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_IMPORT_DATABASE_URL", DATABASE_URL),
-        help=f"the benchmark's own database (BENCH_IMPORT_DATABASE_URL; {DATABASE_URL})",
-    )
+    http_bench.database_argument(parser, "clinic_bench_import", "BENCH_IMPORT_DATABASE_URL")
     parser.add_argument(
         "--broker-url",
         default=os.environ.get("BENCH_BROKER_URL", http_bench.BROKER_URL),

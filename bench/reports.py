@@ -45,7 +45,6 @@ import run as http_bench  # noqa: E402 - bench/run.py: the database and seeding 
 
 ROOT = http_bench.ROOT
 RESULTS_DIR = http_bench.RESULTS_DIR
-DATABASE_URL = http_bench.DATABASE_URL.rsplit("/", 1)[0] + "/clinic_bench_reports"
 FIRST_DAY = date(2026, 1, 5)  # bench/scheduling.py's first day of sessions
 DAYS = 366  # the widest range the page allows (treatments/reports/forms.py LONGEST_DAYS)
 MIX_BEFORE = datetime(2026, 9, 1, tzinfo=UTC)  # sessions ending earlier took place
@@ -58,11 +57,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=11, help="timed runs of each report (11)")
     parser.add_argument("--patients", type=int, default=2000, help="demo patients (2000)")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_REPORTS_DATABASE_URL", DATABASE_URL),
-        help=f"the benchmark's database (BENCH_REPORTS_DATABASE_URL; {DATABASE_URL})",
-    )
+    http_bench.database_argument(parser, "clinic_bench_reports", "BENCH_REPORTS_DATABASE_URL")
     parser.add_argument("--json", action="store_true", help="the table to stderr")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

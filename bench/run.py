@@ -629,6 +629,18 @@ def select_targets(only: set[str]) -> list[Target]:
     return [t for t in TARGETS if not only or t.name in only or t.name == BASELINE]
 
 
+def database_argument(parser: argparse.ArgumentParser, name: str, env_var: str) -> None:
+    """`--database-url` for a benchmark's own database: `name` on the local server, unless
+    the flag or `env_var` names another (every bench script has one, so none changes
+    another's data)."""
+    default = f"postgres://{PG_USER}@{HOST}:{PG_PORT}/{name}"
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(env_var, default),
+        help=f"the benchmark's own database ({env_var}; {default})",
+    )
+
+
 def selected(section: str, args: argparse.Namespace) -> bool:
     if section == "messages" and args.skip_messages:
         return False
@@ -643,11 +655,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--rounds", type=int, default=3, help="rounds over every target, interleaved (3)"
     )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", DATABASE_URL),
-        help=f"the benchmark's own database (BENCH_DATABASE_URL; {DATABASE_URL})",
-    )
+    database_argument(parser, BENCH_DB, "BENCH_DATABASE_URL")
     parser.add_argument(
         "--broker-url",
         default=os.environ.get("BENCH_BROKER_URL", BROKER_URL),

@@ -8,13 +8,14 @@ target, under 50 ms.
 Its database is its own, `clinic_bench_waitlist` (--database-url or
 BENCH_WAITLIST_DATABASE_URL), so what it adds never changes `make bench`'s data; it is
 prepared by bench/run.py's `prepare` (migrate, demo patients, bench/scheduling.py's 20,000
-sessions over ten practitioners). On top, once: working hours for those ten practitioners, and 2,000
-booked courses (200 per practitioner) of screened, consenting patients, each with its first
-session done between 0 and 89 days ago and a waitlist entry for the next (the default window
-from the course's spacing). Then a session of the first practitioner ten days ahead is
-cancelled inside a transaction that is rolled back at the end, and `selectors.candidates` is
-timed `--rounds` times for its freed slot: p50 and p90 in ms, and the SQL queries of each
-call (the same number every time, and the same as with one waiting patient).
+sessions over ten practitioners). On top, once: working hours for those ten practitioners,
+and 2,000 booked courses (200 per practitioner) of screened, consenting patients, each with
+its first session done between 0 and 89 days ago and a waitlist entry for the next (the
+default window from the course's spacing). Then a session of the first practitioner ten days
+ahead is cancelled inside a transaction that is rolled back at the end, and
+`selectors.candidates` is timed `--rounds` times for its freed slot: p50 and p90 in ms, and
+the SQL queries of each call (the same number every time, and the same as with one waiting
+patient).
 """
 
 from __future__ import annotations
@@ -58,8 +59,6 @@ from treatments.waitlist import selectors, services  # noqa: E402
 from treatments.waitlist.models import FreedSlot, WaitlistEntry  # noqa: E402
 
 WAITLISTED = 2_000
-# Its own database: the 2,000 courses it adds must not change `make bench`'s data.
-DATABASE_URL = run.DATABASE_URL.rsplit("/", 1)[0] + "/clinic_bench_waitlist"
 PER_PRACTITIONER = 200
 TARGET_MS = 50
 
@@ -69,11 +68,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--patients", type=int, default=10_000)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_WAITLIST_DATABASE_URL", DATABASE_URL),
-        help=f"the benchmark's database (BENCH_WAITLIST_DATABASE_URL; {DATABASE_URL})",
-    )
+    run.database_argument(parser, "clinic_bench_waitlist", "BENCH_WAITLIST_DATABASE_URL")
     return parser.parse_args(argv)
 
 
