@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from . import audit, audit_log
 from .clock import clinic_today
-from .forms import ClinicForm
+from .forms import ClinicForm, DateInput
 from .models import AuditEvent, Role, User
 from .roles import role_required
 
@@ -32,10 +32,6 @@ LAST_DAY = date(9998, 12, 31)
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return obj.display_name if obj.is_active else f"{obj.display_name} (inactive)"
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class FilterForm(ClinicForm):

@@ -75,6 +75,25 @@ class OneValueEach:
                 self.add_error(name, ONE_VALUE)
 
 
+class DateInput(forms.DateInput):
+    """The browser's own date picker. Its value is always ISO (2026-03-09), whatever the
+    clinic's language: a `type="date"` input shows nothing for any other form."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None, format="%Y-%m-%d"):
+        super().__init__(attrs, format)
+
+
+class TimeInput(forms.TimeInput):
+    """The browser's own time picker, its value as 09:30."""
+
+    input_type = "time"
+
+    def __init__(self, attrs=None, format="%H:%M"):
+        super().__init__(attrs, format)
+
+
 class ClinicForm(OneValueEach, ServiceErrorsMixin, forms.Form):
     """The clinic's HTML forms: one value per field, and a service's refusal on its field."""
 

@@ -14,7 +14,7 @@ from typing import Any
 from django import forms
 
 from clinic.errors import Invalid
-from clinic.forms import ClinicForm
+from clinic.forms import ClinicForm, DateInput
 
 from . import screening, services, vocabulary
 from .models import Patient
@@ -41,7 +41,7 @@ class PatientForm(ClinicForm):
     last_name = forms.CharField(label="Last name", max_length=_max_length("last_name"))
     date_of_birth = forms.DateField(
         label="Date of birth",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
         input_formats=["%Y-%m-%d", "%d/%m/%Y"],
         error_messages={"invalid": "Enter a real date, for example 12/04/1988."},
     )
@@ -214,9 +214,7 @@ class IntakeForm(ClinicForm):
                 self.fields[key] = forms.DateField(
                     label=label,
                     required=not question.nullable,
-                    widget=forms.DateInput(
-                        attrs={"type": "date", "max": today.isoformat()}, format="%Y-%m-%d"
-                    ),
+                    widget=DateInput(attrs={"max": today.isoformat()}),
                     input_formats=["%Y-%m-%d", "%d/%m/%Y"],
                     error_messages={**ANSWER_REQUIRED, "invalid": "Enter a real date."},
                     help_text=CONDITIONAL[key][2] if key in CONDITIONAL else "",

@@ -11,7 +11,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from clinic.clock import outside_booking_window
-from clinic.forms import ClinicForm, OneValueEach, UsernameLengthMixin
+from clinic.forms import ClinicForm, DateInput, OneValueEach, TimeInput, UsernameLengthMixin
 from patients import vocabulary
 from patients.forms import NO, YES, YES_NO, answers_from, days_field
 from treatments.scheduling.models import Protocol
@@ -170,9 +170,7 @@ class PreSessionForm(ClinicForm):
                 self.fields[key] = forms.DateField(
                     label=question.label,
                     required=False,
-                    widget=forms.DateInput(
-                        attrs={"type": "date", "max": today.isoformat()}, format="%Y-%m-%d"
-                    ),
+                    widget=DateInput(attrs={"max": today.isoformat()}),
                     input_formats=["%Y-%m-%d", "%d/%m/%Y"],
                     help_text="Only if you have stopped.",
                     error_messages={"invalid": "Enter a real date, for example 12/04/2025."},
@@ -365,13 +363,13 @@ class WaitlistJoinForm(ClinicForm):
     earliest = forms.DateField(
         label="From",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
         error_messages={"invalid": "Enter a date, like 2026-03-09."},
     )
     latest = forms.DateField(
         label="Until",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
         error_messages={"invalid": "Enter a date, like 2026-03-27."},
     )
     weekdays = forms.TypedMultipleChoiceField(
@@ -384,13 +382,13 @@ class WaitlistJoinForm(ClinicForm):
     not_before = forms.TimeField(
         label="Starting no earlier than (optional)",
         required=False,
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        widget=TimeInput(),
         error_messages={"invalid": "Enter a time, like 09:30."},
     )
     not_after = forms.TimeField(
         label="Finished by (optional)",
         required=False,
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        widget=TimeInput(),
         error_messages={"invalid": "Enter a time, like 17:00."},
     )
     any_practitioner = forms.BooleanField(label="Any of our practitioners", required=False)

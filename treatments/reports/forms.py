@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from django import forms
 
 from clinic.clock import clinic_today, outside_date_window
-from clinic.forms import ClinicForm
+from clinic.forms import ClinicForm, DateInput
 from clinic.models import Role, User
 from treatments.scheduling.models import Practitioner
 
@@ -18,10 +18,6 @@ from .selectors import Period, Scope
 LONGEST_DAYS = 366
 # With no dates given: the four weeks to today.
 DEFAULT_DAYS = 28
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class PractitionerChoice(forms.ModelChoiceField):

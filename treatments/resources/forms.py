@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django import forms
 
-from clinic.forms import ClinicForm
+from clinic.forms import ClinicForm, TimeInput
 from patients.vocabulary import AREAS
 from treatments.scheduling.forms import WallClockField
 from treatments.scheduling.models import Device, Practitioner, Protocol, Room, TimeOff, WorkingHours
@@ -73,12 +73,8 @@ class WorkingHoursForm(SetupForm):
     weekday = forms.TypedChoiceField(
         choices=WorkingHours.Weekday.choices, coerce=int, label="Day of the week"
     )
-    start = forms.TimeField(
-        label="From (clinic time)", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-    )
-    end = forms.TimeField(
-        label="Until (clinic time)", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-    )
+    start = forms.TimeField(label="From (clinic time)", widget=TimeInput())
+    end = forms.TimeField(label="Until (clinic time)", widget=TimeInput())
 
 
 class WindowForm(SetupForm):

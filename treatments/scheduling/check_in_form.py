@@ -13,7 +13,7 @@ from typing import Any
 
 from django import forms
 
-from clinic.forms import ClinicForm
+from clinic.forms import ClinicForm, DateInput
 from patients import vocabulary
 from patients.forms import (
     CONDITIONAL,
@@ -122,9 +122,7 @@ class CheckInForm(ClinicForm):
             self.fields[new_field(key)] = forms.DateField(
                 label=question_text(question),
                 required=False,
-                widget=forms.DateInput(
-                    attrs={"type": "date", "max": today.isoformat()}, format="%Y-%m-%d"
-                ),
+                widget=DateInput(attrs={"max": today.isoformat()}),
                 input_formats=["%Y-%m-%d", "%d/%m/%Y"],
                 help_text=CONDITIONAL[key][2] if key in CONDITIONAL else "",
                 error_messages={"invalid": "Enter a real date."},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from clinic.forms import ClinicForm
+from clinic.forms import ClinicForm, DateInput, TimeInput
 from treatments.scheduling.models import Practitioner
 
 WEEKDAYS = [
@@ -21,11 +21,9 @@ WEEKDAYS = [
 class EntryForm(ClinicForm):
     earliest = forms.DateField(
         label="First possible day",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
     )
-    latest = forms.DateField(
-        label="Last possible day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    latest = forms.DateField(label="Last possible day", widget=DateInput())
     weekdays = forms.TypedMultipleChoiceField(
         label="Days that suit (none ticked: any day)",
         choices=WEEKDAYS,
@@ -36,12 +34,12 @@ class EntryForm(ClinicForm):
     not_before = forms.TimeField(
         label="Not starting before",
         required=False,
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        widget=TimeInput(),
     )
     not_after = forms.TimeField(
         label="Finished by",
         required=False,
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        widget=TimeInput(),
     )
     practitioner = forms.ModelChoiceField(
         label="Practitioner",
@@ -60,9 +58,7 @@ class OfferForm(ClinicForm):
 
 
 class DayForm(ClinicForm):
-    day = forms.DateField(
-        label="Day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    day = forms.DateField(label="Day", widget=DateInput())
     practitioner = forms.ModelChoiceField(
         label="Practitioner",
         queryset=Practitioner.objects.order_by("display_name"),
