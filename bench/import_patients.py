@@ -59,11 +59,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=10_000, help="patients in the file (10000)")
     parser.add_argument("--timeout", type=int, default=300, help="seconds to wait per import")
     http_bench.database_argument(parser, "clinic_bench_import", "BENCH_IMPORT_DATABASE_URL")
-    parser.add_argument(
-        "--broker-url",
-        default=os.environ.get("BENCH_BROKER_URL", http_bench.BROKER_URL),
-        help=f"the Redis db for the broker (BENCH_BROKER_URL; {http_bench.BROKER_URL})",
-    )
+    http_bench.broker_argument(parser)
     args = parser.parse_args(argv)
     if args.rows < 1:
         parser.error("--rows must be at least 1")

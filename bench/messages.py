@@ -80,16 +80,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="one run per number of workers, each on the same fresh data (1,2)",
     )
     parser.add_argument("--timeout", type=int, default=300, help="seconds to wait per run (300)")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", http_bench.DATABASE_URL),
-        help=f"the benchmark's own database (BENCH_DATABASE_URL; {http_bench.DATABASE_URL})",
-    )
-    parser.add_argument(
-        "--broker-url",
-        default=os.environ.get("BENCH_BROKER_URL", http_bench.BROKER_URL),
-        help=f"the Redis db for the broker (BENCH_BROKER_URL; {http_bench.BROKER_URL})",
-    )
+    http_bench.database_argument(parser, http_bench.BENCH_DB, "BENCH_DATABASE_URL")
+    http_bench.broker_argument(parser)
     parser.add_argument(
         "--json",
         action="store_true",

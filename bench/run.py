@@ -641,6 +641,15 @@ def database_argument(parser: argparse.ArgumentParser, name: str, env_var: str) 
     )
 
 
+def broker_argument(parser: argparse.ArgumentParser) -> None:
+    """`--broker-url`: the Redis db the benchmark's worker uses (BENCH_BROKER_URL)."""
+    parser.add_argument(
+        "--broker-url",
+        default=os.environ.get("BENCH_BROKER_URL", BROKER_URL),
+        help=f"the Redis db for the broker (BENCH_BROKER_URL; {BROKER_URL})",
+    )
+
+
 def selected(section: str, args: argparse.Namespace) -> bool:
     if section == "messages" and args.skip_messages:
         return False
@@ -656,11 +665,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--rounds", type=int, default=3, help="rounds over every target, interleaved (3)"
     )
     database_argument(parser, BENCH_DB, "BENCH_DATABASE_URL")
-    parser.add_argument(
-        "--broker-url",
-        default=os.environ.get("BENCH_BROKER_URL", BROKER_URL),
-        help=f"the Redis db for the broker (BENCH_BROKER_URL; {BROKER_URL})",
-    )
+    broker_argument(parser)
     parser.add_argument(
         "--only",
         metavar="NAME,...",
